@@ -1,0 +1,307 @@
+//! The command line: flags parsed once by clap, turned into settings, commands run.
+//!
+//! Exit codes (documented in the README):
+//! - 0: success (alerts or not); also when stdout is closed early (`| head`).
+//! - 1: an input could not be read at all, or output could not be written.
+//! - 2: usage error, or rules/variables with errors (nothing was scanned).
+//! - 3: partial: a capture was truncated or corrupt part-way; everything
+//!   before the damage was scanned, alerts written and the summary printed.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::tables::TableLimits;
+use crate::engine::Engine;
+use crate::load::{self, LoadFailure, RuleSource};
+use crate::output::summary;
+use crate::rules::ast::Value;
+use crate::scan::{self, AlertSink, EveSink, Input, TextSink};
+
+/// Success.
+pub const EXIT_OK: i32 = 0;
+/// An input could not be read, or output could not be written.
+pub const EXIT_ERROR: i32 = 1;
+/// Usage error or invalid rules.
+pub const EXIT_USAGE: i32 = 2;
+/// A capture was damaged part-way; results up to the damage were kept.
+pub const EXIT_PARTIAL: i32 = 3;
+
+/// ferret: a network detection rule engine for covert channels.
+#[derive(Parser, Debug)]
+#[command(name = "ferret", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan captures (pcap, pcapng, or - for stdin) and report alerts.
+    Scan(ScanArgs),
+    /// Validate rule files; errors show file:line:col, the line and a caret.
+    Check(RuleArgs),
+    /// Print the compiled matcher tree: groups, header checks, predicate order.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug)]
+struct RuleArgs {
+    /// Rule files or directories of *.rules files (default: the built-in rules).
+    paths: Vec<PathBuf>,
+    /// Set a variable, overriding rule files: NAME=VALUE (e.g. ICMP_ENTROPY=6.5).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// List every field rules can test, with types, instead.
+    #[arg(long)]
+    fields: bool,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Captures to scan, in order; - reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+    /// Rule file or directory (repeatable; default: the built-in rules).
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Set a variable, overriding rule files: NAME=VALUE.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines).
+    #[arg(long, value_name = "FILE")]
+    eve: Option<PathBuf>,
+    /// Write the run statistics as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+    /// Do not print alert lines on stdout.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Do not print the summary on stderr.
+    #[arg(long)]
+    no_summary: bool,
+    /// Most keys one state table may hold before evicting the oldest.
+    #[arg(long, value_name = "N", default_value_t = TableLimits::default().max_entries)]
+    state_max_entries: usize,
+    /// Drop state keys idle for this long (packet time), e.g. 300s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    state_idle: u64,
+}
+
+/// Parses `10s`, `500ms`, `5m`, `1h` into nanoseconds.
+fn parse_duration(s: &str) -> Result<u64, String> {
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 300s or 5m"))?;
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" | "" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        _ => return Err(format!("unknown unit '{unit}' (use ms, s, m or h)")),
+    };
+    Ok((n * scale) as u64)
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Check(args) => run_check(args),
+        Command::Explain(args) => run_explain(args),
+    }
+}
+
+fn rule_sources(paths: &[PathBuf]) -> Vec<RuleSource> {
+    if paths.is_empty() {
+        vec![RuleSource::Defaults]
+    } else {
+        paths.iter().cloned().map(RuleSource::Path).collect()
+    }
+}
+
+fn overrides(vars: &[String]) -> Result<Vec<(String, Value)>, LoadFailure> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for v in vars {
+        match load::parse_var_override(v) {
+            Ok(pair) => out.push(pair),
+            Err(mut f) => problems.append(&mut f.problems),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(LoadFailure { problems })
+    }
+}
+
+fn load_rules(paths: &[PathBuf], vars: &[String]) -> Result<crate::engine::ruleset::RuleSet, i32> {
+    let result = overrides(vars).and_then(|o| load::load(&rule_sources(paths), &o));
+    result.map_err(|failure| {
+        let mut err = io::stderr().lock();
+        for p in &failure.problems {
+            let _ = writeln!(err, "{p}");
+        }
+        let n = failure.problems.len();
+        let _ = writeln!(err, "ferret: {n} error{} in rules; nothing was scanned", if n == 1 { "" } else { "s" });
+        EXIT_USAGE
+    })
+}
+
+fn run_check(args: RuleArgs) -> i32 {
+    match load_rules(&args.paths, &args.vars) {
+        Ok(rules) => {
+            let n = rules.rules().len();
+            println!("ok: {n} rule{} compiled", if n == 1 { "" } else { "s" });
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn run_explain(args: ExplainArgs) -> i32 {
+    if args.fields {
+        println!("{:<24} {:<8} {}", "FIELD", "TYPE", "MEANING");
+        for f in crate::engine::field::FIELDS {
+            println!("{:<24} {:<8} {}", f.name, f.ty.name(), f.doc);
+        }
+        return EXIT_OK;
+    }
+    match load_rules(&args.rules.paths, &args.rules.vars) {
+        Ok(rules) => {
+            let mut out = String::new();
+            let _ = rules.explain(&mut out);
+            write_stdout(out.as_bytes())
+        }
+        Err(code) => code,
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> i32 {
+    match io::stdout().lock().write_all(bytes) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("ferret: cannot write output: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_scan(args: ScanArgs) -> i32 {
+    let rules = match load_rules(&args.rules, &args.vars) {
+        Ok(r) => Arc::new(r),
+        Err(code) => return code,
+    };
+    let limits = TableLimits { max_entries: args.state_max_entries.max(1), idle_nanos: args.state_idle };
+    let mut engine = Engine::with_limits(rules, limits);
+    let inputs: Vec<Input> = args.captures.iter().map(|p| Input::from_arg(p)).collect();
+    if inputs.iter().filter(|i| matches!(i, Input::Stdin)).count() > 1 {
+        eprintln!("ferret: '-' (stdin) can be given only once");
+        return EXIT_USAGE;
+    }
+
+    let eve_to_stdout = args.eve.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| TextSink::new(io::BufWriter::new(io::stdout())));
+    let mut eve_sink = match &args.eve {
+        None => None,
+        Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)),
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(EveSink::new(Box::new(io::BufWriter::new(f)) as Box<dyn Write>)),
+            Err(e) => {
+                eprintln!("ferret: cannot create EVE file {}: {e}", path.display());
+                return EXIT_ERROR;
+            }
+        },
+    };
+    let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
+    if let Some(s) = text_sink.as_mut() {
+        sinks.push(s);
+    }
+    if let Some(s) = eve_sink.as_mut() {
+        sinks.push(s);
+    }
+
+    let result = scan::scan(&mut engine, &inputs, &mut sinks, |_, _| {});
+    drop(sinks);
+    let mut code = EXIT_OK;
+    match &result {
+        Ok(outcome) => {
+            for p in &outcome.problems {
+                eprintln!("ferret: {p}");
+            }
+            if outcome.any_unreadable() {
+                code = EXIT_ERROR;
+            } else if outcome.any_damaged() {
+                code = EXIT_PARTIAL;
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return EXIT_OK,
+        Err(e) => {
+            eprintln!("ferret: cannot write alerts: {e}");
+            code = EXIT_ERROR;
+        }
+    }
+    let tables = engine.tables().stats();
+    if !args.no_summary {
+        let mut out = String::new();
+        summary::write_summary(engine.stats(), engine.rules(), &tables, &mut out);
+        let mut err = io::stderr().lock();
+        if err.is_terminal() {
+            let _ = writeln!(err);
+        }
+        let _ = err.write_all(out.as_bytes());
+    }
+    if let Some(path) = &args.stats {
+        let json = summary::StatsJson::new(engine.stats(), engine.rules(), &tables);
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = io::BufWriter::new(f);
+            serde_json::to_writer_pretty(&mut w, &json).map_err(io::Error::other)?;
+            writeln!(w)?;
+            w.flush()
+        });
+        if let Err(e) = written {
+            eprintln!("ferret: cannot write stats file {}: {e}", path.display());
+            code = EXIT_ERROR;
+        }
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("300s"), Ok(300_000_000_000));
+        assert_eq!(parse_duration("5m"), Ok(300_000_000_000));
+        assert_eq!(parse_duration("250ms"), Ok(250_000_000));
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,276 @@
+//! Per-packet features, computed lazily and at most once.
+//!
+//! Header fields are read straight from the [`Packet`]. The expensive ones
+//! (payload entropy, the DNS message, the registered-domain split and the
+//! entropies of names) are computed the first time a rule asks and cached for
+//! the rest of that packet's rules. A [`Features`] lives on the stack for one
+//! packet; nothing here allocates.
+
+use std::net::IpAddr;
+
+use super::dns::{self, DnsError, DnsMessage};
+use super::entropy;
+use super::{Packet, Transport};
+
+/// Every field a rule can test. The rule language's names and types for these
+/// live in `engine::field`; this enum is only the packet side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum Field {
+    IpSrc,
+    IpDst,
+    IpVersion,
+    IpTtl,
+    IpLen,
+    IpProto,
+    SrcPort,
+    DstPort,
+    TcpFlags,
+    IcmpType,
+    IcmpCode,
+    IcmpId,
+    IcmpSeq,
+    Payload,
+    PayloadLen,
+    PayloadEntropy,
+    PayloadEntropyNorm,
+    PktLen,
+    DnsId,
+    DnsIsResponse,
+    DnsOpcode,
+    DnsRcode,
+    DnsQname,
+    DnsQnameLen,
+    DnsQnameEntropy,
+    DnsLabels,
+    DnsLabelMaxlen,
+    DnsQtype,
+    DnsQclass,
+    DnsAncount,
+    DnsDomain,
+    DnsDomainLen,
+    DnsDomainEntropy,
+    DnsSubdomain,
+    DnsSubdomainLen,
+    DnsSubdomainEntropy,
+    ArpOp,
+}
+
+/// The value of a field on one packet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldValue<'x> {
+    /// Numbers (all numeric fields; integers are exact up to 2^53).
+    Num(f64),
+    /// Flags.
+    Bool(bool),
+    /// Addresses.
+    Ip(IpAddr),
+    /// Payload bytes and DNS names (raw bytes, possibly not UTF-8).
+    Bytes(&'x [u8]),
+}
+
+/// The DNS decoding state of one packet.
+#[derive(Clone, Copy, Debug)]
+enum DnsState<'a> {
+    NotTried,
+    NotDns,
+    Failed(DnsError),
+    Ok(DnsMessage<'a>),
+}
+
+/// Lazily computed features of one packet.
+pub struct Features<'p, 'a> {
+    pkt: &'p Packet<'a>,
+    payload_entropy: Option<f64>,
+    dns: DnsState<'a>,
+    /// Byte offset in the question name where the registered domain starts
+    /// (`None` inside: the name has no registered domain).
+    domain_start: Option<Option<usize>>,
+    qname_entropy: Option<f64>,
+    domain_entropy: Option<f64>,
+    subdomain_entropy: Option<f64>,
+}
+
+impl<'p, 'a> Features<'p, 'a> {
+    /// Starts with nothing computed.
+    pub fn new(pkt: &'p Packet<'a>) -> Self {
+        Features {
+            pkt,
+            payload_entropy: None,
+            dns: DnsState::NotTried,
+            domain_start: None,
+            qname_entropy: None,
+            domain_entropy: None,
+            subdomain_entropy: None,
+        }
+    }
+
+    /// The packet these features describe.
+    pub fn packet(&self) -> &'p Packet<'a> {
+        self.pkt
+    }
+
+    /// Payload entropy in bits per byte (computed once).
+    pub fn payload_entropy(&mut self) -> f64 {
+        *self.payload_entropy.get_or_insert_with(|| entropy::shannon(self.pkt.payload))
+    }
+
+    /// The decoded DNS message, if the packet is DNS and decodes (decoded once).
+    pub fn dns(&mut self) -> Option<&DnsMessage<'a>> {
+        if let DnsState::NotTried = self.dns {
+            self.dns = if !self.pkt.is_dns() || self.pkt.payload.is_empty() {
+                DnsState::NotDns
+            } else {
+                let parsed = if self.pkt.is_tcp() {
+                    dns::parse_tcp(self.pkt.payload)
+                } else {
+                    dns::parse_message(self.pkt.payload)
+                };
+                match parsed {
+                    Ok(msg) => DnsState::Ok(msg),
+                    Err(e) => DnsState::Failed(e),
+                }
+            };
+        }
+        match &self.dns {
+            DnsState::Ok(msg) => Some(msg),
+            _ => None,
+        }
+    }
+
+    /// The DNS decoding error of this packet, if DNS decoding was attempted and failed.
+    pub fn dns_error(&self) -> Option<DnsError> {
+        match self.dns {
+            DnsState::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn qname(&mut self) -> Option<&[u8]> {
+        self.dns()?.question.as_ref().map(|q| q.name.as_bytes())
+    }
+
+    /// Where the registered domain starts in the question name.
+    fn domain_start(&mut self) -> Option<usize> {
+        if let Some(cached) = self.domain_start {
+            return cached;
+        }
+        let start = self.qname().and_then(registered_domain_start);
+        self.domain_start = Some(start);
+        start
+    }
+
+    /// The registered domain of the question name (`example.co.uk`).
+    pub fn dns_domain(&mut self) -> Option<&[u8]> {
+        let start = self.domain_start()?;
+        self.qname()?.get(start..)
+    }
+
+    /// The part of the question name before the registered domain (`a.b` of
+    /// `a.b.example.com`; empty when the name is the registered domain).
+    pub fn dns_subdomain(&mut self) -> Option<&[u8]> {
+        let start = self.domain_start()?;
+        self.qname()?.get(..start.saturating_sub(1))
+    }
+
+    /// The value of `field` on this packet, or `None` when the packet has no such field.
+    pub fn get(&mut self, field: Field) -> Option<FieldValue<'_>> {
+        use FieldValue::{Bool, Bytes, Ip, Num};
+        let pkt = self.pkt;
+        let num = |v: u64| Some(Num(v as f64));
+        match field {
+            Field::IpSrc => pkt.ip().map(|ip| Ip(ip.src)),
+            Field::IpDst => pkt.ip().map(|ip| Ip(ip.dst)),
+            Field::IpVersion => num(u64::from(pkt.ip()?.version)),
+            Field::IpTtl => num(u64::from(pkt.ip()?.ttl)),
+            Field::IpLen => num(u64::from(pkt.ip()?.total_len)),
+            Field::IpProto => num(u64::from(pkt.ip()?.proto)),
+            Field::SrcPort => num(u64::from(pkt.ports()?.0)),
+            Field::DstPort => num(u64::from(pkt.ports()?.1)),
+            Field::TcpFlags => match pkt.transport {
+                Transport::Tcp { flags, .. } => num(u64::from(flags)),
+                _ => None,
+            },
+            Field::IcmpType => num(u64::from(pkt.icmp()?.icmp_type)),
+            Field::IcmpCode => num(u64::from(pkt.icmp()?.code)),
+            Field::IcmpId => num(u64::from(pkt.icmp()?.id?)),
+            Field::IcmpSeq => num(u64::from(pkt.icmp()?.seq?)),
+            Field::Payload => Some(Bytes(pkt.payload)),
+            Field::PayloadLen => num(pkt.payload.len() as u64),
+            Field::PayloadEntropy => Some(Num(self.payload_entropy())),
+            Field::PayloadEntropyNorm => {
+                let max = entropy::max_for_len(pkt.payload.len());
+                let h = self.payload_entropy();
+                Some(Num(if max > 0.0 { (h / max).min(1.0) } else { 0.0 }))
+            }
+            Field::PktLen => num(u64::from(pkt.wire_len)),
+            Field::ArpOp => match pkt.network {
+                super::Network::Arp { op } => num(u64::from(op)),
+                _ => None,
+            },
+            Field::DnsId => num(u64::from(self.dns()?.id)),
+            Field::DnsIsResponse => Some(Bool(self.dns()?.is_response())),
+            Field::DnsOpcode => num(u64::from(self.dns()?.opcode())),
+            Field::DnsRcode => num(u64::from(self.dns()?.rcode())),
+            Field::DnsAncount => num(u64::from(self.dns()?.ancount)),
+            Field::DnsQtype => num(u64::from(self.dns()?.question?.qtype)),
+            Field::DnsQclass => num(u64::from(self.dns()?.question?.qclass)),
+            Field::DnsLabels => num(self.dns()?.question?.name.label_count() as u64),
+            Field::DnsLabelMaxlen => num(self.dns()?.question?.name.max_label_len() as u64),
+            Field::DnsQname => self.qname().map(Bytes),
+            Field::DnsQnameLen => num(self.qname()?.len() as u64),
+            Field::DnsQnameEntropy => {
+                if self.qname_entropy.is_none() {
+                    self.qname_entropy = Some(entropy::shannon(self.qname()?));
+                }
+                self.qname_entropy.map(Num)
+            }
+            Field::DnsDomain => self.dns_domain().map(Bytes),
+            Field::DnsDomainLen => num(self.dns_domain()?.len() as u64),
+            Field::DnsDomainEntropy => {
+                if self.domain_entropy.is_none() {
+                    self.domain_entropy = Some(entropy::shannon(self.dns_domain()?));
+                }
+                self.domain_entropy.map(Num)
+            }
+            Field::DnsSubdomain => self.dns_subdomain().map(Bytes),
+            Field::DnsSubdomainLen => num(self.dns_subdomain()?.len() as u64),
+            Field::DnsSubdomainEntropy => {
+                if self.subdomain_entropy.is_none() {
+                    self.subdomain_entropy = Some(entropy::shannon(self.dns_subdomain()?));
+                }
+                self.subdomain_entropy.map(Num)
+            }
+        }
+    }
+}
+
+/// Byte offset where the registered domain (by the Public Suffix List) starts
+/// in a dotted name, or `None` if the name is a public suffix itself or empty.
+/// The lookup is case-insensitive and ignores a trailing dot.
+pub fn registered_domain_start(name: &[u8]) -> Option<usize> {
+    let mut lower = [0u8; dns::MAX_NAME_LEN + 1];
+    let trimmed = name.strip_suffix(b".").unwrap_or(name);
+    let buf = lower.get_mut(..trimmed.len())?;
+    for (dst, src) in buf.iter_mut().zip(trimmed) {
+        *dst = src.to_ascii_lowercase();
+    }
+    let domain = psl::domain(buf)?;
+    trimmed.len().checked_sub(domain.as_bytes().len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_domain_split() {
+        let name = b"a1b2.c3.Example.CO.uk";
+        let start = registered_domain_start(name).unwrap();
+        assert_eq!(&name[start..], b"Example.CO.uk");
+        assert_eq!(registered_domain_start(b"com"), None);
+        let start = registered_domain_start(b"x.pirate.sea").unwrap();
+        assert_eq!(start, 2);
+        assert_eq!(registered_domain_start(b""), None);
+    }
+}

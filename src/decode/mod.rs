@@ -1,0 +1,317 @@
+//! Decoding: from a captured frame to a borrowed [`Packet`] view.
+//!
+//! Decoding never fails: a packet is decoded as far as it goes, the layers that
+//! could be read are filled in, and the first problem is recorded as a
+//! [`DecodeError`] for the statistics. Everything here borrows from the capture
+//! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
+//! Suffix lookup) are not computed here but on demand in [`features`].
+
+pub mod dns;
+pub mod entropy;
+pub mod features;
+mod link;
+
+use std::net::IpAddr;
+
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+/// Layer-4 protocol of a decoded packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// No transport layer was decoded (ARP, fragments, unknown protocols, errors).
+    None,
+    /// TCP with its ports and flags byte.
+    Tcp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// The flags byte (FIN=0x01 ... CWR=0x80).
+        flags: u8,
+    },
+    /// UDP with its ports.
+    Udp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+    },
+    /// ICMPv4; `id` and `seq` are set for echo request and reply only.
+    Icmp(IcmpHeader),
+    /// ICMPv6; `id` and `seq` are set for echo request and reply only.
+    Icmp6(IcmpHeader),
+}
+
+/// The fixed part of an ICMP or ICMPv6 header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpHeader {
+    /// Type.
+    pub icmp_type: u8,
+    /// Code.
+    pub code: u8,
+    /// Echo identifier (echo request/reply only).
+    pub id: Option<u16>,
+    /// Echo sequence number (echo request/reply only).
+    pub seq: Option<u16>,
+}
+
+impl IcmpHeader {
+    /// True for echo request or echo reply (ICMPv4 types 8/0, ICMPv6 128/129).
+    pub fn is_echo(&self) -> bool {
+        self.id.is_some()
+    }
+}
+
+/// The network layer of a decoded packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// Nothing recognisable above the link layer.
+    None,
+    /// An ARP packet.
+    Arp {
+        /// Operation (1 request, 2 reply).
+        op: u16,
+    },
+    /// IPv4 or IPv6.
+    Ip(IpInfo),
+}
+
+/// IP header facts rules can test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpInfo {
+    /// 4 or 6.
+    pub version: u8,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// TTL or hop limit.
+    pub ttl: u8,
+    /// Total length from the header (IPv6: payload length + 40).
+    pub total_len: u32,
+    /// Protocol number of the payload (IPv6: after extension headers).
+    pub proto: u8,
+    /// The payload is a fragment (transport not decoded).
+    pub fragmented: bool,
+}
+
+/// Why a packet could not be decoded completely. Counted, never logged per packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DecodeError {
+    /// The capture's link type is not one ferret decodes.
+    UnsupportedLinkType,
+    /// The link-layer header was cut short.
+    TruncatedLink,
+    /// The link layer carries a protocol other than IPv4, IPv6 or ARP.
+    UnsupportedEtherType,
+    /// The IP header was malformed or cut short.
+    MalformedIp,
+    /// An IPv6 extension header was malformed.
+    MalformedIpv6Extension,
+    /// The transport header was cut short.
+    TruncatedTransport,
+    /// An IP fragment (the transport layer is not reassembled).
+    IpFragment,
+    /// The ARP packet was malformed.
+    MalformedArp,
+    /// The captured bytes are fewer than the packet had on the wire.
+    Snapped,
+}
+
+impl DecodeError {
+    /// Every kind, for statistics tables.
+    pub const ALL: [DecodeError; 9] = [
+        DecodeError::UnsupportedLinkType,
+        DecodeError::TruncatedLink,
+        DecodeError::UnsupportedEtherType,
+        DecodeError::MalformedIp,
+        DecodeError::MalformedIpv6Extension,
+        DecodeError::TruncatedTransport,
+        DecodeError::IpFragment,
+        DecodeError::MalformedArp,
+        DecodeError::Snapped,
+    ];
+
+    /// A stable snake_case name for statistics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecodeError::UnsupportedLinkType => "unsupported_link_type",
+            DecodeError::TruncatedLink => "truncated_link_header",
+            DecodeError::UnsupportedEtherType => "unsupported_ethertype",
+            DecodeError::MalformedIp => "malformed_ip",
+            DecodeError::MalformedIpv6Extension => "malformed_ipv6_extension",
+            DecodeError::TruncatedTransport => "truncated_transport",
+            DecodeError::IpFragment => "ip_fragment",
+            DecodeError::MalformedArp => "malformed_arp",
+            DecodeError::Snapped => "snapped_short",
+        }
+    }
+
+    /// Index into [`DecodeError::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One decoded packet, borrowing its bytes from the capture buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    /// 1-based packet number within its capture file (as Wireshark shows).
+    pub number: u64,
+    /// Capture timestamp, nanoseconds since the Unix epoch.
+    pub ts_nanos: i64,
+    /// Length on the wire.
+    pub wire_len: u32,
+    /// The capture's link type (LINKTYPE_*).
+    pub link_type: u32,
+    /// True when the frame carried an 802.1Q or 802.1ad tag.
+    pub vlan: bool,
+    /// Network layer.
+    pub network: Network,
+    /// Transport layer.
+    pub transport: Transport,
+    /// Layer-4 payload: TCP/UDP data, or the bytes after the 8-byte ICMP header.
+    pub payload: &'a [u8],
+    /// The first thing that stopped decoding, if any.
+    pub error: Option<DecodeError>,
+}
+
+impl<'a> Packet<'a> {
+    /// Decodes `frame`, captured with link type `link_type`.
+    pub fn decode(link_type: u32, frame: &'a [u8], number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
+        let mut pkt = Packet {
+            number,
+            ts_nanos,
+            wire_len,
+            link_type,
+            vlan: false,
+            network: Network::None,
+            transport: Transport::None,
+            payload: &[],
+            error: None,
+        };
+        match link::slice(link_type, frame) {
+            Ok(sliced) => pkt.fill(&sliced),
+            Err(e) => pkt.error = Some(e),
+        }
+        if pkt.error.is_none() && (frame.len() as u64) < u64::from(wire_len) {
+            pkt.error = Some(DecodeError::Snapped);
+        }
+        pkt
+    }
+
+    fn fill(&mut self, sliced: &LaxSlicedPacket<'a>) {
+        self.vlan = sliced.vlan().is_some();
+        match &sliced.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                let payload = v4.payload();
+                self.network = Network::Ip(IpInfo {
+                    version: 4,
+                    src: IpAddr::V4(h.source_addr()),
+                    dst: IpAddr::V4(h.destination_addr()),
+                    ttl: h.ttl(),
+                    total_len: u32::from(h.total_len()),
+                    proto: payload.ip_number.0,
+                    fragmented: payload.fragmented,
+                });
+                if payload.fragmented {
+                    self.error = Some(DecodeError::IpFragment);
+                }
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                let payload = v6.payload();
+                self.network = Network::Ip(IpInfo {
+                    version: 6,
+                    src: IpAddr::V6(h.source_addr()),
+                    dst: IpAddr::V6(h.destination_addr()),
+                    ttl: h.hop_limit(),
+                    total_len: u32::from(h.payload_length()) + 40,
+                    proto: payload.ip_number.0,
+                    fragmented: payload.fragmented,
+                });
+                if payload.fragmented {
+                    self.error = Some(DecodeError::IpFragment);
+                }
+            }
+            Some(LaxNetSlice::Arp(arp)) => {
+                self.network = Network::Arp { op: arp.operation().0 };
+            }
+            None => {}
+        }
+        match &sliced.transport {
+            Some(TransportSlice::Tcp(tcp)) => {
+                let flags = tcp.slice().get(13).copied().unwrap_or(0);
+                self.transport =
+                    Transport::Tcp { src_port: tcp.source_port(), dst_port: tcp.destination_port(), flags };
+                self.payload = tcp.payload();
+            }
+            Some(TransportSlice::Udp(udp)) => {
+                self.transport = Transport::Udp { src_port: udp.source_port(), dst_port: udp.destination_port() };
+                self.payload = udp.payload();
+            }
+            Some(TransportSlice::Icmpv4(icmp)) => {
+                let (t, code) = (icmp.type_u8(), icmp.code_u8());
+                let echo = t == 0 || t == 8;
+                self.transport = Transport::Icmp(icmp_header(t, code, echo, icmp.bytes5to8()));
+                self.payload = icmp.slice().get(8..).unwrap_or(&[]);
+            }
+            Some(TransportSlice::Icmpv6(icmp)) => {
+                let (t, code) = (icmp.type_u8(), icmp.code_u8());
+                let echo = t == 128 || t == 129;
+                self.transport = Transport::Icmp6(icmp_header(t, code, echo, icmp.bytes5to8()));
+                self.payload = icmp.slice().get(8..).unwrap_or(&[]);
+            }
+            _ => {}
+        }
+        if self.error.is_none() {
+            self.error = sliced.stop_err.as_ref().map(|(_, layer)| link::error_for_layer(*layer));
+        }
+    }
+
+    /// The IP header facts, if the packet is IPv4 or IPv6.
+    pub fn ip(&self) -> Option<&IpInfo> {
+        match &self.network {
+            Network::Ip(ip) => Some(ip),
+            _ => None,
+        }
+    }
+
+    /// Source and destination ports for TCP and UDP.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match self.transport {
+            Transport::Tcp { src_port, dst_port, .. } | Transport::Udp { src_port, dst_port } => {
+                Some((src_port, dst_port))
+            }
+            _ => None,
+        }
+    }
+
+    /// The ICMP or ICMPv6 header.
+    pub fn icmp(&self) -> Option<&IcmpHeader> {
+        match &self.transport {
+            Transport::Icmp(h) | Transport::Icmp6(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// True for UDP or TCP with port 53 on either side.
+    pub fn is_dns(&self) -> bool {
+        matches!(self.ports(), Some((53, _)) | Some((_, 53)))
+    }
+
+    /// True when the payload travels over TCP (DNS then has a length prefix).
+    pub fn is_tcp(&self) -> bool {
+        matches!(self.transport, Transport::Tcp { .. })
+    }
+}
+
+fn icmp_header(icmp_type: u8, code: u8, echo: bool, rest: [u8; 4]) -> IcmpHeader {
+    let (id, seq) = if echo {
+        (Some(u16::from_be_bytes([rest[0], rest[1]])), Some(u16::from_be_bytes([rest[2], rest[3]])))
+    } else {
+        (None, None)
+    };
+    IcmpHeader { icmp_type, code, id, seq }
+}

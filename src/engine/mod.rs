@@ -1,0 +1,114 @@
+//! The engine: compiled rules plus state, applied to one decoded packet at a time.
+//!
+//! For each packet the engine asks the [`RuleSet`] for the candidate rules
+//! (by protocol and port), evaluates pass rules first (any match suppresses
+//! the packet's alerts), then alert rules in load order; a matching rule with
+//! stateful clauses asks its state table whether to fire. Features are
+//! computed lazily and shared by all rules of the packet. Nothing here
+//! allocates unless an alert is raised or a state table meets a new key.
+
+pub mod alert;
+pub mod compile;
+pub mod field;
+pub mod header;
+pub mod predicate;
+pub mod ruleset;
+pub mod state;
+pub mod stats;
+pub mod tables;
+pub mod template;
+pub mod window;
+
+use std::sync::Arc;
+
+use crate::decode::features::Features;
+use crate::decode::Packet;
+use alert::Alert;
+use ruleset::RuleSet;
+use stats::Stats;
+use tables::{Decision, StateTables, TableLimits};
+
+/// Runs a rule set over packets.
+pub struct Engine {
+    rules: Arc<RuleSet>,
+    tables: StateTables,
+    stats: Stats,
+    /// Matching alert rules of the current packet (reused; never shrinks).
+    matched: Vec<u32>,
+}
+
+impl Engine {
+    /// An engine for `rules` with default state limits.
+    pub fn new(rules: Arc<RuleSet>) -> Engine {
+        Engine::with_limits(rules, TableLimits::default())
+    }
+
+    /// An engine for `rules` with the given state limits.
+    pub fn with_limits(rules: Arc<RuleSet>, limits: TableLimits) -> Engine {
+        let stats = Stats { alerts_by_rule: vec![0; rules.rules().len()], ..Stats::default() };
+        let tables = StateTables::new(&rules, limits);
+        Engine { rules, tables, stats, matched: Vec::with_capacity(64) }
+    }
+
+    /// The rule set in use.
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// State table statistics (entries, evictions).
+    pub fn tables(&self) -> &StateTables {
+        &self.tables
+    }
+
+    /// Matches one packet, calling `emit` for each alert in rule load order.
+    pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
+        self.stats.count_packet(pkt);
+        let mut f = Features::new(pkt);
+        let Engine { rules, matched, stats, tables, .. } = self;
+        matched.clear();
+        let mut passed = false;
+        rules.candidates(pkt, |index, is_pass| {
+            if passed {
+                return;
+            }
+            let Some(rule) = rules.rule(index) else { return };
+            if rule.matches(&mut f) {
+                if is_pass {
+                    passed = true;
+                } else {
+                    matched.push(index);
+                }
+            }
+        });
+        if let Some(e) = f.dns_error() {
+            stats.count_dns_error(e);
+        }
+        if passed {
+            stats.passed += 1;
+            return;
+        }
+        matched.sort_unstable();
+        for &index in matched.iter() {
+            let Some(rule) = rules.rule(index) else { continue };
+            let report = match tables.decide(index, rule, &mut f) {
+                Decision::Fire(report) => report,
+                Decision::Hold => {
+                    stats.suppressed += 1;
+                    continue;
+                }
+            };
+            if let Some(mut alert) = Alert::build(rules, index, &mut f) {
+                alert.state = report;
+                if let Some(c) = stats.alerts_by_rule.get_mut(index as usize) {
+                    *c += 1;
+                }
+                emit(alert);
+            }
+        }
+    }
+}

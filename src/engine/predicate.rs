@@ -1,0 +1,324 @@
+//! Compiled conditions: a tree of boolean nodes over field predicates.
+//!
+//! The compiler folds constants and orders every `and`/`or` so cheap
+//! predicates (header fields, lengths) run before costly ones (entropy, DNS,
+//! regex): a packet that fails `payload.len > 64` never pays for its entropy.
+//! A predicate on a field the packet does not have is false.
+
+use std::fmt;
+
+use regex::bytes::Regex;
+
+use crate::decode::features::{Features, FieldValue};
+use crate::engine::field;
+use crate::engine::header::Net;
+
+pub use crate::decode::features::Field;
+
+/// A numeric comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    fn apply(self, a: f64, b: f64) -> bool {
+        match self {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// What a predicate checks about its field's value.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// `field OP number`
+    Num(CmpOp, f64),
+    /// `field in lo..hi` (inclusive)
+    NumRange(f64, f64),
+    /// `field in [numbers]` (sorted, for binary search)
+    NumSet(Vec<f64>),
+    /// `field == true/false`
+    Bool(bool),
+    /// `ip in [nets]` / `ip == net`
+    IpIn(Vec<Net>),
+    /// `text == "..."` / `in ["..", ".."]`; `nocase` compares ASCII case-insensitively.
+    BytesIn {
+        /// Accepted values.
+        values: Vec<Vec<u8>>,
+        /// Case-insensitive (text fields).
+        nocase: bool,
+    },
+    /// `contains`
+    Contains {
+        /// The needle (lowercased when `nocase`).
+        needle: Vec<u8>,
+        /// Case-insensitive (text fields).
+        nocase: bool,
+    },
+    /// `starts_with`
+    StartsWith {
+        /// The prefix.
+        needle: Vec<u8>,
+        /// Case-insensitive (text fields).
+        nocase: bool,
+    },
+    /// `ends_with`
+    EndsWith {
+        /// The suffix.
+        needle: Vec<u8>,
+        /// Case-insensitive (text fields).
+        nocase: bool,
+    },
+    /// `matches /re/`
+    Regex(Regex),
+}
+
+impl Check {
+    /// Extra cost of the check on top of reading the field.
+    fn cost(&self) -> u32 {
+        match self {
+            Check::Num(..) | Check::NumRange(..) | Check::Bool(_) => 0,
+            Check::NumSet(v) => 1 + v.len().ilog2_or_zero(),
+            Check::IpIn(v) => v.len() as u32,
+            Check::BytesIn { values, .. } => 2 * values.len() as u32,
+            Check::Contains { .. } | Check::StartsWith { .. } | Check::EndsWith { .. } => 8,
+            Check::Regex(_) => 40,
+        }
+    }
+
+    fn eval(&self, v: FieldValue<'_>) -> bool {
+        match (self, v) {
+            (Check::Num(op, b), FieldValue::Num(a)) => op.apply(a, *b),
+            (Check::NumRange(lo, hi), FieldValue::Num(a)) => *lo <= a && a <= *hi,
+            (Check::NumSet(set), FieldValue::Num(a)) => set.binary_search_by(|x| x.total_cmp(&a)).is_ok(),
+            (Check::Bool(b), FieldValue::Bool(a)) => a == *b,
+            (Check::IpIn(nets), FieldValue::Ip(a)) => nets.iter().any(|n| n.contains(a)),
+            (Check::BytesIn { values, nocase }, FieldValue::Bytes(a)) => {
+                values.iter().any(|v| if *nocase { v.eq_ignore_ascii_case(a) } else { v == a })
+            }
+            (Check::Contains { needle, nocase }, FieldValue::Bytes(a)) => contains(a, needle, *nocase),
+            (Check::StartsWith { needle, nocase }, FieldValue::Bytes(a)) => {
+                a.get(..needle.len()).is_some_and(|p| eq(p, needle, *nocase))
+            }
+            (Check::EndsWith { needle, nocase }, FieldValue::Bytes(a)) => {
+                a.len() >= needle.len() && a.get(a.len() - needle.len()..).is_some_and(|p| eq(p, needle, *nocase))
+            }
+            (Check::Regex(re), FieldValue::Bytes(a)) => re.is_match(a),
+            _ => false,
+        }
+    }
+}
+
+trait Ilog2OrZero {
+    fn ilog2_or_zero(self) -> u32;
+}
+
+impl Ilog2OrZero for usize {
+    fn ilog2_or_zero(self) -> u32 {
+        self.checked_ilog2().unwrap_or(0)
+    }
+}
+
+fn eq(a: &[u8], b: &[u8], nocase: bool) -> bool {
+    if nocase {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8], nocase: bool) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if nocase {
+        hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    } else {
+        memchr::memmem::find(hay, needle).is_some()
+    }
+}
+
+/// One test of one field.
+#[derive(Clone, Debug)]
+pub struct Predicate {
+    /// The field read.
+    pub field: Field,
+    /// What is checked.
+    pub check: Check,
+}
+
+impl Predicate {
+    /// Cost estimate used for ordering.
+    pub fn cost(&self) -> u32 {
+        field::info(self.field).cost + self.check.cost()
+    }
+
+    /// Evaluates on one packet; false when the packet lacks the field.
+    pub fn eval(&self, f: &mut Features<'_, '_>) -> bool {
+        match f.get(self.field) {
+            Some(v) => self.check.eval(v),
+            None => false,
+        }
+    }
+}
+
+/// A compiled condition.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A constant (after folding).
+    Const(bool),
+    /// All children true; children ordered cheapest first.
+    And(Vec<Node>),
+    /// Any child true; children ordered cheapest first.
+    Or(Vec<Node>),
+    /// Negation.
+    Not(Box<Node>),
+    /// A field test.
+    Pred(Predicate),
+}
+
+impl Node {
+    /// Evaluates on one packet, short-circuiting.
+    pub fn eval(&self, f: &mut Features<'_, '_>) -> bool {
+        match self {
+            Node::Const(b) => *b,
+            Node::And(children) => children.iter().all(|c| c.eval(f)),
+            Node::Or(children) => children.iter().any(|c| c.eval(f)),
+            Node::Not(c) => !c.eval(f),
+            Node::Pred(p) => p.eval(f),
+        }
+    }
+
+    /// Cost estimate: the sum of the predicates' costs.
+    pub fn cost(&self) -> u32 {
+        match self {
+            Node::Const(_) => 0,
+            Node::And(c) | Node::Or(c) => c.iter().map(Node::cost).sum(),
+            Node::Not(c) => c.cost(),
+            Node::Pred(p) => p.cost(),
+        }
+    }
+
+    /// Folds constants, flattens nested and/or, and orders children by cost.
+    pub fn optimize(self) -> Node {
+        match self {
+            Node::Not(inner) => match inner.optimize() {
+                Node::Const(b) => Node::Const(!b),
+                Node::Not(x) => *x,
+                other => Node::Not(Box::new(other)),
+            },
+            Node::And(children) => fold_junction(children, true),
+            Node::Or(children) => fold_junction(children, false),
+            other => other,
+        }
+    }
+
+    /// Every field the condition reads, in first-use order, without repeats.
+    pub fn fields(&self, out: &mut Vec<Field>) {
+        match self {
+            Node::Const(_) => {}
+            Node::And(c) | Node::Or(c) => c.iter().for_each(|n| n.fields(out)),
+            Node::Not(c) => c.fields(out),
+            Node::Pred(p) => {
+                if !out.contains(&p.field) {
+                    out.push(p.field);
+                }
+            }
+        }
+    }
+
+    /// Writes the tree, one node per line, indented, with costs.
+    pub fn write_tree(&self, f: &mut impl fmt::Write, indent: usize) -> fmt::Result {
+        let pad = "  ".repeat(indent);
+        match self {
+            Node::Const(b) => writeln!(f, "{pad}{b}"),
+            Node::And(c) | Node::Or(c) => {
+                let name = if matches!(self, Node::And(_)) { "and" } else { "or" };
+                writeln!(f, "{pad}{name}  (cost {})", self.cost())?;
+                c.iter().try_for_each(|n| n.write_tree(f, indent + 1))
+            }
+            Node::Not(c) => {
+                writeln!(f, "{pad}not")?;
+                c.write_tree(f, indent + 1)
+            }
+            Node::Pred(p) => writeln!(f, "{pad}{p}  (cost {})", p.cost()),
+        }
+    }
+}
+
+/// `and` (identity true) or `or` (identity false) of optimized children.
+fn fold_junction(children: Vec<Node>, is_and: bool) -> Node {
+    let mut flat = Vec::with_capacity(children.len());
+    for child in children {
+        match child.optimize() {
+            Node::Const(b) if b == is_and => {}
+            Node::Const(b) => return Node::Const(b),
+            Node::And(grand) if is_and => flat.extend(grand),
+            Node::Or(grand) if !is_and => flat.extend(grand),
+            other => flat.push(other),
+        }
+    }
+    flat.sort_by_key(Node::cost);
+    match flat.len() {
+        0 => Node::Const(is_and),
+        1 => flat.pop().unwrap_or(Node::Const(is_and)),
+        _ if is_and => Node::And(flat),
+        _ => Node::Or(flat),
+    }
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = field::info(self.field).name;
+        match &self.check {
+            Check::Num(op, v) => write!(f, "{name} {} {v}", op.as_str()),
+            Check::NumRange(lo, hi) => write!(f, "{name} in {lo}..{hi}"),
+            Check::NumSet(v) => write!(f, "{name} in {v:?}"),
+            Check::Bool(b) => write!(f, "{name} == {b}"),
+            Check::IpIn(nets) => {
+                let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
+                write!(f, "{name} in [{}]", list.join(", "))
+            }
+            Check::BytesIn { values, nocase } => {
+                let list: Vec<String> = values.iter().map(|v| format!("{:?}", String::from_utf8_lossy(v))).collect();
+                write!(f, "{name} in [{}]{}", list.join(", "), if *nocase { " (nocase)" } else { "" })
+            }
+            Check::Contains { needle, nocase } => write_needle(f, name, "contains", needle, *nocase),
+            Check::StartsWith { needle, nocase } => write_needle(f, name, "starts_with", needle, *nocase),
+            Check::EndsWith { needle, nocase } => write_needle(f, name, "ends_with", needle, *nocase),
+            Check::Regex(re) => write!(f, "{name} matches /{}/", re.as_str()),
+        }
+    }
+}
+
+fn write_needle(f: &mut fmt::Formatter<'_>, name: &str, op: &str, needle: &[u8], nocase: bool) -> fmt::Result {
+    write!(f, "{name} {op} {:?}{}", String::from_utf8_lossy(needle), if nocase { " (nocase)" } else { "" })
+}

@@ -1,0 +1,219 @@
+//! A compiled rule set: the rules, and the groups that pick the candidates for a packet.
+//!
+//! Rules are grouped by protocol; inside the TCP, UDP and DNS groups, rules
+//! that name one destination port are indexed by it, so a packet only meets
+//! the rules that can match it. A `RuleSet` is immutable once built and
+//! `Send + Sync`, so a new one can be swapped in atomically while packets flow.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write};
+
+use crate::decode::{Network, Packet, Transport};
+use crate::engine::compile::proto_name;
+use crate::engine::field;
+use crate::engine::header::HeaderMatch;
+use crate::engine::predicate::{Field, Node};
+use crate::engine::state::StateSpec;
+use crate::engine::template::Template;
+use crate::rules::ast::{Action, Proto, Severity};
+
+/// Where a rule was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSource {
+    /// File path.
+    pub path: String,
+    /// 1-based line of the rule's action keyword.
+    pub line: usize,
+}
+
+/// One rule, ready to match.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// Signature id (`id`).
+    pub sid: u64,
+    /// Revision (`rev`, default 1).
+    pub rev: u64,
+    /// `alert` or `pass`.
+    pub action: Action,
+    /// Protocol group.
+    pub proto: Proto,
+    /// Addresses, ports, direction.
+    pub header: HeaderMatch,
+    /// The condition, optimized.
+    pub cond: Node,
+    /// Alert message.
+    pub msg: Template,
+    /// Severity (default medium).
+    pub severity: Severity,
+    /// Class (threat type), default `unclassified`.
+    pub class: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// References.
+    pub references: Vec<String>,
+    /// Recommendations, rendered like `msg`.
+    pub recommends: Vec<Template>,
+    /// Fields the rule reads, reported with each alert.
+    pub measured: Vec<Field>,
+    /// Stateful clauses.
+    pub state: StateSpec,
+    /// Where it was written.
+    pub source: RuleSource,
+}
+
+impl CompiledRule {
+    /// True if the rule's header and condition hold for the packet's features.
+    pub fn matches(&self, f: &mut crate::decode::features::Features<'_, '_>) -> bool {
+        self.header.matches(f.packet()) && self.cond.eval(f)
+    }
+}
+
+/// Indexes of rules that can match one protocol.
+#[derive(Debug, Default)]
+struct Group {
+    pass: Vec<u32>,
+    by_dst_port: HashMap<u16, Vec<u32>>,
+    any_port: Vec<u32>,
+}
+
+const GROUPS: [Proto; 7] = [Proto::Ip, Proto::Icmp, Proto::Icmp6, Proto::Tcp, Proto::Udp, Proto::Dns, Proto::Arp];
+
+fn group_index(p: Proto) -> usize {
+    GROUPS.iter().position(|g| *g == p).unwrap_or(0)
+}
+
+/// The compiled rules and their groups.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    groups: [Group; 7],
+}
+
+impl RuleSet {
+    /// Builds the groups over `rules` (kept in load order).
+    pub fn new(rules: Vec<CompiledRule>) -> RuleSet {
+        let mut groups: [Group; 7] = Default::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(group) = groups.get_mut(group_index(rule.proto)) else { continue };
+            let i = i as u32;
+            if rule.action == Action::Pass {
+                group.pass.push(i);
+                continue;
+            }
+            let port = (!rule.header.both_directions && matches!(rule.proto, Proto::Tcp | Proto::Udp | Proto::Dns))
+                .then(|| rule.header.dst_ports.single().filter(|r| r.lo == r.hi).map(|r| r.lo))
+                .flatten();
+            match port {
+                Some(p) => group.by_dst_port.entry(p).or_default().push(i),
+                None => group.any_port.push(i),
+            }
+        }
+        RuleSet { rules, groups }
+    }
+
+    /// All rules in load order.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// The rule at `index`.
+    pub fn rule(&self, index: u32) -> Option<&CompiledRule> {
+        self.rules.get(index as usize)
+    }
+
+    /// Calls `visit` with the index of every rule that may match `pkt`:
+    /// first pass rules (`true`), then alert rules (`false`).
+    pub fn candidates(&self, pkt: &Packet<'_>, mut visit: impl FnMut(u32, bool)) {
+        let mut protos = [None; 4];
+        protos[0] = match pkt.network {
+            Network::Ip(_) => Some(Proto::Ip),
+            Network::Arp { .. } => Some(Proto::Arp),
+            Network::None => None,
+        };
+        protos[1] = match pkt.transport {
+            Transport::Icmp(_) => Some(Proto::Icmp),
+            Transport::Icmp6(_) => Some(Proto::Icmp6),
+            Transport::Tcp { .. } => Some(Proto::Tcp),
+            Transport::Udp { .. } => Some(Proto::Udp),
+            Transport::None => None,
+        };
+        if pkt.is_dns() {
+            protos[2] = Some(Proto::Dns);
+        }
+        let dst_port = pkt.ports().map(|p| p.1);
+        for pass in [true, false] {
+            for proto in protos.iter().flatten() {
+                let Some(group) = self.groups.get(group_index(*proto)) else { continue };
+                if pass {
+                    group.pass.iter().for_each(|&i| visit(i, true));
+                    continue;
+                }
+                group.any_port.iter().for_each(|&i| visit(i, false));
+                if let Some(rules) = dst_port.and_then(|p| group.by_dst_port.get(&p)) {
+                    rules.iter().for_each(|&i| visit(i, false));
+                }
+            }
+        }
+    }
+
+    /// True if any rule reads a DNS field (so DNS decoding errors are worth counting).
+    pub fn uses_dns(&self) -> bool {
+        self.rules.iter().any(|r| r.measured.iter().any(|f| field::info(*f).layer == field::Layer::Dns))
+    }
+
+    /// Writes the matcher tree for `ferret explain`.
+    pub fn explain(&self, out: &mut String) -> fmt::Result {
+        writeln!(out, "{} rules in {} groups", self.rules.len(), self.groups.iter().filter(|g| !g.is_empty()).count())?;
+        for (proto, group) in GROUPS.iter().zip(&self.groups) {
+            if group.is_empty() {
+                continue;
+            }
+            writeln!(out, "\ngroup {}", proto_name(*proto))?;
+            for &i in &group.pass {
+                self.explain_rule(out, i, "  pass ")?;
+            }
+            let mut ports: Vec<_> = group.by_dst_port.iter().collect();
+            ports.sort_by_key(|(p, _)| **p);
+            for (port, rules) in ports {
+                writeln!(out, "  dst.port {port}:")?;
+                for &i in rules {
+                    self.explain_rule(out, i, "    ")?;
+                }
+            }
+            if !group.any_port.is_empty() && !group.by_dst_port.is_empty() {
+                writeln!(out, "  any port:")?;
+            }
+            for &i in &group.any_port {
+                self.explain_rule(out, i, "  ")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn explain_rule(&self, out: &mut String, index: u32, pad: &str) -> fmt::Result {
+        let Some(r) = self.rule(index) else { return Ok(()) };
+        writeln!(
+            out,
+            "{pad}rule {} rev {} ({}:{}) severity {:?}",
+            r.sid, r.rev, r.source.path, r.source.line, r.severity
+        )?;
+        if !r.header.is_any() {
+            writeln!(out, "{pad}  header {}", r.header)?;
+        }
+        let mut tree = String::new();
+        r.cond.write_tree(&mut tree, 0)?;
+        for line in tree.lines() {
+            writeln!(out, "{pad}  {line}")?;
+        }
+        if r.state.is_stateful() {
+            writeln!(out, "{pad}  state {:?}", r.state)?;
+        }
+        Ok(())
+    }
+}
+
+impl Group {
+    fn is_empty(&self) -> bool {
+        self.pass.is_empty() && self.by_dst_port.is_empty() && self.any_port.is_empty()
+    }
+}

@@ -1,0 +1,50 @@
+//! Stateful clauses: what a rule asks to be counted, and over which key.
+//!
+//! The clauses (`threshold`, `rate`, `limit`, `distinct`) are compiled into a
+//! [`StateSpec`]; the tables that count live in `engine::tables`.
+
+use crate::decode::features::Field;
+
+/// A time window, in nanoseconds of packet time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Length in nanoseconds (at least 1).
+    pub nanos: u64,
+}
+
+/// One part of a state key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyItem {
+    /// Source address.
+    Src,
+    /// Destination address.
+    Dst,
+    /// Both addresses, unordered.
+    Pair,
+    /// Ordered 5-tuple.
+    Flow,
+    /// The whole rule.
+    Rule,
+    /// A packet field's value.
+    Field(Field),
+}
+
+/// The stateful clauses of one rule (all optional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StateSpec {
+    /// `threshold N within T by KEY`
+    pub threshold: Option<(u64, Window, Vec<KeyItem>)>,
+    /// `rate > N/T by KEY`
+    pub rate: Option<(f64, Window, Vec<KeyItem>)>,
+    /// `limit N per T by KEY`
+    pub limit: Option<(u64, Window, Vec<KeyItem>)>,
+    /// `distinct FIELD > N within T by KEY`
+    pub distinct: Option<(Field, u64, Window, Vec<KeyItem>)>,
+}
+
+impl StateSpec {
+    /// True if the rule has any stateful clause.
+    pub fn is_stateful(&self) -> bool {
+        self.threshold.is_some() || self.rate.is_some() || self.limit.is_some() || self.distinct.is_some()
+    }
+}

@@ -1,0 +1,117 @@
+//! Run statistics: packets, bytes, time span, protocols, decode errors, alerts.
+//!
+//! Counting is a handful of integer increments per packet; the summary printed
+//! at the end of a scan and the stats file beside EVE output both come from here.
+
+use crate::decode::dns::DnsError;
+use crate::decode::{DecodeError, Network, Packet, Transport};
+
+/// Packets seen per protocol (a packet counts once at each layer it has).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProtoCounts {
+    /// Ethernet frames.
+    pub ethernet: u64,
+    /// Frames with a VLAN tag.
+    pub vlan: u64,
+    /// ARP.
+    pub arp: u64,
+    /// IPv4.
+    pub ipv4: u64,
+    /// IPv6.
+    pub ipv6: u64,
+    /// TCP.
+    pub tcp: u64,
+    /// UDP.
+    pub udp: u64,
+    /// ICMPv4.
+    pub icmp: u64,
+    /// ICMPv6.
+    pub icmpv6: u64,
+    /// TCP or UDP with port 53 on either side.
+    pub dns: u64,
+    /// Nothing of the above at the network layer.
+    pub other: u64,
+}
+
+/// Counters for one run (one or several capture files).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// Earliest packet timestamp (ns).
+    pub first_ts: Option<i64>,
+    /// Latest packet timestamp (ns).
+    pub last_ts: Option<i64>,
+    /// Per-protocol counts.
+    pub protocols: ProtoCounts,
+    /// Decode errors, indexed by [`DecodeError::index`].
+    pub decode_errors: [u64; DecodeError::ALL.len()],
+    /// DNS decoding errors by kind (only counted where a rule needed DNS).
+    pub dns_errors: Vec<(DnsError, u64)>,
+    /// Alerts raised per rule index.
+    pub alerts_by_rule: Vec<u64>,
+    /// Packets whose alerts a pass rule suppressed.
+    pub passed: u64,
+    /// Matches a stateful clause held back (below threshold, over limit).
+    pub suppressed: u64,
+}
+
+impl Stats {
+    /// Counts one decoded packet.
+    pub fn count_packet(&mut self, pkt: &Packet<'_>) {
+        self.packets += 1;
+        self.bytes += u64::from(pkt.wire_len);
+        self.first_ts = Some(self.first_ts.map_or(pkt.ts_nanos, |t| t.min(pkt.ts_nanos)));
+        self.last_ts = Some(self.last_ts.map_or(pkt.ts_nanos, |t| t.max(pkt.ts_nanos)));
+        let p = &mut self.protocols;
+        p.ethernet += u64::from(pkt.link_type == 1);
+        p.vlan += u64::from(pkt.vlan);
+        match pkt.network {
+            Network::Arp { .. } => p.arp += 1,
+            Network::Ip(ip) if ip.version == 4 => p.ipv4 += 1,
+            Network::Ip(_) => p.ipv6 += 1,
+            Network::None => p.other += 1,
+        }
+        match pkt.transport {
+            Transport::Tcp { .. } => p.tcp += 1,
+            Transport::Udp { .. } => p.udp += 1,
+            Transport::Icmp(_) => p.icmp += 1,
+            Transport::Icmp6(_) => p.icmpv6 += 1,
+            Transport::None => {}
+        }
+        p.dns += u64::from(pkt.is_dns());
+        if let Some(e) = pkt.error {
+            if let Some(c) = self.decode_errors.get_mut(e.index()) {
+                *c += 1;
+            }
+        }
+    }
+
+    /// Counts a DNS decoding error.
+    pub fn count_dns_error(&mut self, e: DnsError) {
+        match self.dns_errors.iter_mut().find(|(k, _)| *k == e) {
+            Some((_, c)) => *c += 1,
+            None => self.dns_errors.push((e, 1)),
+        }
+    }
+
+    /// Decode errors by name, nonzero only, plus DNS errors.
+    pub fn errors_by_kind(&self) -> Vec<(&'static str, u64)> {
+        let mut out: Vec<_> = DecodeError::ALL
+            .iter()
+            .zip(&self.decode_errors)
+            .filter(|(_, &c)| c > 0)
+            .map(|(k, &c)| (k.as_str(), c))
+            .collect();
+        out.extend(self.dns_errors.iter().map(|(k, c)| (k.as_str(), *c)));
+        out.sort();
+        out
+    }
+
+    /// Total alerts.
+    pub fn alerts(&self) -> u64 {
+        self.alerts_by_rule.iter().sum()
+    }
+}

@@ -1,0 +1,429 @@
+//! State tables for stateful clauses: `threshold`, `rate`, `distinct`, `limit`.
+//!
+//! Each clause of each rule owns one table keyed by the clause's `by` key
+//! (hashed to a `u64`: addresses, ports and field values, DNS names without
+//! case). Tables are bounded: at most [`TableLimits::max_entries`] keys, the
+//! least recently seen evicted first when full (counted as evictions), and keys
+//! idle longer than `max(idle, window)` of packet time dropped (counted as
+//! expirations). Time comes only from packet timestamps.
+//!
+//! A matching rule fires when every trigger clause agrees (`threshold`: at
+//! least N matches in the window; `rate`: more than N per T; `distinct`: more
+//! than N distinct values), and `limit` then allows at most N alerts per key
+//! per window.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::net::IpAddr;
+
+use crate::decode::features::{Features, FieldValue};
+use crate::engine::alert::StateReport;
+use crate::engine::field::{self, FieldType};
+use crate::engine::predicate::Field;
+use crate::engine::ruleset::{CompiledRule, RuleSet};
+use crate::engine::state::{KeyItem, Window};
+use crate::engine::template::write_value;
+use crate::engine::window::{DistinctCount, WindowCount, WindowView};
+
+/// Size and expiry limits of every state table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableLimits {
+    /// Most keys one table holds; the least recently seen is evicted beyond this.
+    pub max_entries: usize,
+    /// A key idle this long (ns of packet time, at least the clause's window) is dropped.
+    pub idle_nanos: u64,
+}
+
+impl Default for TableLimits {
+    fn default() -> Self {
+        TableLimits { max_entries: 100_000, idle_nanos: 300_000_000_000 }
+    }
+}
+
+/// What the state says about a rule match.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Raise the alert, with what the state saw (for stateful rules).
+    Fire(Option<StateReport>),
+    /// Hold it back (below threshold or rate, or over limit).
+    Hold,
+}
+
+/// Counters of one state table, for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableStats {
+    /// The rule's signature id.
+    pub sid: u64,
+    /// The clause the table serves.
+    pub clause: &'static str,
+    /// Keys held now.
+    pub entries: usize,
+    /// Most keys held at once.
+    pub peak: usize,
+    /// Keys created.
+    pub inserted: u64,
+    /// Keys evicted because the table was full.
+    pub evicted: u64,
+    /// Keys dropped after being idle.
+    pub expired: u64,
+}
+
+/// Keys are already hashes; the map must not hash them again.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+struct Slot<V> {
+    value: V,
+    last_seen: i64,
+}
+
+/// A bounded map from key hash to per-key state.
+struct Table<V> {
+    map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
+    /// Keys in the order they were last queued; an entry whose slot was seen
+    /// later is re-queued instead of dropped (second chance).
+    order: VecDeque<(u64, i64)>,
+    max_entries: usize,
+    idle: u64,
+    clock: i64,
+    stats: TableStats,
+}
+
+impl<V: Default> Table<V> {
+    fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
+        Table {
+            map: HashMap::default(),
+            order: VecDeque::new(),
+            max_entries: limits.max_entries.max(1),
+            idle: limits.idle_nanos.max(window.nanos),
+            clock: i64::MIN,
+            stats: TableStats { sid, clause, ..TableStats::default() },
+        }
+    }
+
+    /// The state of `key` at time `ts`, created if new.
+    fn entry(&mut self, key: u64, ts: i64) -> &mut V {
+        self.clock = self.clock.max(ts);
+        self.expire();
+        let is_new = !self.map.contains_key(&key);
+        if is_new {
+            if self.map.len() >= self.max_entries {
+                self.evict_one();
+            }
+            self.order.push_back((key, self.clock));
+            self.stats.inserted += 1;
+        }
+        let held = self.map.len() + usize::from(is_new);
+        self.stats.entries = held;
+        self.stats.peak = self.stats.peak.max(held);
+        let clock = self.clock;
+        let slot = self.map.entry(key).or_insert_with(|| Slot { value: V::default(), last_seen: clock });
+        slot.last_seen = clock;
+        &mut slot.value
+    }
+
+    fn expire(&mut self) {
+        while let Some(&(key, queued)) = self.order.front() {
+            if (self.clock.saturating_sub(queued) as u64) < self.idle {
+                break;
+            }
+            self.order.pop_front();
+            match self.map.get(&key) {
+                Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
+                Some(_) => {
+                    self.map.remove(&key);
+                    self.stats.expired += 1;
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn evict_one(&mut self) {
+        while let Some((key, queued)) = self.order.pop_front() {
+            match self.map.get(&key) {
+                Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
+                Some(_) => {
+                    self.map.remove(&key);
+                    self.stats.evicted += 1;
+                    return;
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// One trigger clause with its table.
+enum Trigger {
+    Threshold { count: u64, window: Window, key: Vec<KeyItem>, table: Table<WindowCount> },
+    Rate { count: f64, window: Window, key: Vec<KeyItem>, table: Table<WindowCount> },
+    Distinct { field: Field, count: u64, window: Window, key: Vec<KeyItem>, table: Table<DistinctCount> },
+}
+
+struct LimitState {
+    count: u64,
+    window: Window,
+    key: Vec<KeyItem>,
+    table: Table<WindowCount>,
+}
+
+#[derive(Default)]
+struct RuleState {
+    triggers: Vec<Trigger>,
+    limit: Option<LimitState>,
+}
+
+/// All state tables of a rule set, indexed like its rules.
+#[derive(Default)]
+pub struct StateTables {
+    rules: Vec<Option<RuleState>>,
+}
+
+impl std::fmt::Debug for StateTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateTables").field("tables", &self.stats().len()).finish()
+    }
+}
+
+impl StateTables {
+    /// Tables for the stateful rules of `rules`.
+    pub fn new(rules: &RuleSet, limits: TableLimits) -> StateTables {
+        let rules = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                let s = &r.state;
+                if !s.is_stateful() {
+                    return None;
+                }
+                let mut state = RuleState::default();
+                if let Some((count, window, key)) = &s.threshold {
+                    let table = Table::new(r.sid, "threshold", limits, *window);
+                    state.triggers.push(Trigger::Threshold { count: *count, window: *window, key: key.clone(), table });
+                }
+                if let Some((count, window, key)) = &s.rate {
+                    let table = Table::new(r.sid, "rate", limits, *window);
+                    state.triggers.push(Trigger::Rate { count: *count, window: *window, key: key.clone(), table });
+                }
+                if let Some((field, count, window, key)) = &s.distinct {
+                    let table = Table::new(r.sid, "distinct", limits, *window);
+                    state.triggers.push(Trigger::Distinct {
+                        field: *field,
+                        count: *count,
+                        window: *window,
+                        key: key.clone(),
+                        table,
+                    });
+                }
+                if let Some((count, window, key)) = &s.limit {
+                    let table = Table::new(r.sid, "limit", limits, *window);
+                    state.limit = Some(LimitState { count: *count, window: *window, key: key.clone(), table });
+                }
+                Some(state)
+            })
+            .collect();
+        StateTables { rules }
+    }
+
+    /// Counters of every table.
+    pub fn stats(&self) -> Vec<TableStats> {
+        let mut out = Vec::new();
+        for state in self.rules.iter().flatten() {
+            for t in &state.triggers {
+                out.push(match t {
+                    Trigger::Threshold { table, .. } | Trigger::Rate { table, .. } => table.stats.clone(),
+                    Trigger::Distinct { table, .. } => table.stats.clone(),
+                });
+            }
+            if let Some(l) = &state.limit {
+                out.push(l.table.stats.clone());
+            }
+        }
+        out
+    }
+
+    /// Records a match of rule `index` and decides whether it fires.
+    pub fn decide(&mut self, index: u32, _rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
+        let Some(Some(state)) = self.rules.get_mut(index as usize) else {
+            return Decision::Fire(None);
+        };
+        let pkt = f.packet();
+        let (ts, number) = (pkt.ts_nanos, pkt.number);
+        let mut report = None;
+        let mut fire = true;
+        for trigger in &mut state.triggers {
+            let (clause, view, window, key, ok, rate) = match trigger {
+                Trigger::Threshold { count, window, key, table } => {
+                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    ("threshold", v, *window, &*key, v.count >= *count, None)
+                }
+                Trigger::Rate { count, window, key, table } => {
+                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
+                    ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
+                }
+                Trigger::Distinct { field, count, window, key, table } => {
+                    let k = key_hash(key, f);
+                    let Some(value) = value_hash(*field, f) else {
+                        fire = false;
+                        continue;
+                    };
+                    let v = table.entry(k, ts).record(value, ts, number, window.nanos);
+                    ("distinct", v, *window, &*key, v.count > *count, None)
+                }
+            };
+            fire &= ok;
+            if report.is_none() {
+                report = Some(make_report(clause, key, view, window, rate, number, f));
+            }
+        }
+        if !fire {
+            return Decision::Hold;
+        }
+        if let Some(limit) = &mut state.limit {
+            let entry = limit.table.entry(key_hash(&limit.key, f), ts);
+            if entry.peek(ts, limit.window.nanos).count >= limit.count {
+                return Decision::Hold;
+            }
+            let view = entry.record(ts, number, limit.window.nanos);
+            if report.is_none() {
+                report = Some(make_report("limit", &limit.key, view, limit.window, None, number, f));
+            }
+        }
+        Decision::Fire(report)
+    }
+}
+
+fn make_report(
+    clause: &'static str,
+    key: &[KeyItem],
+    view: WindowView,
+    window: Window,
+    rate: Option<f64>,
+    number: u64,
+    f: &mut Features<'_, '_>,
+) -> StateReport {
+    StateReport {
+        clause,
+        key: render_key(key, f),
+        count: view.count,
+        window_nanos: window.nanos,
+        rate_per_sec: rate,
+        first_packet: view.first_packet,
+        last_packet: number,
+    }
+}
+
+/// Hashes the key parts of the packet with a fixed-key SipHash, so runs are deterministic.
+fn key_hash(key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    let pkt = f.packet();
+    let addrs = pkt.ip().map(|ip| (ip.src, ip.dst));
+    for item in key {
+        match item {
+            KeyItem::Src => addrs.map(|a| a.0).hash(&mut h),
+            KeyItem::Dst => addrs.map(|a| a.1).hash(&mut h),
+            KeyItem::Pair => addrs.map(|(s, d)| if s <= d { (s, d) } else { (d, s) }).hash(&mut h),
+            KeyItem::Flow => {
+                (addrs, pkt.ports(), pkt.ip().map(|ip| ip.proto)).hash(&mut h);
+            }
+            KeyItem::Rule => 0u8.hash(&mut h),
+            KeyItem::Field(field) => hash_value(*field, f, &mut h),
+        }
+    }
+    h.finish()
+}
+
+fn value_hash(field: Field, f: &mut Features<'_, '_>) -> Option<u64> {
+    let mut h = std::hash::DefaultHasher::new();
+    f.get(field)?;
+    hash_value(field, f, &mut h);
+    Some(h.finish())
+}
+
+fn hash_value(field: Field, f: &mut Features<'_, '_>, h: &mut impl Hasher) {
+    let nocase = field::info(field).ty == FieldType::Str;
+    match f.get(field) {
+        None => 0u8.hash(h),
+        Some(FieldValue::Num(n)) => (1u8, n.to_bits()).hash(h),
+        Some(FieldValue::Bool(b)) => (2u8, b).hash(h),
+        Some(FieldValue::Ip(ip)) => (3u8, ip).hash(h),
+        Some(FieldValue::Bytes(bytes)) => {
+            4u8.hash(h);
+            bytes.len().hash(h);
+            if nocase {
+                bytes.iter().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+            } else {
+                h.write(bytes);
+            }
+        }
+    }
+}
+
+fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
+    let pkt = f.packet();
+    let addr = |ip: Option<IpAddr>| ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    let src = pkt.ip().map(|ip| ip.src);
+    let dst = pkt.ip().map(|ip| ip.dst);
+    let mut parts = Vec::with_capacity(key.len());
+    for item in key {
+        parts.push(match item {
+            KeyItem::Src => addr(src),
+            KeyItem::Dst => addr(dst),
+            KeyItem::Pair => {
+                let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
+                format!("{} <-> {}", addr(a), addr(b))
+            }
+            KeyItem::Flow => match pkt.ports() {
+                Some((sp, dp)) => format!("{}:{sp} -> {}:{dp}", addr(src), addr(dst)),
+                None => format!("{} -> {}", addr(src), addr(dst)),
+            },
+            KeyItem::Rule => "rule".into(),
+            KeyItem::Field(field) => {
+                let mut s = format!("{}=", field::info(*field).name);
+                match f.get(*field) {
+                    Some(v) => write_value(&mut s, v, None),
+                    None => s.push('-'),
+                }
+                s
+            }
+        });
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_evicts_least_recently_seen_and_expires_idle_keys() {
+        let limits = TableLimits { max_entries: 2, idle_nanos: 100 };
+        let mut t: Table<u32> = Table::new(1, "threshold", limits, Window { nanos: 10 });
+        *t.entry(1, 0) += 1;
+        *t.entry(2, 1) += 1;
+        *t.entry(1, 2) += 1; // key 1 seen again: key 2 is now the oldest
+        *t.entry(3, 3) += 1; // full: evicts key 2
+        assert!(t.map.contains_key(&1) && t.map.contains_key(&3) && !t.map.contains_key(&2));
+        assert_eq!(t.stats.evicted, 1);
+        *t.entry(4, 1000) += 1; // everything else idle for >= 100 ns
+        assert_eq!(t.map.len(), 1);
+        assert_eq!(t.stats.expired, 2);
+        assert_eq!(t.stats.peak, 2);
+    }
+}

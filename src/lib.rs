@@ -1,0 +1,23 @@
+//! ferret: a network detection rule engine for hunting covert channels.
+//!
+//! Data flows capture → decode → engine (compiled rules + state) → outputs:
+//!
+//! - [`capture`] reads pcap and pcapng files as borrowed packet slices;
+//! - [`decode`] turns a frame into a [`decode::Packet`] view and computes
+//!   expensive features lazily;
+//! - [`rules`] parses the rule language into a syntax tree with spans;
+//! - [`engine`] compiles rules into a matcher tree and runs it with state;
+//! - [`output`] writes alert lines, EVE JSON and the summary;
+//! - [`scan`] is the loop tying them together, [`cli`] the command line.
+//!
+//! See `ARCHITECTURE.md` for the map and its invariants.
+#![deny(missing_docs)]
+
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod engine;
+pub mod load;
+pub mod output;
+pub mod rules;
+pub mod scan;

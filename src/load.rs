@@ -1,0 +1,162 @@
+//! From rule paths (or the embedded defaults) to a compiled [`RuleSet`].
+//!
+//! Reads files and directories (`*.rules`, sorted, recursively), guards
+//! against oversized or non-UTF-8 files, parses each, compiles all together,
+//! and returns either the rule set or every problem found, rendered with
+//! `file:line:col`, the line and a caret.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::engine::compile::{self, ParsedFile};
+use crate::engine::ruleset::RuleSet;
+use crate::rules::ast::Value;
+use crate::rules::defaults::{display_path, DEFAULT_RULES};
+use crate::rules::diag::Diagnostic;
+use crate::rules::parse::parse_rule_file;
+
+/// Largest rule file accepted.
+pub const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
+
+/// Rules could not be loaded: every problem, ready to print.
+#[derive(Debug, Clone)]
+pub struct LoadFailure {
+    /// Rendered problems, each ending in a newline.
+    pub problems: Vec<String>,
+}
+
+impl LoadFailure {
+    fn single(msg: String) -> LoadFailure {
+        LoadFailure { problems: vec![format!("error: {msg}\n")] }
+    }
+}
+
+/// Where rules come from.
+#[derive(Debug, Clone)]
+pub enum RuleSource {
+    /// A file or a directory of `*.rules` files.
+    Path(PathBuf),
+    /// The embedded default rules.
+    Defaults,
+}
+
+/// Reads the rule text of every source, in order.
+pub fn read_sources(sources: &[RuleSource]) -> Result<Vec<(String, String)>, LoadFailure> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for source in sources {
+        match source {
+            RuleSource::Defaults => {
+                out.extend(DEFAULT_RULES.iter().map(|(name, text)| (display_path(name), (*text).to_string())))
+            }
+            RuleSource::Path(path) => match rule_files(path) {
+                Ok(files) if files.is_empty() => {
+                    problems.push(format!("error: {}: no *.rules files in this directory\n", path.display()))
+                }
+                Ok(files) => {
+                    for file in files {
+                        match read_rule_file(&file) {
+                            Ok(text) => out.push((file.display().to_string(), text)),
+                            Err(e) => problems.push(format!("error: {e}\n")),
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!("error: {}: {e}\n", path.display())),
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(LoadFailure { problems })
+    }
+}
+
+/// The rule files a path stands for: itself, or the `*.rules` files below it, sorted.
+fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        std::fs::metadata(path)?;
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "rules") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_rule_file(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?.len();
+    if size > MAX_RULE_FILE_BYTES {
+        return Err(format!(
+            "{shown}: rule file is {:.1} MiB; the limit is {} MiB",
+            size as f64 / (1 << 20) as f64,
+            MAX_RULE_FILE_BYTES >> 20
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        format!("{shown}: not UTF-8 text (invalid byte at offset {offset})")
+    })
+}
+
+/// Parses and compiles rule texts `(path, text)` with variable overrides.
+pub fn compile_texts(texts: Vec<(String, String)>, overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
+    let mut files = Vec::with_capacity(texts.len());
+    let mut problems = Vec::new();
+    for (path, text) in texts {
+        let (ast, diags) = parse_rule_file(&text);
+        for d in &diags {
+            problems.push(render(d, &path, &text));
+        }
+        files.push(ParsedFile { path, text, ast });
+    }
+    if !problems.is_empty() {
+        return Err(LoadFailure { problems });
+    }
+    compile::compile(&files, overrides).map_err(|errors| LoadFailure {
+        problems: errors
+            .iter()
+            .map(|e| match files.get(e.file) {
+                Some(f) => render(&e.diag, &f.path, &f.text),
+                None => format!("error: {}\n", e.diag.message),
+            })
+            .collect(),
+    })
+}
+
+/// Loads, parses and compiles rules from `sources`.
+pub fn load(sources: &[RuleSource], overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
+    compile_texts(read_sources(sources)?, overrides)
+}
+
+fn render(d: &Diagnostic, path: &str, text: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{}", d.render(path, text));
+    s
+}
+
+/// Parses a `NAME=VALUE` variable override from the command line.
+pub fn parse_var_override(arg: &str) -> Result<(String, Value), LoadFailure> {
+    let Some((name, value)) = arg.split_once('=') else {
+        return Err(LoadFailure::single(format!("--var {arg}: expected NAME=VALUE")));
+    };
+    let name = name.trim().trim_start_matches('$');
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(LoadFailure::single(format!("--var {arg}: '{name}' is not a variable name")));
+    }
+    crate::rules::parse::parse_value(value)
+        .map(|v| (name.to_string(), v))
+        .map_err(|d| LoadFailure { problems: vec![render(&d, &format!("--var {name}"), value)] })
+}

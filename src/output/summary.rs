@@ -1,0 +1,108 @@
+//! The end-of-run summary printed on stderr, and the same numbers as JSON.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::engine::ruleset::RuleSet;
+use crate::engine::stats::{ProtoCounts, Stats};
+use crate::engine::tables::TableStats;
+use crate::output::time;
+
+/// Writes the human summary.
+pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out: &mut String) {
+    let _ = writeln!(out, "packets: {}  bytes: {}", stats.packets, stats.bytes);
+    if let (Some(first), Some(last)) = (stats.first_ts, stats.last_ts) {
+        let span = (last - first) as f64 / 1e9;
+        let _ = writeln!(out, "time: {} .. {} UTC ({span:.3} s)", time::human(first), time::human(last));
+    }
+    let p = &stats.protocols;
+    let _ = writeln!(
+        out,
+        "protocols: ethernet {} vlan {} arp {} ipv4 {} ipv6 {} tcp {} udp {} icmp {} icmpv6 {} dns {} other {}",
+        p.ethernet, p.vlan, p.arp, p.ipv4, p.ipv6, p.tcp, p.udp, p.icmp, p.icmpv6, p.dns, p.other
+    );
+    let errors = stats.errors_by_kind();
+    if errors.is_empty() {
+        let _ = writeln!(out, "decode errors: none");
+    } else {
+        let list: Vec<String> = errors.iter().map(|(k, c)| format!("{k} {c}")).collect();
+        let _ = writeln!(out, "decode errors: {}", list.join(", "));
+    }
+    let _ = writeln!(out, "alerts: {}", stats.alerts());
+    for (rule, count) in rules.rules().iter().zip(&stats.alerts_by_rule) {
+        if *count > 0 {
+            let _ = writeln!(out, "  {:>10}  {:>8}  {}", rule.sid, count, first_words(rule));
+        }
+    }
+    if stats.passed > 0 {
+        let _ = writeln!(out, "passed (suppressed by pass rules): {}", stats.passed);
+    }
+    for t in tables.iter().filter(|t| t.inserted > 0) {
+        let _ = writeln!(
+            out,
+            "state rule {} {}: {} keys now, {} peak, {} created, {} evicted (table full), {} expired",
+            t.sid, t.clause, t.entries, t.peak, t.inserted, t.evicted, t.expired
+        );
+    }
+}
+
+fn first_words(rule: &crate::engine::ruleset::CompiledRule) -> String {
+    let text: String = rule
+        .msg
+        .parts
+        .iter()
+        .map(|p| match p {
+            crate::engine::template::Part::Lit(s) => s.as_str(),
+            crate::engine::template::Part::Value(..) => "…",
+        })
+        .collect();
+    text.chars().take(70).collect()
+}
+
+/// The machine-readable form of the summary (`--stats FILE`).
+#[derive(Serialize)]
+pub struct StatsJson<'a> {
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// First timestamp, RFC 3339.
+    pub first_timestamp: Option<String>,
+    /// Last timestamp, RFC 3339.
+    pub last_timestamp: Option<String>,
+    /// Per-protocol packet counts.
+    pub protocols: &'a ProtoCounts,
+    /// Decode errors by kind.
+    pub decode_errors: std::collections::BTreeMap<&'static str, u64>,
+    /// Alerts per signature id.
+    pub alerts_by_sid: std::collections::BTreeMap<u64, u64>,
+    /// Packets suppressed by pass rules.
+    pub passed: u64,
+    /// State tables.
+    pub state: &'a [TableStats],
+}
+
+impl<'a> StatsJson<'a> {
+    /// Collects the numbers.
+    pub fn new(stats: &'a Stats, rules: &RuleSet, tables: &'a [TableStats]) -> Self {
+        let ts = |t: Option<i64>| {
+            t.map(|t| {
+                let mut s = String::new();
+                time::rfc3339_micros(t, &mut s);
+                s
+            })
+        };
+        StatsJson {
+            packets: stats.packets,
+            bytes: stats.bytes,
+            first_timestamp: ts(stats.first_ts),
+            last_timestamp: ts(stats.last_ts),
+            protocols: &stats.protocols,
+            decode_errors: stats.errors_by_kind().into_iter().collect(),
+            alerts_by_sid: rules.rules().iter().zip(&stats.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect(),
+            passed: stats.passed,
+            state: tables,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Timestamps as text, from packet time (nanoseconds since the Unix epoch), in UTC.
+//!
+//! Hand-written to avoid a date crate for one conversion: days to a civil date
+//! by Howard Hinnant's algorithm.
+
+use std::fmt::Write;
+
+/// Civil date and time of day of a timestamp.
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+}
+
+fn civil(ts_nanos: i64) -> Civil {
+    let secs = ts_nanos.div_euclid(1_000_000_000);
+    let nanos = ts_nanos.rem_euclid(1_000_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    // Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Civil { year, month, day, hour: sod / 3600, minute: sod / 60 % 60, second: sod % 60, nanos }
+}
+
+/// RFC 3339 with microseconds and a numeric offset, as EVE wants:
+/// `2025-04-05T20:55:01.123456+00:00`.
+pub fn rfc3339_micros(ts_nanos: i64, out: &mut String) {
+    let c = civil(ts_nanos);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.nanos / 1000
+    );
+}
+
+/// A shorter form for people: `2025-04-05 20:55:01.123456`.
+pub fn human(ts_nanos: i64) -> String {
+    let c = civil(ts_nanos);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.nanos / 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        let mut s = String::new();
+        rfc3339_micros(0, &mut s);
+        assert_eq!(s, "1970-01-01T00:00:00.000000+00:00");
+        s.clear();
+        // 2025-04-05T20:55:01.123456789Z
+        rfc3339_micros(1_743_886_501_123_456_789, &mut s);
+        assert_eq!(s, "2025-04-05T20:55:01.123456+00:00");
+        s.clear();
+        rfc3339_micros(951_782_400_000_000_000, &mut s); // leap day 2000
+        assert_eq!(s, "2000-02-29T00:00:00.000000+00:00");
+        s.clear();
+        rfc3339_micros(-1_000, &mut s);
+        assert_eq!(s, "1969-12-31T23:59:59.999999+00:00");
+        assert_eq!(human(1_743_886_501_000_000_000), "2025-04-05 20:55:01.000000");
+    }
+}

@@ -1,0 +1,2030 @@
+//! Parser for ferret's rule language: text in, [`RuleFile`] and [`Diagnostic`]s out.
+//!
+//! Users read every error this parser produces, so it is built around three promises:
+//!
+//! * **Errors point at the offending token** and say what was expected there. Parsers that fail
+//!   at the same spot merge their "expected" sets (including the optional continuations that were
+//!   tried and silently skipped, such as `and` after a complete test), so a message reads
+//!   `expected one of '->', '<>', found 'to'`. Once a keyword is recognised the rest is parsed
+//!   under nom's `cut`, so the error names the bad part, not the start of the rule.
+//! * **One bad rule never hides the next**: after an error the parser skips to the end of that
+//!   rule (its matching `}`) or to the next line starting with `alert`/`pass`/`var`.
+//! * **No input can make it panic, recurse without bound or go quadratic**: nesting is capped at
+//!   [`MAX_DEPTH`], literals at [`MAX_LITERAL`] bytes, and every parser only moves forward.
+//!
+//! Conventions: every parser skips its own leading whitespace and comments, never trailing ones,
+//! so a node's span ends exactly where its text ends. Positions inside the parser are nom's
+//! remaining inputs; a byte offset is the text's length minus the remaining length.
+//!
+//! The parser checks syntax only. Field names, variables, types and id uniqueness are the
+//! compiler's business.
+
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use nom::bytes::complete::tag;
+use nom::character::complete::{char as one_char, digit1, hex_digit1};
+use nom::combinator::cut;
+use nom::error::{ErrorKind, ParseError};
+use nom::{Err, IResult, Parser};
+
+use crate::rules::ast::{
+    Action, AddrSpec, Direction, Distinct, Expr, FieldRef, IpNet, Item, KeyPart, KeySpec, Limit, PortSpec, Proto, Rate,
+    Rule, RuleFile, RuleOption, Severity, Spanned, Test, TestOp, Threshold, Value, ValueKind, VarDecl,
+};
+use crate::rules::diag::Diagnostic;
+use crate::rules::span::Span;
+
+/// Deepest nesting of parentheses / `not` in an expression, or of lists and `!` in a value or
+/// header, before the parser gives up with an error instead of recursing further.
+pub const MAX_DEPTH: usize = 64;
+
+/// Longest string or regex literal, in bytes of source text.
+pub const MAX_LITERAL: usize = 64 * 1024;
+
+/// Parses a whole rule file. Returns every rule that parsed and every error (one bad rule never
+/// hides the next: on an error, skip to the end of that rule — the matching `}` at brace depth 0
+/// — or to the next line starting with `alert`/`pass`/`var`, and continue).
+pub fn parse_rule_file(text: &str) -> (RuleFile, Vec<Diagnostic>) {
+    let cx = Cx::new(text);
+    let mut file = RuleFile::default();
+    let mut diags = Vec::new();
+    let mut input = ws(text);
+    while !input.is_empty() {
+        let start = cx.offset(input);
+        match cx.item(input) {
+            Ok((rest, item)) => {
+                let soft = cx.soft.take();
+                if soft.is_empty() {
+                    file.items.push(item);
+                } else {
+                    diags.extend(soft);
+                }
+                input = rest;
+            }
+            Err(err) => {
+                diags.extend(cx.soft.take());
+                diags.push(cx.diagnostic(err));
+                input = text.get(recover(text, start)..).unwrap_or("");
+            }
+        }
+        input = ws(input);
+    }
+    (file, diags)
+}
+
+/// Parses a single VALUE (used for `--var NAME=VALUE` on the command line).
+pub fn parse_value(text: &str) -> Result<Value, Diagnostic> {
+    let cx = Cx::new(text);
+    cx.whole(text, |i| cx.value(i, 0, true))
+}
+
+/// Parses a single EXPR (used by tests and tools).
+pub fn parse_expr(text: &str) -> Result<Expr, Diagnostic> {
+    let cx = Cx::new(text);
+    cx.whole(text, |i| cx.expr(i, 0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+type PResult<'a, T> = IResult<&'a str, T, PError>;
+
+/// A parse failure. `rem` is the remaining input length where it happened (nom's own errors only
+/// see the input, so positions are kept in that form and turned into offsets at the end).
+#[derive(Debug)]
+pub struct PError {
+    rem: usize,
+    len: usize,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// A nom primitive failed and nothing more specific is known.
+    Nom,
+    /// One of a set of tokens ([`Tok`] bits) was expected, optionally "after 'x'".
+    Expected { set: u64, after: Option<&'static str> },
+    /// A specific complaint with its own wording.
+    Message(Box<Message>),
+}
+
+#[derive(Debug)]
+struct Message {
+    text: String,
+    label: String,
+    help: Option<String>,
+}
+
+impl Kind {
+    fn rank(&self) -> u8 {
+        match self {
+            Kind::Nom => 0,
+            Kind::Expected { .. } => 1,
+            Kind::Message(_) => 2,
+        }
+    }
+}
+
+impl ParseError<&str> for PError {
+    fn from_error_kind(input: &str, _kind: ErrorKind) -> Self {
+        PError { rem: input.len(), len: 0, kind: Kind::Nom }
+    }
+
+    fn append(_input: &str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+
+    /// Keeps the error that got furthest; at the same spot, unions what was expected.
+    fn or(self, other: Self) -> Self {
+        if self.rem != other.rem {
+            return if self.rem < other.rem { self } else { other };
+        }
+        match (self.kind, other.kind) {
+            (Kind::Expected { set: a, after: x }, Kind::Expected { set: b, after: y }) => {
+                PError { rem: self.rem, len: 0, kind: Kind::Expected { set: a | b, after: x.or(y) } }
+            }
+            (a, b) if b.rank() > a.rank() => PError { rem: other.rem, len: other.len, kind: b },
+            (a, _) => PError { rem: self.rem, len: self.len, kind: a },
+        }
+    }
+}
+
+impl PError {
+    fn message(at: &str, len: usize, text: impl Into<String>, label: impl Into<String>) -> Self {
+        let message = Message { text: text.into(), label: label.into(), help: None };
+        PError { rem: at.len(), len, kind: Kind::Message(Box::new(message)) }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        if let Kind::Message(m) = &mut self.kind {
+            m.help = Some(help.into());
+        }
+        self
+    }
+
+    fn expected(at: &str, set: u64, after: Option<&'static str>) -> Self {
+        PError { rem: at.len(), len: 0, kind: Kind::Expected { set, after } }
+    }
+}
+
+/// A non-backtracking failure with a specific message covering `len` bytes from `at`.
+fn failure(at: &str, len: usize, text: impl Into<String>, label: impl Into<String>) -> Err<PError> {
+    Err::Failure(PError::message(at, len, text, label))
+}
+
+/// Fails (without backtracking) with a specific message covering `len` bytes from `at`.
+fn fail<T>(at: &str, len: usize, text: impl Into<String>, label: impl Into<String>) -> PResult<'_, T> {
+    Err(failure(at, len, text, label))
+}
+
+/// Fails (without backtracking) with a message and a help line.
+fn fail_help<'a, T>(
+    at: &'a str,
+    len: usize,
+    text: impl Into<String>,
+    label: impl Into<String>,
+    help: impl Into<String>,
+) -> PResult<'a, T> {
+    Err(Err::Failure(PError::message(at, len, text, label).help(help)))
+}
+
+/// Things the parser may expect at a position; their order is the order they are listed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok {
+    Alert,
+    Pass,
+    Var,
+    Protocol,
+    Address,
+    Port,
+    Arrow,
+    BothArrow,
+    LBrace,
+    Expr,
+    Field,
+    Operator,
+    Value,
+    Regex,
+    And,
+    Or,
+    RParen,
+    Comma,
+    RBracket,
+    Option,
+    RBrace,
+    Number,
+    WholeNumber,
+    Duration,
+    Str,
+    Word,
+    VarName,
+    Equals,
+    Greater,
+    Slash,
+    Within,
+    Per,
+    By,
+    Key,
+    In,
+    End,
+}
+
+const ALL_TOKS: [Tok; 36] = [
+    Tok::Alert,
+    Tok::Pass,
+    Tok::Var,
+    Tok::Protocol,
+    Tok::Address,
+    Tok::Port,
+    Tok::Arrow,
+    Tok::BothArrow,
+    Tok::LBrace,
+    Tok::Expr,
+    Tok::Field,
+    Tok::Operator,
+    Tok::Value,
+    Tok::Regex,
+    Tok::And,
+    Tok::Or,
+    Tok::RParen,
+    Tok::Comma,
+    Tok::RBracket,
+    Tok::Option,
+    Tok::RBrace,
+    Tok::Number,
+    Tok::WholeNumber,
+    Tok::Duration,
+    Tok::Str,
+    Tok::Word,
+    Tok::VarName,
+    Tok::Equals,
+    Tok::Greater,
+    Tok::Slash,
+    Tok::Within,
+    Tok::Per,
+    Tok::By,
+    Tok::Key,
+    Tok::In,
+    Tok::End,
+];
+
+impl Tok {
+    fn bit(self) -> u64 {
+        1u64 << (self as u32)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Tok::Alert => "'alert'",
+            Tok::Pass => "'pass'",
+            Tok::Var => "'var'",
+            Tok::Protocol => "a protocol",
+            Tok::Address => "an address",
+            Tok::Port => "a port",
+            Tok::Arrow => "'->'",
+            Tok::BothArrow => "'<>'",
+            Tok::LBrace => "'{'",
+            Tok::Expr => "an expression",
+            Tok::Field => "a field",
+            Tok::Operator => "an operator",
+            Tok::Value => "a value",
+            Tok::Regex => "a regex literal (/pattern/flags)",
+            Tok::And => "'and'",
+            Tok::Or => "'or'",
+            Tok::RParen => "')'",
+            Tok::Comma => "','",
+            Tok::RBracket => "']'",
+            Tok::Option => "an option",
+            Tok::RBrace => "'}'",
+            Tok::Number => "a number",
+            Tok::WholeNumber => "a whole number",
+            Tok::Duration => "a duration",
+            Tok::Str => "a string",
+            Tok::Word => "a word",
+            Tok::VarName => "a variable name",
+            Tok::Equals => "'='",
+            Tok::Greater => "'>'",
+            Tok::Slash => "'/'",
+            Tok::Within => "'within'",
+            Tok::Per => "'per'",
+            Tok::By => "'by'",
+            Tok::Key => "a key (src, dst, pair, flow, rule or a field)",
+            Tok::In => "'in'",
+            Tok::End => "end of input",
+        }
+    }
+}
+
+/// Option keys, in the order the reference documents them.
+const OPTION_KEYS: [&str; 13] = [
+    "id",
+    "rev",
+    "msg",
+    "severity",
+    "class",
+    "tags",
+    "reference",
+    "recommend",
+    "when",
+    "threshold",
+    "rate",
+    "limit",
+    "distinct",
+];
+
+/// Words that are never a field or a bare-word value, so that an expression or value that runs
+/// into the next option (or keyword) stops there instead of swallowing it.
+const RESERVED: [&str; 13] = [
+    "and",
+    "or",
+    "not",
+    "in",
+    "true",
+    "false",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "alert",
+    "pass",
+    "var",
+];
+
+fn is_reserved(word: &str) -> bool {
+    RESERVED.contains(&word) || OPTION_KEYS.contains(&word)
+}
+
+const PROTOCOLS: [(&str, Proto); 7] = [
+    ("ip", Proto::Ip),
+    ("icmp", Proto::Icmp),
+    ("icmp6", Proto::Icmp6),
+    ("tcp", Proto::Tcp),
+    ("udp", Proto::Udp),
+    ("dns", Proto::Dns),
+    ("arp", Proto::Arp),
+];
+
+const SEVERITIES: [(&str, Severity); 5] = [
+    ("info", Severity::Info),
+    ("low", Severity::Low),
+    ("medium", Severity::Medium),
+    ("high", Severity::High),
+    ("critical", Severity::Critical),
+];
+
+/// Duration units and their length in nanoseconds.
+const DURATION_UNITS: [(&str, u64); 7] = [
+    ("ns", 1),
+    ("us", 1_000),
+    ("ms", 1_000_000),
+    ("s", 1_000_000_000),
+    ("m", 60_000_000_000),
+    ("min", 60_000_000_000),
+    ("h", 3_600_000_000_000),
+];
+
+/// Size units and their length in bytes.
+const SIZE_UNITS: [(&str, u64); 5] = [("B", 1), ("bytes", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)];
+
+fn duration_unit(unit: &str) -> Option<u64> {
+    DURATION_UNITS.iter().find(|(name, _)| *name == unit).map(|&(_, ns)| ns)
+}
+
+fn value_unit(unit: &str) -> Option<u64> {
+    duration_unit(unit).or_else(|| SIZE_UNITS.iter().find(|(n, _)| *n == unit).map(|&(_, b)| b))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexical helpers (plain functions over &str; none can fail)
+// ---------------------------------------------------------------------------------------------
+
+/// Skips whitespace and `#` comments.
+fn ws(mut i: &str) -> &str {
+    loop {
+        let t = i.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']);
+        match t.strip_prefix('#') {
+            Some(comment) => i = comment.find('\n').and_then(|n| comment.get(n..)).unwrap_or(""),
+            None => return t,
+        }
+    }
+}
+
+/// Skips spaces and tabs only (a unit may follow its number on the same line).
+fn hspace(i: &str) -> &str {
+    i.trim_start_matches([' ', '\t'])
+}
+
+/// Splits off the longest prefix whose characters satisfy `f`: `(prefix, rest)`.
+fn split_while(i: &str, f: impl Fn(char) -> bool) -> (&str, &str) {
+    let n = i.find(|c: char| !f(c)).unwrap_or(i.len());
+    i.split_at_checked(n).unwrap_or((i, ""))
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn is_word_char(c: char) -> bool {
+    is_ident_char(c) || c == '-'
+}
+
+fn starts_ident(i: &str) -> bool {
+    i.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: variable names and keywords.
+fn ident(i: &str) -> Option<(&str, &str)> {
+    starts_ident(i).then(|| split_while(i, is_ident_char))
+}
+
+/// `[A-Za-z_][A-Za-z0-9_-]*`: bare words such as `echo-request` or `covert-channel`.
+fn word(i: &str) -> Option<(&str, &str)> {
+    starts_ident(i).then(|| split_while(i, is_word_char))
+}
+
+/// `i` without the keyword `kw`, if it starts with it as a whole word.
+fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
+    i.strip_prefix(kw).filter(|rest| !rest.starts_with(is_ident_char))
+}
+
+/// `[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*`: a field name, as `(name, rest)`.
+fn field_name(i: &str) -> Option<(&str, &str)> {
+    let lower_start = |c: char| c.is_ascii_lowercase() || c == '_';
+    let seg_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    if !i.starts_with(lower_start) {
+        return None;
+    }
+    let mut len = split_while(i, seg_char).0.len();
+    loop {
+        let after_dot = i.get(len..).and_then(|r| r.strip_prefix('.')).unwrap_or("");
+        let seg = split_while(after_dot, seg_char).0;
+        if seg.is_empty() {
+            break;
+        }
+        len += 1 + seg.len();
+    }
+    i.split_at_checked(len)
+}
+
+/// Length of a run of decimal digits with single dots between them (`10.0.0.1`, `5.8`); a dot
+/// followed by another dot (a range `1..5`) or by a non-digit ends the run.
+fn decimal_run(i: &str) -> usize {
+    let b = i.as_bytes();
+    let mut n = 0;
+    while let Some(&c) = b.get(n) {
+        let dot_then_digit = c == b'.' && b.get(n + 1).is_some_and(u8::is_ascii_digit);
+        if !(c.is_ascii_digit() || dot_then_digit) {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// Length of a run that may be an IP address: hex digits, `:` and dots followed by a digit.
+fn ip_run(i: &str) -> usize {
+    let b = i.as_bytes();
+    let mut n = 0;
+    while let Some(&c) = b.get(n) {
+        let dot_then_digit = c == b'.' && b.get(n + 1).is_some_and(u8::is_ascii_digit);
+        if !(c.is_ascii_hexdigit() || c == b':' || dot_then_digit) {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// The closest candidate to `word` if it is a plausible typo (small edit distance).
+fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    if word.len() > 32 {
+        return None;
+    }
+    let lower = word.to_ascii_lowercase();
+    let max = if word.len() >= 5 { 2 } else { 1 };
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, c), c))
+        .filter(|&(d, c)| d <= max && c != word)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance (inputs are short identifiers).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev.get(j).map_or(usize::MAX, |&p| p + usize::from(ca != *cb));
+            let delete = prev.get(j + 1).map_or(usize::MAX, |&p| p + 1);
+            let insert = cur.last().map_or(usize::MAX, |&p| p + 1);
+            cur.push(substitute.min(delete).min(insert));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+fn suggestion(word: &str, candidates: &[&'static str]) -> Option<String> {
+    did_you_mean(word, candidates.iter().copied()).map(|c| format!("did you mean '{c}'?"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+// ---------------------------------------------------------------------------------------------
+
+/// Where to resume after an error in the item starting at `from`: just past the `}` that closes
+/// the rule's brace block, or the start of the next line beginning with `alert`/`pass`/`var`.
+/// Strings, comments and regex literals (after `matches`) are skipped so braces inside them do
+/// not count. Always returns an offset greater than `from` (or the end of the text).
+fn recover(text: &str, from: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut pos = from;
+    let mut depth = 0usize;
+    let mut last_word_is_matches = false;
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b'"' => pos = skip_quoted(bytes, pos, b'"'),
+            b'/' if last_word_is_matches => pos = skip_quoted(bytes, pos, b'/'),
+            b'#' => pos = text.get(pos..).and_then(|r| r.find('\n')).map_or(text.len(), |n| pos + n),
+            b'{' => {
+                depth += 1;
+                pos += 1;
+            }
+            b'}' => {
+                if depth <= 1 {
+                    return pos + 1;
+                }
+                depth -= 1;
+                pos += 1;
+            }
+            b'\n' => {
+                pos += 1;
+                let line = text.get(pos..).map(hspace).unwrap_or("");
+                let starts_item = ["alert", "pass", "var"].iter().any(|k| keyword(line, k).is_some());
+                if starts_item {
+                    return text.len() - line.len();
+                }
+            }
+            _ if b.is_ascii_alphabetic() || b == b'_' => {
+                let w = text.get(pos..).map_or("", |r| split_while(r, is_ident_char).0);
+                last_word_is_matches = w == "matches";
+                pos += w.len().max(1);
+                continue;
+            }
+            _ => pos += 1,
+        }
+        if !b.is_ascii_whitespace() {
+            last_word_is_matches = false;
+        }
+    }
+    text.len()
+}
+
+/// Index just past a `quote`-delimited literal starting at `start` (or of the line's end).
+fn skip_quoted(bytes: &[u8], start: usize, quote: u8) -> usize {
+    let mut pos = start + 1;
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b'\\' => pos += 2,
+            b'\n' => return pos,
+            _ if b == quote => return pos + 1,
+            _ => pos += 1,
+        }
+    }
+    bytes.len()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parser proper
+// ---------------------------------------------------------------------------------------------
+
+/// Parsing context: the whole text (to turn positions into offsets), the furthest point where
+/// something was expected (to merge "expected" sets), and non-fatal diagnostics.
+struct Cx<'s> {
+    text: &'s str,
+    /// `(remaining length, Tok bits)` of the furthest position where a token was expected.
+    furthest: Cell<(usize, u64)>,
+    /// Problems that do not stop the parse (duplicate options); the item is dropped.
+    soft: Cell<Vec<Diagnostic>>,
+}
+
+impl<'s> Cx<'s> {
+    fn new(text: &'s str) -> Self {
+        Cx { text, furthest: Cell::new((usize::MAX, 0)), soft: Cell::new(Vec::new()) }
+    }
+
+    fn offset(&self, i: &str) -> usize {
+        self.text.len().saturating_sub(i.len())
+    }
+
+    /// Span from the start of `from` to the start of `to` (both suffixes of the text).
+    fn span(&self, from: &str, to: &str) -> Span {
+        Span::new(self.offset(from), self.offset(to))
+    }
+
+    /// Remembers that `tok` would have been accepted at `i`.
+    fn note(&self, i: &str, tok: Tok) {
+        let (rem, set) = self.furthest.get();
+        if i.len() < rem {
+            self.furthest.set((i.len(), tok.bit()));
+        } else if i.len() == rem {
+            self.furthest.set((rem, set | tok.bit()));
+        }
+    }
+
+    /// A backtrackable "expected `tok`" error at `i`.
+    fn expected<T>(&self, i: &'s str, tok: Tok) -> PResult<'s, T> {
+        self.note(i, tok);
+        Err(Err::Error(PError::expected(i, tok.bit(), None)))
+    }
+
+    fn push_soft(&self, d: Diagnostic) {
+        let mut soft = self.soft.take();
+        soft.push(d);
+        self.soft.set(soft);
+    }
+
+    /// Runs a parser that must consume the whole (trimmed) text.
+    fn whole<T>(&self, text: &'s str, p: impl FnOnce(&'s str) -> PResult<'s, T>) -> Result<T, Diagnostic> {
+        let result = p(text).and_then(|(rest, v)| {
+            let rest = ws(rest);
+            if rest.is_empty() {
+                Ok((rest, v))
+            } else {
+                self.note(rest, Tok::End);
+                Err(Err::Failure(PError::expected(rest, Tok::End.bit(), None)))
+            }
+        });
+        result.map(|(_, v)| v).map_err(|e| self.diagnostic(e))
+    }
+
+    /// Turns an `Error` that happened right at `i` into a `Failure` "expected X after 'y'";
+    /// errors further in become failures as they are (this is nom's `cut` plus a label).
+    fn cut_after<T>(&self, r: PResult<'s, T>, i: &'s str, tok: Tok, after: &'static str) -> PResult<'s, T> {
+        match r {
+            Err(Err::Error(e)) if e.rem == ws(i).len() && e.kind.rank() < 2 => {
+                Err(Err::Failure(PError::expected(ws(i), tok.bit(), Some(after))))
+            }
+            Err(Err::Error(e)) => Err(Err::Failure(e)),
+            other => other,
+        }
+    }
+
+    // ----- diagnostics -----
+
+    fn diagnostic(&self, err: Err<PError>) -> Diagnostic {
+        let e = match err {
+            Err::Error(e) | Err::Failure(e) => e,
+            Err::Incomplete(_) => PError::expected("", 0, None),
+        };
+        let start = self.text.len().saturating_sub(e.rem);
+        match e.kind {
+            Kind::Message(m) => {
+                Diagnostic { message: m.text, span: Span::new(start, start + e.len), label: m.label, help: m.help }
+            }
+            Kind::Expected { set, after } => {
+                let (rem, more) = self.furthest.get();
+                let set = if after.is_none() && rem == e.rem { set | more } else { set };
+                self.expected_diagnostic(start, set, after)
+            }
+            Kind::Nom => {
+                let (rem, more) = self.furthest.get();
+                self.expected_diagnostic(start, if rem == e.rem { more } else { 0 }, None)
+            }
+        }
+    }
+
+    fn expected_diagnostic(&self, start: usize, set: u64, after: Option<&str>) -> Diagnostic {
+        let (span, raw) = found_token(self.text, start);
+        let found = if raw.is_empty() { "end of input".to_string() } else { format!("'{}'", shorten(raw)) };
+        let names: Vec<&str> = ALL_TOKS.iter().filter(|t| set & t.bit() != 0).map(|t| t.name()).collect();
+        let after = after.map(|a| format!(" after '{a}'")).unwrap_or_default();
+        let (message, label) = match names.as_slice() {
+            [] => (format!("unexpected {found}"), "unexpected here".to_string()),
+            [one] => (format!("expected {one}{after}, found {found}"), format!("expected {one}")),
+            many => (
+                format!("expected one of {}{after}, found {found}", many.join(", ")),
+                if many.len() <= 3 { format!("expected {}", many.join(" or ")) } else { "unexpected here".into() },
+            ),
+        };
+        let diag = Diagnostic::new(message, span, label);
+        match hint(raw, set) {
+            Some(help) => diag.with_help(help),
+            None => diag,
+        }
+    }
+
+    // ----- top level -----
+
+    fn item(&self, i: &'s str) -> PResult<'s, Item> {
+        match ident(i) {
+            Some(("alert", rest)) => self.rule(i, rest, Action::Alert).map(|(r, v)| (r, Item::Rule(v))),
+            Some(("pass", rest)) => self.rule(i, rest, Action::Pass).map(|(r, v)| (r, Item::Rule(v))),
+            Some(("var", rest)) => self.var_decl(i, rest).map(|(r, v)| (r, Item::Var(v))),
+            _ => {
+                self.note(i, Tok::Alert);
+                self.note(i, Tok::Pass);
+                self.note(i, Tok::Var);
+                let set = Tok::Alert.bit() | Tok::Pass.bit() | Tok::Var.bit();
+                Err(Err::Failure(PError::expected(i, set, None)))
+            }
+        }
+    }
+
+    fn var_decl(&self, start: &'s str, i: &'s str) -> PResult<'s, VarDecl> {
+        let name_at = ws(i);
+        let (i, name) = match ident(name_at) {
+            Some((name, rest)) if !is_reserved(name) => (rest, name),
+            _ if name_at.starts_with('$') => {
+                let len = 1 + ident(name_at.get(1..).unwrap_or("")).map_or(0, |(n, _)| n.len());
+                return fail_help(
+                    name_at,
+                    len,
+                    "variable names are declared without '$'",
+                    "remove the '$'",
+                    "write 'var NAME = VALUE' and use it as '$NAME'",
+                );
+            }
+            _ => {
+                let r = self.expected(name_at, Tok::VarName);
+                return self.cut_after(r, name_at, Tok::VarName, "var");
+            }
+        };
+        let name = Spanned::new(name.to_string(), self.span(name_at, i));
+        let eq_at = ws(i);
+        let Some(i) = eq_at.strip_prefix('=') else {
+            return Err(Err::Failure(PError::expected(eq_at, Tok::Equals.bit(), None)));
+        };
+        let r = self.value(i, 0, true);
+        let (i, value) = self.cut_after(r, i, Tok::Value, "=")?;
+        Ok((i, VarDecl { name, value, span: self.span(start, i) }))
+    }
+
+    fn rule(&self, start: &'s str, i: &'s str, action: Action) -> PResult<'s, Rule> {
+        let action = Spanned::new(action, self.span(start, i));
+        let (i, proto) = self.proto(i)?;
+        let (i, src_addr) = cut(|i: &'s str| self.addr(i, 0)).parse(i)?;
+        let (i, src_port) = cut(|i: &'s str| self.port(i, 0)).parse(i)?;
+        let (i, direction) = self.direction(i)?;
+        let (i, dst_addr) = cut(|i: &'s str| self.addr(i, 0)).parse(i)?;
+        let (i, dst_port) = cut(|i: &'s str| self.port(i, 0)).parse(i)?;
+        let brace = ws(i);
+        let Some(body) = brace.strip_prefix('{') else {
+            let r = self.expected(brace, Tok::LBrace);
+            return r.map_err(|e| match e {
+                Err::Error(e) => Err::Failure(e),
+                other => other,
+            });
+        };
+        let (i, options) = self.options(brace, body)?;
+        let rule = Rule {
+            action,
+            proto,
+            src_addr,
+            src_port,
+            direction,
+            dst_addr,
+            dst_port,
+            options,
+            span: self.span(start, i),
+        };
+        Ok((i, rule))
+    }
+
+    fn proto(&self, i: &'s str) -> PResult<'s, Spanned<Proto>> {
+        let at = ws(i);
+        let Some((w, rest)) = word(at) else {
+            return self.cut_after(self.expected(at, Tok::Protocol), at, Tok::Protocol, "alert");
+        };
+        match PROTOCOLS.iter().find(|(name, _)| *name == w) {
+            Some(&(_, proto)) => Ok((rest, Spanned::new(proto, self.span(at, rest)))),
+            None => {
+                let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
+                let help = did_you_mean(w, names.iter().copied())
+                    .map(|c| format!("did you mean '{c}'?"))
+                    .unwrap_or_else(|| format!("protocols are {}", names.join(", ")));
+                fail_help(at, w.len(), format!("unknown protocol '{w}'"), "not a protocol", help)
+            }
+        }
+    }
+
+    fn direction(&self, i: &'s str) -> PResult<'s, Spanned<Direction>> {
+        let at = ws(i);
+        let arrow: PResult<&str> = tag("->")(at);
+        let both: PResult<&str> = tag("<>")(at);
+        match (arrow, both) {
+            (Ok((rest, _)), _) => Ok((rest, Spanned::new(Direction::ToDst, self.span(at, rest)))),
+            (_, Ok((rest, _))) => Ok((rest, Spanned::new(Direction::Both, self.span(at, rest)))),
+            _ => {
+                self.note(at, Tok::Arrow);
+                self.note(at, Tok::BothArrow);
+                let set = Tok::Arrow.bit() | Tok::BothArrow.bit();
+                Err(Err::Failure(PError::expected(at, set, None)))
+            }
+        }
+    }
+
+    // ----- header addresses and ports -----
+
+    fn addr(&self, i: &'s str, depth: usize) -> PResult<'s, AddrSpec> {
+        let at = ws(i);
+        if let Some(rest) = at.strip_prefix('!') {
+            let (rest, inner) = self.nested(at, depth, |d| {
+                let r = self.addr(rest, d);
+                self.cut_after(r, rest, Tok::Address, "!")
+            })?;
+            return Ok((rest, AddrSpec::Not(Box::new(inner), self.span(at, rest))));
+        }
+        if at.starts_with('[') {
+            let (rest, items) = self.nested(at, depth, |d| self.header_list(at, Tok::Address, |i| self.addr(i, d)))?;
+            return Ok((rest, AddrSpec::List(Spanned::new(items, self.span(at, rest)))));
+        }
+        if let Some(rest) = keyword(at, "any") {
+            return Ok((rest, AddrSpec::Any(self.span(at, rest))));
+        }
+        if let Some((rest, name)) = self.var_ref(at)? {
+            return Ok((rest, AddrSpec::Var(name)));
+        }
+        if at.starts_with(|c: char| c.is_ascii_hexdigit() || c == ':') {
+            let (rest, net) = self.ip_net(at)?;
+            self.boundary(rest, at, "address")?;
+            return Ok((rest, AddrSpec::Net(Spanned::new(net, self.span(at, rest)))));
+        }
+        self.expected(at, Tok::Address)
+    }
+
+    fn port(&self, i: &'s str, depth: usize) -> PResult<'s, PortSpec> {
+        let at = ws(i);
+        if let Some(rest) = at.strip_prefix('!') {
+            let (rest, inner) = self.nested(at, depth, |d| {
+                let r = self.port(rest, d);
+                self.cut_after(r, rest, Tok::Port, "!")
+            })?;
+            return Ok((rest, PortSpec::Not(Box::new(inner), self.span(at, rest))));
+        }
+        if at.starts_with('[') {
+            let (rest, items) = self.nested(at, depth, |d| self.header_list(at, Tok::Port, |i| self.port(i, d)))?;
+            return Ok((rest, PortSpec::List(Spanned::new(items, self.span(at, rest)))));
+        }
+        if let Some(rest) = keyword(at, "any") {
+            return Ok((rest, PortSpec::Any(self.span(at, rest))));
+        }
+        if let Some((rest, name)) = self.var_ref(at)? {
+            return Ok((rest, PortSpec::Var(name)));
+        }
+        if !at.starts_with(|c: char| c.is_ascii_digit() || c == ':') {
+            return self.expected(at, Tok::Port);
+        }
+        let (rest, low) = self.opt_port_number(at)?;
+        let (rest, spec) = match rest.strip_prefix(':') {
+            Some(after) => {
+                let (after, high) = self.opt_port_number(after)?;
+                if low.is_none() && high.is_none() {
+                    return fail(at, 1, "expected a port before or after ':'", "empty port range");
+                }
+                self.check_port_order(at, after, low, high)?;
+                (after, PortSpec::Range(Spanned::new((low, high), self.span(at, after))))
+            }
+            None => match low {
+                Some(p) => (rest, PortSpec::Port(Spanned::new(p, self.span(at, rest)))),
+                None => return self.expected(at, Tok::Port),
+            },
+        };
+        self.boundary(rest, at, "port")?;
+        Ok((rest, spec))
+    }
+
+    fn opt_port_number(&self, i: &'s str) -> PResult<'s, Option<u16>> {
+        let digits: PResult<&str> = digit1(i);
+        match digits {
+            Ok((rest, d)) => self.port_number(i, d).map(|p| (rest, Some(p))),
+            Err(_) => Ok((i, None)),
+        }
+    }
+
+    /// A port number; `at` is where its digits `d` start.
+    fn port_number(&self, at: &'s str, d: &str) -> Result<u16, Err<PError>> {
+        match d.parse::<u32>() {
+            Ok(p) if p <= 65535 => Ok(p as u16),
+            _ => Err(Err::Failure(PError::message(
+                at,
+                d.len(),
+                format!("port {d} out of range"),
+                "ports are 0 to 65535",
+            ))),
+        }
+    }
+
+    fn check_port_order(
+        &self,
+        at: &'s str,
+        end: &'s str,
+        low: Option<u16>,
+        high: Option<u16>,
+    ) -> Result<(), Err<PError>> {
+        match (low, high) {
+            (Some(l), Some(h)) if l > h => Err(Err::Failure(PError::message(
+                at,
+                at.len() - end.len(),
+                format!("empty port range {l}:{h}"),
+                "the first port is greater than the second",
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `[item, item, ...]` in a rule header; at least one item, trailing comma allowed.
+    fn header_list<T>(
+        &self,
+        at: &'s str,
+        what: Tok,
+        mut item: impl FnMut(&'s str) -> PResult<'s, T>,
+    ) -> PResult<'s, Vec<T>> {
+        let (rest, items) = self.list(at, what, &mut item)?;
+        if items.is_empty() {
+            let len = at.len() - rest.len();
+            let label = format!("write at least one {}", if what == Tok::Port { "port" } else { "address" });
+            return fail(at, len, "empty list in rule header", label);
+        }
+        Ok((rest, items))
+    }
+
+    /// `[item, item, ...]` (possibly empty, trailing comma allowed); `at` starts with `[`.
+    fn list<T>(&self, at: &'s str, what: Tok, item: &mut impl FnMut(&'s str) -> PResult<'s, T>) -> PResult<'s, Vec<T>> {
+        let mut i = at.get(1..).unwrap_or("");
+        let mut items = Vec::new();
+        loop {
+            let next = ws(i);
+            if let Some(rest) = next.strip_prefix(']') {
+                return Ok((rest, items));
+            }
+            self.note(next, Tok::RBracket);
+            let (rest, v) = match item(next) {
+                Ok(ok) => ok,
+                Err(Err::Error(e)) if e.rem == next.len() => {
+                    let set = what.bit() | Tok::RBracket.bit();
+                    return Err(Err::Failure(PError::expected(next, set, None)));
+                }
+                Err(Err::Error(e)) => return Err(Err::Failure(e)),
+                Err(e) => return Err(e),
+            };
+            items.push(v);
+            let sep = ws(rest);
+            if let Some(rest) = sep.strip_prefix(',') {
+                i = rest;
+            } else if let Some(rest) = sep.strip_prefix(']') {
+                return Ok((rest, items));
+            } else {
+                self.note(sep, Tok::Comma);
+                self.note(sep, Tok::RBracket);
+                let set = Tok::Comma.bit() | Tok::RBracket.bit();
+                return Err(Err::Failure(PError::expected(sep, set, None)));
+            }
+        }
+    }
+
+    /// Runs `p` one level deeper, or fails cleanly at `at` past [`MAX_DEPTH`].
+    fn nested<T>(&self, at: &'s str, depth: usize, p: impl FnOnce(usize) -> PResult<'s, T>) -> PResult<'s, T> {
+        if depth >= MAX_DEPTH {
+            return fail(
+                at,
+                1,
+                format!("nested too deeply (more than {MAX_DEPTH} levels)"),
+                "nesting limit reached here",
+            );
+        }
+        p(depth + 1)
+    }
+
+    /// `$NAME`, if `at` starts with `$`.
+    fn var_ref(&self, at: &'s str) -> Result<Option<(&'s str, Spanned<String>)>, Err<PError>> {
+        let Some(after) = at.strip_prefix('$') else { return Ok(None) };
+        match ident(after) {
+            Some((name, rest)) => Ok(Some((rest, Spanned::new(name.to_string(), self.span(at, rest))))),
+            None => Err(Err::Failure(PError::expected(after, Tok::VarName.bit(), Some("$")))),
+        }
+    }
+
+    /// Fails if an address, port or number runs straight into more word characters.
+    fn boundary(&self, rest: &'s str, at: &'s str, what: &str) -> Result<(), Err<PError>> {
+        let stray_dot = rest.starts_with('.') && !rest.starts_with("..");
+        if stray_dot || rest.starts_with(|c: char| is_word_char(c) || c == ':') {
+            let tail = split_while(rest, |c| is_word_char(c) || c == '.' || c == ':').0;
+            let len = at.len() - rest.len() + tail.len();
+            let text = at.get(..len).unwrap_or("");
+            return Err(failure(at, len, format!("invalid {what} '{text}'"), format!("not a valid {what}")));
+        }
+        Ok(())
+    }
+
+    /// An IPv4 or IPv6 address with an optional `/prefix`.
+    fn ip_net(&self, at: &'s str) -> PResult<'s, IpNet> {
+        let (run, rest) = at.split_at_checked(ip_run(at)).unwrap_or((at, ""));
+        let addr = if run.contains(':') {
+            match run.parse::<Ipv6Addr>() {
+                Ok(a) => IpAddr::V6(a),
+                Err(_) => return fail(at, run.len(), format!("invalid IPv6 address '{run}'"), "not an IPv6 address"),
+            }
+        } else {
+            IpAddr::V4(self.ipv4(at, run)?)
+        };
+        let (rest, prefix) = self.prefix(rest, addr)?;
+        Ok((rest, IpNet { addr, prefix }))
+    }
+
+    /// A dotted quad; `run` is the candidate text at `at`.
+    fn ipv4(&self, at: &'s str, run: &str) -> Result<Ipv4Addr, Err<PError>> {
+        let invalid = || {
+            Err::Failure(PError::message(
+                at,
+                run.len(),
+                format!("invalid IPv4 address '{run}'"),
+                "expected four numbers 0-255 separated by '.'",
+            ))
+        };
+        let mut octets = [0u8; 4];
+        let mut parts = run.split('.');
+        let mut offset = 0;
+        for slot in &mut octets {
+            let part = parts.next().ok_or_else(invalid)?;
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            *slot = match part.parse::<u32>() {
+                Ok(v) if v <= 255 => v as u8,
+                _ => {
+                    let octet_at = at.get(offset..).unwrap_or(at);
+                    return Err(Err::Failure(PError::message(
+                        octet_at,
+                        part.len(),
+                        format!("invalid IPv4 address '{run}'"),
+                        format!("{part} is greater than 255"),
+                    )));
+                }
+            };
+            offset += part.len() + 1;
+        }
+        if parts.next().is_some() {
+            return Err(invalid());
+        }
+        Ok(Ipv4Addr::from(octets))
+    }
+
+    /// `/N` after an address (or nothing, meaning a single host).
+    fn prefix(&self, i: &'s str, addr: IpAddr) -> PResult<'s, u8> {
+        let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+        let Some(after) = i.strip_prefix('/') else { return Ok((i, max)) };
+        let digits: PResult<&str> = digit1(after);
+        let Ok((rest, d)) = digits else {
+            return fail(i, 1, "expected a prefix length after '/'", "expected a number");
+        };
+        match d.parse::<u16>() {
+            Ok(p) if p <= u16::from(max) => Ok((rest, p as u8)),
+            _ => {
+                let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+                fail(
+                    after,
+                    d.len(),
+                    format!("prefix length {d} out of range"),
+                    format!("{family} prefixes are 0 to {max}"),
+                )
+            }
+        }
+    }
+
+    // ----- options -----
+
+    /// Options up to the closing brace; `brace` starts at `{`, `i` just after it.
+    fn options(&self, brace: &'s str, mut i: &'s str) -> PResult<'s, Vec<RuleOption>> {
+        let mut options = Vec::new();
+        let mut seen = 0u32;
+        let mut previous: Option<&str> = None;
+        loop {
+            let mut at = ws(i);
+            while let Some(rest) = at.strip_prefix(';') {
+                at = ws(rest);
+            }
+            if let Some(rest) = at.strip_prefix('}') {
+                return Ok((rest, options));
+            }
+            let starts_item = ["alert", "pass", "var"].iter().any(|k| keyword(at, k).is_some());
+            if at.is_empty() || starts_item {
+                return fail(brace, 1, "missing '}' at end of rule", "this '{' is never closed");
+            }
+            let Some((key, rest)) = word(at) else {
+                self.note(at, Tok::Option);
+                self.note(at, Tok::RBrace);
+                let set = Tok::Option.bit() | Tok::RBrace.bit();
+                return Err(Err::Failure(PError::expected(at, set, None)));
+            };
+            let Some(index) = OPTION_KEYS.iter().position(|k| *k == key) else {
+                return Err(Err::Failure(self.unknown_option(at, key, rest, previous)));
+            };
+            let repeatable = matches!(key, "tags" | "reference" | "recommend");
+            if !repeatable && seen & (1 << index) != 0 {
+                self.push_soft(Diagnostic::new(
+                    format!("duplicate option '{key}'"),
+                    self.span(at, rest),
+                    format!("'{key}' is already set in this rule"),
+                ));
+            }
+            seen |= 1 << index;
+            let (rest, option) = cut(|i: &'s str| self.option(key, at, i)).parse(rest)?;
+            options.push(option);
+            previous = Some(key);
+            i = rest;
+        }
+    }
+
+    fn unknown_option(&self, at: &'s str, key: &str, rest: &str, previous: Option<&str>) -> PError {
+        let looks_like_test = rest.starts_with('.')
+            || hspace(rest).starts_with(['=', '<', '>', '!'])
+            || ["in", "contains", "matches"].iter().any(|k| keyword(hspace(rest), k).is_some());
+        let help = if let Some(s) = suggestion(key, &OPTION_KEYS) {
+            Some(s)
+        } else if previous == Some("when") {
+            Some("a condition continues only after 'and' or 'or'".to_string())
+        } else if looks_like_test {
+            Some(format!("conditions start with 'when', e.g. 'when {key} ...'"))
+        } else {
+            None
+        };
+        let e = PError::message(at, key.len(), format!("unknown option '{key}'"), "unknown option");
+        match help {
+            Some(h) => e.help(h),
+            None => e.help(format!("options are {}", OPTION_KEYS.join(", "))),
+        }
+    }
+
+    /// The value of option `key`; `i` is just after the key.
+    fn option(&self, key: &str, start: &'s str, i: &'s str) -> PResult<'s, RuleOption> {
+        match key {
+            "id" => self.whole_number(i, "id").map(|(r, n)| (r, RuleOption::Id(n))),
+            "rev" => self.whole_number(i, "rev").map(|(r, n)| (r, RuleOption::Rev(n))),
+            "msg" => self.text_option(i, "msg").map(|(r, s)| (r, RuleOption::Msg(s))),
+            "reference" => self.text_option(i, "reference").map(|(r, s)| (r, RuleOption::Reference(s))),
+            "recommend" => self.text_option(i, "recommend").map(|(r, s)| (r, RuleOption::Recommend(s))),
+            "severity" => self.severity(i).map(|(r, s)| (r, RuleOption::Severity(s))),
+            "class" => self.bare_word(i, "class").map(|(r, w)| (r, RuleOption::Class(w))),
+            "tags" => self.tags(i).map(|(r, t)| (r, RuleOption::Tags(t))),
+            "when" => {
+                let r = self.expr(i, 0);
+                self.cut_after(r, i, Tok::Expr, "when").map(|(r, e)| (r, RuleOption::When(e)))
+            }
+            "threshold" => self.threshold(start, i).map(|(r, t)| (r, RuleOption::Threshold(t))),
+            "rate" => self.rate(start, i).map(|(r, t)| (r, RuleOption::Rate(t))),
+            "limit" => self.limit(start, i).map(|(r, t)| (r, RuleOption::Limit(t))),
+            _ => self.distinct(start, i).map(|(r, t)| (r, RuleOption::Distinct(t))),
+        }
+    }
+
+    /// A decimal integer that fits in `u64`.
+    fn whole_number(&self, i: &'s str, after: &'static str) -> PResult<'s, Spanned<u64>> {
+        let at = ws(i);
+        let digits: PResult<&str> = digit1(at);
+        let Ok((rest, d)) = digits else {
+            return Err(Err::Failure(PError::expected(at, Tok::WholeNumber.bit(), Some(after))));
+        };
+        if rest.starts_with('.') || rest.starts_with(is_ident_char) {
+            let len = d.len() + split_while(rest, |c| is_ident_char(c) || c == '.').0.len();
+            let text = at.get(..len).unwrap_or("");
+            return fail(
+                at,
+                len,
+                format!("expected a whole number after '{after}', found '{text}'"),
+                "not a whole number",
+            );
+        }
+        match d.parse::<u64>() {
+            Ok(n) => Ok((rest, Spanned::new(n, self.span(at, rest)))),
+            Err(_) => fail(at, d.len(), format!("number {d} is too large"), "the largest is 18446744073709551615"),
+        }
+    }
+
+    fn text_option(&self, i: &'s str, after: &'static str) -> PResult<'s, Spanned<String>> {
+        let at = ws(i);
+        if at.starts_with('"') {
+            let (rest, s) = self.string(at)?;
+            return Ok((rest, Spanned::new(s, self.span(at, rest))));
+        }
+        if word(at).is_some() {
+            let (span, raw) = found_token(at, 0);
+            return fail_help(
+                at,
+                span.end,
+                format!("expected a string after '{after}', found '{}'", shorten(raw)),
+                "expected a string",
+                format!("put the text in double quotes: {after} \"...\""),
+            );
+        }
+        Err(Err::Failure(PError::expected(at, Tok::Str.bit(), Some(after))))
+    }
+
+    fn severity(&self, i: &'s str) -> PResult<'s, Spanned<Severity>> {
+        let at = ws(i);
+        let Some((w, rest)) = word(at) else {
+            let set = Tok::Word.bit();
+            return Err(Err::Failure(PError::expected(at, set, Some("severity"))));
+        };
+        match SEVERITIES.iter().find(|(name, _)| *name == w) {
+            Some(&(_, s)) => Ok((rest, Spanned::new(s, self.span(at, rest)))),
+            None => {
+                let names: Vec<&str> = SEVERITIES.iter().map(|(n, _)| *n).collect();
+                let help = did_you_mean(w, names.iter().copied())
+                    .map(|c| format!("did you mean '{c}'?"))
+                    .unwrap_or_else(|| format!("severities are {}", names.join(", ")));
+                fail_help(at, w.len(), format!("unknown severity '{w}'"), "not a severity", help)
+            }
+        }
+    }
+
+    fn bare_word(&self, i: &'s str, after: &'static str) -> PResult<'s, Spanned<String>> {
+        let at = ws(i);
+        match word(at) {
+            Some((w, rest)) if !is_reserved(w) => Ok((rest, Spanned::new(w.to_string(), self.span(at, rest)))),
+            _ => Err(Err::Failure(PError::expected(at, Tok::Word.bit(), Some(after)))),
+        }
+    }
+
+    fn tags(&self, i: &'s str) -> PResult<'s, Vec<Spanned<String>>> {
+        let at = ws(i);
+        if !at.starts_with('[') {
+            return self.bare_word(at, "tags").map(|(r, w)| (r, vec![w]));
+        }
+        let mut tag_word = |i: &'s str| match word(i) {
+            Some((w, rest)) if !is_reserved(w) => Ok((rest, Spanned::new(w.to_string(), self.span(i, rest)))),
+            _ => self.expected(i, Tok::Word),
+        };
+        self.list(at, Tok::Word, &mut tag_word)
+    }
+
+    /// `threshold N within DURATION by KEY`
+    fn threshold(&self, start: &'s str, i: &'s str) -> PResult<'s, Threshold> {
+        let (i, count) = self.whole_number(i, "threshold")?;
+        let (i, window) = self.keyword_then_duration(i, "within", Tok::Within)?;
+        let (i, key) = self.key(i)?;
+        Ok((i, Threshold { count, window, key, span: self.span(start, i) }))
+    }
+
+    /// `limit N per DURATION by KEY`
+    fn limit(&self, start: &'s str, i: &'s str) -> PResult<'s, Limit> {
+        let (i, count) = self.whole_number(i, "limit")?;
+        let (i, window) = self.keyword_then_duration(i, "per", Tok::Per)?;
+        let (i, key) = self.key(i)?;
+        Ok((i, Limit { count, window, key, span: self.span(start, i) }))
+    }
+
+    /// `distinct FIELD > N within DURATION by KEY`
+    fn distinct(&self, start: &'s str, i: &'s str) -> PResult<'s, Distinct> {
+        let at = ws(i);
+        let r = self.field(at);
+        let (i, field) = self.cut_after(r, at, Tok::Field, "distinct")?;
+        let (i, _) = self.greater(i, "field")?;
+        let (i, count) = self.whole_number(i, ">")?;
+        let (i, window) = self.keyword_then_duration(i, "within", Tok::Within)?;
+        let (i, key) = self.key(i)?;
+        Ok((i, Distinct { field, count, window, key, span: self.span(start, i) }))
+    }
+
+    /// `rate > NUMBER/DURATION by KEY`
+    fn rate(&self, start: &'s str, i: &'s str) -> PResult<'s, Rate> {
+        let (i, _) = self.greater(i, "rate")?;
+        let at = ws(i);
+        let (i, count) = match self.unsigned_decimal(at) {
+            Some((rest, text)) => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => (rest, Spanned::new(v, self.span(at, rest))),
+                _ => return fail(at, text.len(), "number out of range", "too large"),
+            },
+            None => return Err(Err::Failure(PError::expected(at, Tok::Number.bit(), Some(">")))),
+        };
+        let slash = ws(i);
+        let Some(after) = slash.strip_prefix('/') else {
+            let (span, raw) = found_token(slash, 0);
+            return fail_help(
+                slash,
+                span.end,
+                format!("expected '/' after the rate count, found {}", describe(raw)),
+                "expected '/'",
+                "write a rate as COUNT/DURATION, e.g. 'rate > 3/s by src' or 'rate > 100/10s by src'",
+            );
+        };
+        let (i, per) = self.per_duration(after)?;
+        let (i, key) = self.key(i)?;
+        Ok((i, Rate { count, per, key, span: self.span(start, i) }))
+    }
+
+    /// `>` (and a helpful error for `>=`).
+    fn greater(&self, i: &'s str, after: &'static str) -> PResult<'s, ()> {
+        let at = ws(i);
+        if at.starts_with(">=") {
+            return fail_help(
+                at,
+                2,
+                "expected '>', found '>='",
+                "only '>' is allowed here",
+                "write '> N' (N is exclusive)",
+            );
+        }
+        let gt: PResult<char> = one_char('>')(at);
+        match gt {
+            Ok((rest, _)) => Ok((rest, ())),
+            Err(_) => Err(Err::Failure(PError::expected(at, Tok::Greater.bit(), Some(after)))),
+        }
+    }
+
+    fn keyword_then_duration(&self, i: &'s str, kw: &'static str, tok: Tok) -> PResult<'s, Spanned<u64>> {
+        let at = ws(i);
+        let Some(rest) = keyword(at, kw) else {
+            return Err(Err::Failure(PError::expected(at, tok.bit(), None)));
+        };
+        self.duration(rest, kw)
+    }
+
+    /// A duration with a unit: `10s`, `1500 ms`, `1.5h`; in nanoseconds.
+    fn duration(&self, i: &'s str, after: &'static str) -> PResult<'s, Spanned<u64>> {
+        let at = ws(i);
+        let Some((rest, number)) = self.unsigned_decimal(at) else {
+            return Err(Err::Failure(PError::expected(at, Tok::Duration.bit(), Some(after))));
+        };
+        let attached = split_while(rest, |c| c.is_ascii_alphabetic()).0;
+        let spaced_at = hspace(rest);
+        let spaced = split_while(spaced_at, |c| c.is_ascii_alphabetic()).0;
+        let (unit_at, unit) = if !attached.is_empty() {
+            (rest, attached)
+        } else if duration_unit(spaced).is_some()
+            && !spaced_at.get(spaced.len()..).unwrap_or("").starts_with(is_ident_char)
+        {
+            (spaced_at, spaced)
+        } else {
+            return fail_help(
+                at,
+                number.len(),
+                format!("missing unit on duration '{number}'"),
+                "add a unit",
+                "units are ns, us, ms, s, m, min, h (e.g. 10s)",
+            );
+        };
+        let end = unit_at.get(unit.len()..).unwrap_or("");
+        let Some(unit_ns) = duration_unit(unit) else {
+            let units: Vec<&str> = DURATION_UNITS.iter().map(|(n, _)| *n).collect();
+            let help = did_you_mean(unit, units.iter().copied())
+                .map(|c| format!("did you mean '{c}'?"))
+                .unwrap_or_else(|| "duration units are ns, us, ms, s, m, min, h".to_string());
+            return fail_help(unit_at, unit.len(), format!("unknown duration unit '{unit}'"), "unknown unit", help);
+        };
+        self.boundary(end, at, "duration")?;
+        let ns = exact_duration(number, unit_ns).map_err(|why| {
+            Err::Failure(PError::message(at, at.len() - end.len(), format!("invalid duration: {why}"), why))
+        })?;
+        Ok((end, Spanned::new(ns, self.span(at, end))))
+    }
+
+    /// After `/` in a rate: a duration (`10s`) or a bare unit (`s`, meaning one second).
+    fn per_duration(&self, i: &'s str) -> PResult<'s, Spanned<u64>> {
+        let at = ws(i);
+        if at.starts_with(|c: char| c.is_ascii_digit()) {
+            return self.duration(at, "/");
+        }
+        let unit = split_while(at, |c| c.is_ascii_alphabetic()).0;
+        if unit.is_empty() {
+            return Err(Err::Failure(PError::expected(at, Tok::Duration.bit(), Some("/"))));
+        }
+        let rest = at.get(unit.len()..).unwrap_or("");
+        match duration_unit(unit) {
+            Some(ns) if !rest.starts_with(is_ident_char) => Ok((rest, Spanned::new(ns, self.span(at, rest)))),
+            _ => {
+                let units: Vec<&str> = DURATION_UNITS.iter().map(|(n, _)| *n).collect();
+                let help = did_you_mean(unit, units.iter().copied())
+                    .map(|c| format!("did you mean '{c}'?"))
+                    .unwrap_or_else(|| "duration units are ns, us, ms, s, m, min, h".to_string());
+                fail_help(at, unit.len(), format!("unknown duration unit '{unit}'"), "unknown unit", help)
+            }
+        }
+    }
+
+    /// `DIGITS ('.' DIGITS)?` at `at`, as `(rest, text)`.
+    fn unsigned_decimal(&self, at: &'s str) -> Option<(&'s str, &'s str)> {
+        let digits: PResult<&str> = digit1(at);
+        let (rest, _) = digits.ok()?;
+        let frac: PResult<&str> = digit1(rest.strip_prefix('.').unwrap_or(""));
+        let rest = match frac {
+            Ok((after, _)) => after,
+            Err(_) => rest,
+        };
+        at.split_at_checked(at.len() - rest.len()).map(|(text, rest)| (rest, text))
+    }
+
+    /// `by PART, PART, ...`
+    fn key(&self, i: &'s str) -> PResult<'s, KeySpec> {
+        let at = ws(i);
+        let Some(mut i) = keyword(at, "by") else {
+            return Err(Err::Failure(PError::expected(at, Tok::By.bit(), None)));
+        };
+        let mut parts = Vec::new();
+        let mut after = "by";
+        loop {
+            let part_at = ws(i);
+            let Some((name, rest)) = field_name(part_at) else {
+                return Err(Err::Failure(PError::expected(part_at, Tok::Key.bit(), Some(after))));
+            };
+            let part = match name {
+                "src" => KeyPart::Src,
+                "dst" => KeyPart::Dst,
+                "pair" => KeyPart::Pair,
+                "flow" => KeyPart::Flow,
+                "rule" => KeyPart::Rule,
+                _ if is_reserved(name) => {
+                    return Err(Err::Failure(PError::expected(part_at, Tok::Key.bit(), Some(after))))
+                }
+                _ => {
+                    self.field_boundary(part_at, rest)?;
+                    KeyPart::Field(name.to_string())
+                }
+            };
+            parts.push(Spanned::new(part, self.span(part_at, rest)));
+            i = rest;
+            match ws(i).strip_prefix(',') {
+                Some(next) => {
+                    i = next;
+                    after = ",";
+                }
+                None => return Ok((i, KeySpec { parts, span: self.span(at, i) })),
+            }
+        }
+    }
+
+    // ----- expressions -----
+
+    /// `or`-level expression (the lowest precedence).
+    fn expr(&self, i: &'s str, depth: usize) -> PResult<'s, Expr> {
+        let start = ws(i);
+        let (mut i, first) = self.and_expr(start, depth)?;
+        let mut operands = vec![first];
+        loop {
+            let at = ws(i);
+            let Some(rest) = keyword(at, "or") else {
+                self.note(at, Tok::Or);
+                break;
+            };
+            let r = self.and_expr(rest, depth);
+            let (rest, next) = self.cut_after(r, rest, Tok::Expr, "or")?;
+            operands.push(next);
+            i = rest;
+        }
+        Ok((i, combine(operands, self.span(start, i), Expr::Or)))
+    }
+
+    fn and_expr(&self, i: &'s str, depth: usize) -> PResult<'s, Expr> {
+        let start = ws(i);
+        let (mut i, first) = self.unary(start, depth)?;
+        let mut operands = vec![first];
+        loop {
+            let at = ws(i);
+            let Some(rest) = keyword(at, "and") else {
+                self.note(at, Tok::And);
+                break;
+            };
+            let r = self.unary(rest, depth);
+            let (rest, next) = self.cut_after(r, rest, Tok::Expr, "and")?;
+            operands.push(next);
+            i = rest;
+        }
+        Ok((i, combine(operands, self.span(start, i), Expr::And)))
+    }
+
+    fn unary(&self, i: &'s str, depth: usize) -> PResult<'s, Expr> {
+        let at = ws(i);
+        let Some(rest) = keyword(at, "not") else { return self.primary(at, depth) };
+        let (rest, inner) = self.nested(at, depth, |d| {
+            let r = self.unary(rest, d);
+            self.cut_after(r, rest, Tok::Expr, "not")
+        })?;
+        Ok((rest, Expr::Not(Box::new(inner), self.span(at, rest))))
+    }
+
+    fn primary(&self, at: &'s str, depth: usize) -> PResult<'s, Expr> {
+        if let Some(inner_at) = at.strip_prefix('(') {
+            let (rest, inner) = self.nested(at, depth, |d| {
+                let r = self.expr(inner_at, d);
+                self.cut_after(r, inner_at, Tok::Expr, "(")
+            })?;
+            let close = ws(rest);
+            return match close.strip_prefix(')') {
+                Some(after) => Ok((after, inner)),
+                None => {
+                    self.note(close, Tok::RParen);
+                    Err(Err::Failure(PError::expected(close, Tok::RParen.bit(), None)))
+                }
+            };
+        }
+        for (kw, b) in [("true", true), ("false", false)] {
+            if let Some(rest) = keyword(at, kw) {
+                return Ok((rest, Expr::Bool(Spanned::new(b, self.span(at, rest)))));
+            }
+        }
+        let (rest, field) = match self.field(at) {
+            Ok(ok) => ok,
+            Err(Err::Error(_)) => return self.expected(at, Tok::Expr),
+            Err(e) => return Err(e),
+        };
+        self.test_rest(at, rest, field)
+    }
+
+    /// A field name (not a reserved word), checked for stray characters after it.
+    fn field(&self, at: &'s str) -> PResult<'s, FieldRef> {
+        match field_name(at) {
+            Some((name, rest)) if !is_reserved(name) => {
+                self.field_boundary(at, rest)?;
+                Ok((rest, FieldRef { name: name.to_string(), span: self.span(at, rest) }))
+            }
+            _ => Err(Err::Error(PError::expected(at, Tok::Field.bit(), None))),
+        }
+    }
+
+    fn field_boundary(&self, at: &'s str, rest: &'s str) -> Result<(), Err<PError>> {
+        if rest.starts_with(|c: char| is_word_char(c) || c == '.') {
+            let tail = split_while(rest, |c| is_word_char(c) || c == '.').0;
+            let len = at.len() - rest.len() + tail.len();
+            let text = at.get(..len).unwrap_or("");
+            let e = PError::message(at, len, format!("invalid field name '{text}'"), "not a field name");
+            let help = "field names are lowercase letters, digits and '_', joined by '.' (e.g. dns.qname.len)";
+            return Err(Err::Failure(e.help(help)));
+        }
+        Ok(())
+    }
+
+    /// After a field: an operator and a value (a test), or nothing (a boolean field).
+    fn test_rest(&self, start: &'s str, i: &'s str, field: FieldRef) -> PResult<'s, Expr> {
+        let op_at = ws(i);
+        let (rest, op) = match self.test_op(op_at) {
+            Ok(ok) => ok,
+            Err(Err::Error(_)) => return Ok((i, Expr::Field(field))),
+            Err(e) => return Err(e),
+        };
+        let op = Spanned::new(op, self.span(op_at, rest));
+        let (rest, value) = if op.node == TestOp::Matches {
+            self.regex_operand(rest)?
+        } else {
+            let r = self.value(rest, 0, false);
+            self.cut_after(r, rest, Tok::Value, op.node.as_str())?
+        };
+        Ok((rest, Expr::Test(Test { field, op, value, span: self.span(start, rest) })))
+    }
+
+    fn test_op(&self, at: &'s str) -> PResult<'s, TestOp> {
+        const SYMBOLS: [(&str, TestOp); 6] = [
+            ("==", TestOp::Eq),
+            ("!=", TestOp::Ne),
+            ("<=", TestOp::Le),
+            (">=", TestOp::Ge),
+            ("<", TestOp::Lt),
+            (">", TestOp::Gt),
+        ];
+        const WORDS: [(&str, TestOp); 5] = [
+            ("in", TestOp::In),
+            ("contains", TestOp::Contains),
+            ("starts_with", TestOp::StartsWith),
+            ("ends_with", TestOp::EndsWith),
+            ("matches", TestOp::Matches),
+        ];
+        for (sym, op) in SYMBOLS {
+            let r: PResult<&str> = tag(sym)(at);
+            if let Ok((rest, _)) = r {
+                return Ok((rest, op));
+            }
+        }
+        if let Some((op, help)) =
+            [("=>", "did you mean '>='?"), ("=<", "did you mean '<='?")].into_iter().find(|(op, _)| at.starts_with(op))
+        {
+            return fail_help(at, 2, format!("unknown operator '{op}'"), "not an operator", help);
+        }
+        if at.starts_with('=') {
+            return fail_help(at, 1, "unknown operator '='", "not an operator", "use '==' to test equality");
+        }
+        for (kw, op) in WORDS {
+            if let Some(rest) = keyword(at, kw) {
+                return Ok((rest, op));
+            }
+        }
+        if let Some(rest) = keyword(at, "not") {
+            let in_at = ws(rest);
+            return match keyword(in_at, "in") {
+                Some(after) => Ok((after, TestOp::NotIn)),
+                None => Err(Err::Failure(PError::expected(in_at, Tok::In.bit(), Some("not")))),
+            };
+        }
+        self.expected(at, Tok::Operator)
+    }
+
+    /// The operand of `matches`: a regex literal or a variable.
+    fn regex_operand(&self, i: &'s str) -> PResult<'s, Value> {
+        let at = ws(i);
+        if at.starts_with('/') || at.starts_with('$') {
+            return self.scalar(at);
+        }
+        let (span, raw) = found_token(at, 0);
+        let e = PError::message(
+            at,
+            span.end,
+            format!("expected a regex literal after 'matches', found {}", describe(raw)),
+            "expected /pattern/flags",
+        );
+        Err(Err::Failure(e.help("write the pattern between slashes, e.g. matches /^[a-z0-9]{32}\\./i")))
+    }
+
+    // ----- values -----
+
+    /// A value; `allow_not` permits a leading `!` (variables and list elements).
+    fn value(&self, i: &'s str, depth: usize, allow_not: bool) -> PResult<'s, Value> {
+        let at = ws(i);
+        if at.starts_with('[') {
+            let (rest, items) =
+                self.nested(at, depth, |d| self.list(at, Tok::Value, &mut |i| self.value(i, d, true)))?;
+            return Ok((rest, Value { kind: ValueKind::List(items), span: self.span(at, rest) }));
+        }
+        if let Some(inner_at) = at.strip_prefix('!') {
+            if !allow_not {
+                return fail_help(
+                    at,
+                    1,
+                    "'!' is not allowed here",
+                    "unexpected '!'",
+                    "'!' negates elements of a list; to negate a test use 'not' or '!='",
+                );
+            }
+            let (rest, inner) = self.nested(at, depth, |d| {
+                let r = self.value(inner_at, d, true);
+                self.cut_after(r, inner_at, Tok::Value, "!")
+            })?;
+            return Ok((rest, Value { kind: ValueKind::Not(Box::new(inner)), span: self.span(at, rest) }));
+        }
+        let (rest, low) = self.scalar(at)?;
+        if matches!(low.kind, ValueKind::Range(..)) {
+            return Ok((rest, low));
+        }
+        let dots = ws(rest);
+        let Some(high_at) = dots.strip_prefix("..") else { return Ok((rest, low)) };
+        let r = self.scalar(ws(high_at));
+        let (rest, high) = self.cut_after(r, high_at, Tok::Value, "..")?;
+        let span = self.span(at, rest);
+        Ok((rest, Value { kind: ValueKind::Range(Box::new(low), Box::new(high)), span }))
+    }
+
+    /// A value that is not a list, negation or `..` range.
+    fn scalar(&self, at: &'s str) -> PResult<'s, Value> {
+        let Some(c) = at.chars().next() else { return self.expected(at, Tok::Value) };
+        let (rest, kind) = match c {
+            '"' => {
+                let (rest, s) = self.string(at)?;
+                (rest, ValueKind::Str(s))
+            }
+            '/' => self.regex(at)?,
+            '$' => match self.var_ref(at)? {
+                Some((rest, name)) => (rest, ValueKind::Var(name.node)),
+                None => return self.expected(at, Tok::Value),
+            },
+            _ if (c == ':' || c.is_ascii_hexdigit()) && at.get(..ip_run(at)).is_some_and(|r| r.contains(':')) => {
+                return self.colon_value(at);
+            }
+            '-' | '0'..='9' => return self.number_or_ipv4(at),
+            _ => match word(at) {
+                Some(("true", rest)) => (rest, ValueKind::Bool(true)),
+                Some(("false", rest)) => (rest, ValueKind::Bool(false)),
+                Some((w, rest)) if !is_reserved(w) => {
+                    if rest.starts_with('.') && rest.get(1..).is_some_and(|r| r.starts_with(is_word_char)) {
+                        let len = w.len() + split_while(rest, |c| is_word_char(c) || c == '.').0.len();
+                        let text = at.get(..len).unwrap_or("");
+                        return fail_help(
+                            at,
+                            len,
+                            format!("unquoted text '{text}'"),
+                            "not a value",
+                            format!("write text in double quotes: \"{text}\""),
+                        );
+                    }
+                    (rest, ValueKind::Word(w.to_string()))
+                }
+                _ => return self.expected(at, Tok::Value),
+            },
+        };
+        Ok((rest, Value { kind, span: self.span(at, rest) }))
+    }
+
+    /// A value whose text contains `:`: an IPv6 address/network, or a Suricata-style port range
+    /// (`1024:65535`, `1024:`, `:1023`) read as the range `low..high`.
+    fn colon_value(&self, at: &'s str) -> PResult<'s, Value> {
+        let run = at.get(..ip_run(at)).unwrap_or("");
+        if let Some((low, high)) = run.split_once(':') {
+            let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+            if !high.contains(':') && all_digits(low) && all_digits(high) && !(low.is_empty() && high.is_empty()) {
+                return self.port_range_value(at, low, high);
+            }
+        }
+        let (rest, net) = self.ip_net(at)?;
+        self.boundary(rest, at, "address")?;
+        Ok((rest, Value { kind: ValueKind::Net(net), span: self.span(at, rest) }))
+    }
+
+    fn port_range_value(&self, at: &'s str, low: &str, high: &str) -> PResult<'s, Value> {
+        let high_at = at.get(low.len() + 1..).unwrap_or("");
+        let low_port = if low.is_empty() { 0 } else { self.port_number(at, low)? };
+        let high_port = if high.is_empty() { 65535 } else { self.port_number(high_at, high)? };
+        let rest = high_at.get(high.len()..).unwrap_or("");
+        self.check_port_order(at, rest, Some(low_port), Some(high_port))?;
+        self.boundary(rest, at, "port range")?;
+        let whole = self.span(at, rest);
+        let bound = |port: u16, text: &str, from: &'s str| {
+            let span =
+                if text.is_empty() { whole } else { Span::new(self.offset(from), self.offset(from) + text.len()) };
+            Box::new(Value { kind: ValueKind::Number(f64::from(port)), span })
+        };
+        let kind = ValueKind::Range(bound(low_port, low, at), bound(high_port, high, high_at));
+        Ok((rest, Value { kind, span: whole }))
+    }
+
+    /// A number (decimal or `0x` hex, optional `-`, optional unit) or an IPv4 address/network.
+    fn number_or_ipv4(&self, at: &'s str) -> PResult<'s, Value> {
+        let negative = at.starts_with('-');
+        let body = if negative { at.get(1..).unwrap_or("") } else { at };
+        if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            return self.hex_number(at, hex, negative);
+        }
+        let run_len = decimal_run(body);
+        let (run, rest) = body.split_at_checked(run_len).unwrap_or((body, ""));
+        if run.is_empty() {
+            return Err(Err::Failure(PError::expected(body, Tok::Number.bit(), Some("-"))));
+        }
+        let number_text = at.get(..at.len() - rest.len()).unwrap_or(run);
+        match run.matches('.').count() {
+            0 | 1 => self.decimal_with_unit(at, number_text, rest),
+            3 if !negative => {
+                let addr = IpAddr::V4(self.ipv4(at, run)?);
+                let (rest, prefix) = self.prefix(rest, addr)?;
+                self.boundary(rest, at, "address")?;
+                let kind = ValueKind::Net(IpNet { addr, prefix });
+                Ok((rest, Value { kind, span: self.span(at, rest) }))
+            }
+            _ => fail(
+                at,
+                number_text.len(),
+                format!("invalid number or address '{number_text}'"),
+                "neither a number nor an IPv4 address",
+            ),
+        }
+    }
+
+    fn hex_number(&self, at: &'s str, hex: &'s str, negative: bool) -> PResult<'s, Value> {
+        let digits: PResult<&str> = hex_digit1(hex);
+        let Ok((rest, d)) = digits else {
+            return fail(at, at.len() - hex.len(), "expected hex digits after '0x'", "incomplete hex number");
+        };
+        self.boundary(rest, at, "hex number")?;
+        let Ok(n) = u64::from_str_radix(d, 16) else {
+            return fail(at, at.len() - rest.len(), "number out of range", "too large");
+        };
+        let v = n as f64;
+        let kind = ValueKind::Number(if negative { -v } else { v });
+        Ok((rest, Value { kind, span: self.span(at, rest) }))
+    }
+
+    /// A decimal number (text `number_text` at `at`) and its optional unit starting at `rest`.
+    fn decimal_with_unit(&self, at: &'s str, number_text: &str, rest: &'s str) -> PResult<'s, Value> {
+        let Ok(mut v) = number_text.parse::<f64>() else {
+            return fail(at, number_text.len(), format!("invalid number '{number_text}'"), "not a number");
+        };
+        let attached = split_while(rest, |c| c.is_ascii_alphabetic()).0;
+        let spaced_at = hspace(rest);
+        let spaced = split_while(spaced_at, |c| c.is_ascii_alphabetic()).0;
+        let after_spaced = spaced_at.get(spaced.len()..).unwrap_or("");
+        let mut end = rest;
+        if !attached.is_empty() {
+            let Some(factor) = value_unit(attached) else {
+                let units: Vec<&str> = DURATION_UNITS.iter().chain(SIZE_UNITS.iter()).map(|(n, _)| *n).collect();
+                let help = did_you_mean(attached, units.iter().copied())
+                    .map(|c| format!("did you mean '{c}'?"))
+                    .unwrap_or_else(|| "units are B, bytes, KiB, MiB, GiB, ns, us, ms, s, m, min, h".into());
+                return fail_help(rest, attached.len(), format!("unknown unit '{attached}'"), "unknown unit", help);
+            };
+            v *= factor as f64;
+            end = rest.get(attached.len()..).unwrap_or("");
+        } else if let Some(factor) = value_unit(spaced).filter(|_| !after_spaced.starts_with(is_word_char)) {
+            v *= factor as f64;
+            end = after_spaced;
+        }
+        self.boundary(end, at, "number")?;
+        if !v.is_finite() {
+            return fail(at, at.len() - end.len(), "number out of range", "too large");
+        }
+        Ok((end, Value { kind: ValueKind::Number(v), span: self.span(at, end) }))
+    }
+
+    /// `"..."` with escapes; `at` starts with the opening quote.
+    fn string(&self, at: &'s str) -> PResult<'s, String> {
+        let mut out = String::new();
+        let mut i = at.get(1..).unwrap_or("");
+        loop {
+            let stop = i.find(['"', '\\', '\n']).unwrap_or(i.len());
+            let (chunk, rest) = i.split_at_checked(stop).unwrap_or((i, ""));
+            out.push_str(chunk);
+            if at.len() - rest.len() > MAX_LITERAL + 1 {
+                return fail(at, 1, format!("string longer than {MAX_LITERAL} bytes"), "string starts here");
+            }
+            if let Some(after) = rest.strip_prefix('"') {
+                return Ok((after, out));
+            }
+            let Some(escape) = rest.strip_prefix('\\') else {
+                let line_len = at.find(['\n', '\r']).unwrap_or(at.len());
+                return fail(at, line_len, "unterminated string", "missing closing '\"'");
+            };
+            let (c, after) = self.escape(rest, escape)?;
+            out.push(c);
+            i = after;
+        }
+    }
+
+    /// One escape; `backslash` starts at `\`, `escape` just after it.
+    fn escape(&self, backslash: &'s str, escape: &'s str) -> Result<(char, &'s str), Err<PError>> {
+        let c = match escape.chars().next() {
+            Some(c) if c != '\n' && c != '\r' => c,
+            _ => return Err(failure(backslash, 1, "unterminated string", "missing closing '\"'")),
+        };
+        let after = escape.get(c.len_utf8()..).unwrap_or("");
+        let simple = match c {
+            '"' => Some('"'),
+            '\\' => Some('\\'),
+            'n' => Some('\n'),
+            't' => Some('\t'),
+            'r' => Some('\r'),
+            _ => None,
+        };
+        if let Some(v) = simple {
+            return Ok((v, after));
+        }
+        if c == 'x' {
+            let hex = after.get(..2).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+            if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                return Ok((char::from(byte), after.get(2..).unwrap_or("")));
+            }
+            let len = 2 + split_while(after, |c| c.is_ascii_hexdigit()).0.len().min(2);
+            let text = backslash.get(..len).unwrap_or("\\x");
+            let e = PError::message(backslash, len, format!("invalid escape '{text}'"), "invalid escape");
+            return Err(Err::Failure(e.help("write \\xHH with two hex digits")));
+        }
+        let len = 1 + c.len_utf8();
+        let text = backslash.get(..len).unwrap_or("\\");
+        let e = PError::message(backslash, len, format!("unknown escape '{text}' in string"), "unknown escape");
+        Err(Err::Failure(e.help("escapes are \\\" \\\\ \\n \\t \\r \\xHH")))
+    }
+
+    /// `/pattern/flags`; `at` starts with the opening slash.
+    fn regex(&self, at: &'s str) -> PResult<'s, ValueKind> {
+        let mut pattern = String::new();
+        let mut i = at.get(1..).unwrap_or("");
+        loop {
+            let stop = i.find(['/', '\\', '\n']).unwrap_or(i.len());
+            let (chunk, rest) = i.split_at_checked(stop).unwrap_or((i, ""));
+            pattern.push_str(chunk);
+            if at.len() - rest.len() > MAX_LITERAL + 1 {
+                return fail(at, 1, format!("regex longer than {MAX_LITERAL} bytes"), "regex starts here");
+            }
+            if let Some(after) = rest.strip_prefix('/') {
+                i = after;
+                break;
+            }
+            let Some(escaped) = rest.strip_prefix('\\').and_then(|e| e.chars().next()).filter(|&c| c != '\n') else {
+                let line_len = at.find(['\n', '\r']).unwrap_or(at.len());
+                return fail(at, line_len, "unterminated regex", "missing closing '/'");
+            };
+            if escaped != '/' {
+                pattern.push('\\');
+            }
+            pattern.push(escaped);
+            i = rest.get(1 + escaped.len_utf8()..).unwrap_or("");
+        }
+        let (flags, rest) = split_while(i, |c| c.is_ascii_alphanumeric() || c == '_');
+        if let Some(pos) = flags.find(|c: char| !"imsx".contains(c)) {
+            let flag_at = i.get(pos..).unwrap_or(i);
+            let bad = flag_at.chars().next().unwrap_or('?');
+            return fail_help(
+                flag_at,
+                bad.len_utf8(),
+                format!("unknown regex flag '{bad}'"),
+                "unknown flag",
+                "regex flags are i (ignore case), m (multi-line), s (dot matches newline), x (verbose)",
+            );
+        }
+        Ok((rest, ValueKind::Regex { pattern, flags: flags.to_string() }))
+    }
+}
+
+/// One operand stays itself; several become `And`/`Or`.
+fn combine(mut operands: Vec<Expr>, span: Span, make: fn(Vec<Expr>, Span) -> Expr) -> Expr {
+    if operands.len() == 1 {
+        if let Some(only) = operands.pop() {
+            return only;
+        }
+    }
+    make(operands, span)
+}
+
+/// `number` (digits with optional fraction) times `unit_ns`, exactly, as whole nanoseconds.
+fn exact_duration(number: &str, unit_ns: u64) -> Result<u64, &'static str> {
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if frac.len() > 18 {
+        return Err("too many decimal places");
+    }
+    let scale = 10u128.pow(frac.len() as u32);
+    let int: u128 = int.parse().map_err(|_| "number too large")?;
+    let frac: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| "bad fraction")? };
+    let scaled = int
+        .checked_mul(scale)
+        .and_then(|v| v.checked_add(frac))
+        .and_then(|v| v.checked_mul(u128::from(unit_ns)))
+        .ok_or("too large")?;
+    if scaled % scale != 0 {
+        return Err("not a whole number of nanoseconds");
+    }
+    u64::try_from(scaled / scale).map_err(|_| "too large")
+}
+
+/// The token at `at`: its span and text (empty at the end of input).
+fn found_token(text: &str, at: usize) -> (Span, &str) {
+    let rest = text.get(at..).unwrap_or("");
+    let Some(c) = rest.chars().next() else { return (Span::new(at, at), "") };
+    let len = if c.is_alphanumeric() || c == '_' || c == '$' {
+        let mut n = 0;
+        for (idx, ch) in rest.char_indices() {
+            let arrow = ch == '-' && rest.get(idx + 1..).is_some_and(|r| r.starts_with('>'));
+            if !(ch.is_alphanumeric() || "_$.-".contains(ch)) || arrow {
+                break;
+            }
+            n = idx + ch.len_utf8();
+        }
+        n
+    } else if c == '"' {
+        let line = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        rest.get(1..line).and_then(|r| r.find('"')).map_or(line, |q| q + 2)
+    } else if "=<>!-".contains(c) {
+        split_while(rest, |ch| "=<>!-".contains(ch)).0.len().min(2)
+    } else {
+        c.len_utf8()
+    };
+    (Span::new(at, at + len), rest.get(..len).unwrap_or(""))
+}
+
+/// Shortens a token for display in a message.
+fn shorten(token: &str) -> String {
+    if token.chars().count() <= 40 {
+        token.to_string()
+    } else {
+        format!("{}...", token.chars().take(37).collect::<String>())
+    }
+}
+
+/// `'token'`, or "end of input".
+fn describe(raw: &str) -> String {
+    if raw.is_empty() {
+        "end of input".to_string()
+    } else {
+        format!("'{}'", shorten(raw))
+    }
+}
+
+/// A help line for an "expected ..." error, from what was found and what was expected.
+fn hint(found: &str, set: u64) -> Option<String> {
+    let has = |t: Tok| set & t.bit() != 0;
+    if has(Tok::Arrow) && ["to", ">", "=>", "-", "<-", "<", "=", "--"].contains(&found) {
+        return Some("use '->' (source to destination) or '<>' (either direction)".into());
+    }
+    if (has(Tok::Port) || has(Tok::Address)) && ["->", "<>", "{"].contains(&found) {
+        return Some(
+            "a rule header reads: ACTION PROTO SRC_ADDR SRC_PORT -> DST_ADDR DST_PORT { ... }; \
+             write 'any' for any address or port"
+                .into(),
+        );
+    }
+    if has(Tok::Alert) {
+        if let Some(s) = suggestion(found, &["alert", "pass", "var"]) {
+            return Some(s);
+        }
+        if ["drop", "reject", "log", "rule", "block"].contains(&found) {
+            return Some("ferret rules start with 'alert' or 'pass'".into());
+        }
+    }
+    if has(Tok::Operator) && found == "=" {
+        return Some("use '==' to test equality".into());
+    }
+    if has(Tok::Value) && found == "!" {
+        return Some("'!' negates list elements; to negate a test use 'not' or '!='".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {}

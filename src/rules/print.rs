@@ -1,0 +1,1 @@
+//! Printing syntax trees back to rule source (canonical form).
