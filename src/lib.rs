@@ -21,3 +21,4 @@ pub mod load;
 pub mod output;
 pub mod rules;
 pub mod scan;
+pub mod synth;

@@ -112,28 +112,39 @@ fn read_rule_file(path: &Path) -> Result<String, String> {
 }
 
 /// Parses and compiles rule texts `(path, text)` with variable overrides.
+///
+/// Rules that parse are compiled even when others did not, so syntax and
+/// meaning errors are reported together, in file order.
 pub fn compile_texts(texts: Vec<(String, String)>, overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
     let mut files = Vec::with_capacity(texts.len());
-    let mut problems = Vec::new();
+    let mut found: Vec<(usize, Diagnostic)> = Vec::new();
     for (path, text) in texts {
         let (ast, diags) = parse_rule_file(&text);
-        for d in &diags {
-            problems.push(render(d, &path, &text));
-        }
+        found.extend(diags.into_iter().map(|d| (files.len(), d)));
         files.push(ParsedFile { path, text, ast });
     }
-    if !problems.is_empty() {
-        return Err(LoadFailure { problems });
+    let compiled = compile::compile(&files, overrides);
+    let rules = match compiled {
+        Ok(rules) => Some(rules),
+        Err(errors) => {
+            found.extend(errors.into_iter().map(|e| (e.file, e.diag)));
+            None
+        }
+    };
+    match rules {
+        Some(rules) if found.is_empty() => Ok(rules),
+        _ => {
+            found.sort_by_key(|(file, d)| (*file, d.span.start));
+            let problems = found
+                .iter()
+                .map(|(file, d)| match files.get(*file) {
+                    Some(f) => render(d, &f.path, &f.text),
+                    None => format!("error: {}\n", d.message),
+                })
+                .collect();
+            Err(LoadFailure { problems })
+        }
     }
-    compile::compile(&files, overrides).map_err(|errors| LoadFailure {
-        problems: errors
-            .iter()
-            .map(|e| match files.get(e.file) {
-                Some(f) => render(&e.diag, &f.path, &f.text),
-                None => format!("error: {}\n", e.diag.message),
-            })
-            .collect(),
-    })
 }
 
 /// Loads, parses and compiles rules from `sources`.

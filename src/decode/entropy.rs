@@ -15,7 +15,9 @@ pub fn shannon(data: &[u8]) -> f64 {
     }
     let mut counts = [0u32; 256];
     for &b in data {
-        counts[usize::from(b)] += 1;
+        if let Some(c) = counts.get_mut(usize::from(b)) {
+            *c += 1;
+        }
     }
     let n = data.len() as f64;
     let sum_c_log_c: f64 = counts

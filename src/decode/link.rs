@@ -10,20 +10,6 @@ use etherparse::{EtherType, LaxSlicedPacket};
 
 use super::DecodeError;
 
-/// Link types ferret decodes, with names for statistics and docs.
-pub const SUPPORTED: [(u32, &str); 10] = [
-    (0, "NULL"),
-    (1, "ETHERNET"),
-    (12, "RAW (BSD)"),
-    (14, "RAW (BSD)"),
-    (101, "RAW"),
-    (108, "LOOP"),
-    (113, "LINUX_SLL"),
-    (228, "IPV4"),
-    (229, "IPV6"),
-    (276, "LINUX_SLL2"),
-];
-
 /// Address family values BSDs use for IPv4 and IPv6 in NULL/LOOP headers.
 const AF_INET: u32 = 2;
 const AF_INET6: [u32; 3] = [24, 28, 30];

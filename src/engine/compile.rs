@@ -753,7 +753,11 @@ impl RuleCx<'_> {
                     regex::Error::CompiledTooBig(limit) => {
                         format!("regex is too large once compiled (limit {limit} bytes)")
                     }
-                    other => other.to_string().lines().last().unwrap_or("invalid regex").trim().to_string(),
+                    other => {
+                        let text = other.to_string();
+                        let last = text.lines().last().unwrap_or("invalid regex").trim();
+                        last.strip_prefix("error: ").unwrap_or(last).to_string()
+                    }
                 };
                 self.diags.push(Diagnostic::new(format!("bad regex: {reason}"), span, "this regex"));
                 None

@@ -86,6 +86,7 @@ struct FerretDetails<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum MeasuredJson<'a> {
+    Int(i64),
     Num(f64),
     Bool(bool),
     Ip(IpAddr),
@@ -115,7 +116,8 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, out: &mut Vec<u8>) -> serd
         .map(|(name, v)| {
             let v = match v {
                 // Entropies and ratios are rounded for readability; integers stay exact.
-                Measured::Num(n) => MeasuredJson::Num(if n.fract() == 0.0 { *n } else { (n * 1e4).round() / 1e4 }),
+                Measured::Num(n) if n.fract() == 0.0 && n.abs() < 9e15 => MeasuredJson::Int(*n as i64),
+                Measured::Num(n) => MeasuredJson::Num((n * 1e4).round() / 1e4),
                 Measured::Bool(b) => MeasuredJson::Bool(*b),
                 Measured::Ip(ip) => MeasuredJson::Ip(*ip),
                 Measured::Text(t) => MeasuredJson::Text(t),

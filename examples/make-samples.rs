@@ -1,0 +1,34 @@
+//! Writes the sample captures into `samples/` (or the directory given), and,
+//! with `--bench N FILE`, a benchmark capture of N generated packets.
+//!
+//! `cargo run --example make-samples [DIR]`
+//! `cargo run --release --example make-samples -- --bench 1000000 /tmp/bench.pcap`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use ferret::capture::writer::{PcapOptions, PcapWriter};
+use ferret::synth::{samples, scenario};
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--bench") {
+        let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+        let path = PathBuf::from(args.get(2).map_or("bench.pcap", String::as_str));
+        let mut w = PcapWriter::new(BufWriter::new(File::create(&path)?), PcapOptions::default())?;
+        for p in scenario::bench_mix(n, 7) {
+            w.write_packet(p.ts_nanos, &p.frame, p.frame.len() as u32)?;
+        }
+        w.into_inner().flush()?;
+        println!("{}: {n} packets", path.display());
+        return Ok(());
+    }
+    let dir = PathBuf::from(args.first().map_or("samples", String::as_str));
+    std::fs::create_dir_all(&dir)?;
+    for (name, bytes) in samples::samples()? {
+        std::fs::write(dir.join(name), &bytes)?;
+        println!("{}: {} bytes", dir.join(name).display(), bytes.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The binary as a user meets it: commands, exact error output, exit codes,
+//! EVE lines, damaged and missing inputs, stdin, closed pipes.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn sample(name: &str) -> String {
+    format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_accepts_the_default_rules() {
+    let out = run_ferret(&["check"], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok: 3 rules compiled\n");
+}
+
+#[test]
+fn check_reports_errors_with_location_line_and_caret() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("local.rules"),
+        "alert icmp any any -> any any {\n    id 7\n    when payload.lenght > 5\n}\n",
+    )
+    .unwrap();
+    let out = run_ferret(&["check", "local.rules"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: unknown field 'payload.lenght'\n \
+         --> local.rules:3:10\n  |\n\
+         3 |     when payload.lenght > 5\n  \
+         |          ^^^^^^^^^^^^^^ unknown field\n  \
+         = help: did you mean 'payload.len'?\n\n\
+         ferret: 1 error in rules; nothing was scanned\n"
+    );
+}
+
+#[test]
+fn duplicate_ids_across_files_name_the_first() {
+    let dir = tmp();
+    let rule = |id| format!("alert icmp any any -> any any {{\n  id {id}\n}}\n");
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::write(dir.path().join("d/a.rules"), rule(5)).unwrap();
+    std::fs::write(dir.path().join("d/b.rules"), rule(5)).unwrap();
+    let out = run_ferret(&["check", "d"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: duplicate rule id 5"), "{err}");
+    assert!(err.contains("--> d/b.rules:2:6"), "{err}");
+    assert!(err.contains("first used at d/a.rules:2:6"), "{err}");
+}
+
+#[test]
+fn explain_prints_groups_and_predicate_order() {
+    let out = run_ferret(&["explain"], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(s.starts_with("3 rules in 3 groups"), "{s}");
+    let icmp = s.find("group icmp").unwrap();
+    let len = s[icmp..].find("payload.len > 64").unwrap();
+    let ent = s[icmp..].find("payload.entropy > 5.8").unwrap();
+    assert!(len < ent, "cheap predicate first:\n{s}");
+    let fields = run_ferret(&["explain", "--fields"], &std::env::temp_dir(), b"");
+    assert!(text(&fields.stdout).contains("payload.entropy.norm"));
+}
+
+#[test]
+fn scan_prints_alert_lines_and_summary() {
+    let out = run_ferret(&["scan", &sample("report-icmp.pcap")], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(
+        lines[0],
+        "2025-04-05 20:55:00.611316  [1:1000001:1] [critical] Potential ICMP tunneling detected \
+         (byte length=159, entropy=6.78) {ICMP} 192.168.1.4 -> 192.168.1.6 (packet 18)"
+    );
+    let err = text(&out.stderr);
+    for needle in ["packets: 150", "alerts: 5", "decode errors: none", "icmp 87", "1000001         5"] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn eve_lines_are_suricata_shaped() {
+    let dir = tmp();
+    let out = run_ferret(
+        &["scan", "-q", "--eve", "alerts.json", &sample("report-dns-icmp.pcapng")],
+        dir.path(),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let eve = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();
+    let events: Vec<serde_json::Value> = eve.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 22);
+    let dns = &events[0];
+    assert_eq!(dns["event_type"], "alert");
+    assert_eq!(dns["pcap_cnt"], 41);
+    assert_eq!(dns["proto"], "UDP");
+    assert_eq!(dns["src_ip"], "172.20.10.9");
+    assert_eq!(dns["dest_port"], 53);
+    assert_eq!(dns["alert"]["signature_id"], 1000101);
+    assert_eq!(dns["alert"]["gid"], 1);
+    assert_eq!(dns["alert"]["rev"], 1);
+    assert_eq!(dns["alert"]["severity"], 2);
+    assert_eq!(dns["alert"]["category"], "dns-tunnel");
+    assert_eq!(dns["alert"]["action"], "allowed");
+    assert_eq!(dns["alert"]["signature"], "Potential DNS tunneling detected (length=26, entropy=3.84)");
+    assert_eq!(dns["ferret"]["measured"]["dns.qname.len"], 26);
+    let ts = dns["timestamp"].as_str().unwrap();
+    assert!(ts.starts_with("2025-04-12T14:03:") && ts.ends_with("+00:00") && ts.len() == 32, "{ts}");
+    let icmp = events.iter().find(|e| e["proto"] == "ICMP").unwrap();
+    assert_eq!(icmp["icmp_type"], 8);
+    assert_eq!(icmp["icmp_code"], 0);
+    assert!(icmp.get("src_port").is_none());
+    assert_eq!(icmp["alert"]["severity"], 1);
+    assert_eq!(icmp["ferret"]["measured"]["payload.len"], 128);
+    assert_eq!(icmp["ferret"]["recommendations"][0], "Isolate 172.20.10.2 and 172.20.10.9 for forensic analysis");
+}
+
+#[test]
+fn truncated_capture_keeps_results_and_exits_partial() {
+    let dir = tmp();
+    let full = std::fs::read(sample("report-icmp.pcap")).unwrap();
+    // Cut in the middle of packet 128's record: packets 1..=127 survive.
+    let (mut offset, mut n) = (24usize, 0);
+    while n < 127 {
+        let caplen = u32::from_le_bytes(full[offset + 8..offset + 12].try_into().unwrap()) as usize;
+        offset += 16 + caplen;
+        n += 1;
+    }
+    std::fs::write(dir.path().join("cut.pcap"), &full[..offset + 20]).unwrap();
+    let out = run_ferret(&["scan", "--eve", "e.json", "cut.pcap"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout).lines().count(), 4, "alerts before the damage are kept");
+    assert_eq!(std::fs::read_to_string(dir.path().join("e.json")).unwrap().lines().count(), 4);
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("cut.pcap: capture damaged at byte offset {offset}")), "{err}");
+    assert!(err.contains("the 127 packets before it were scanned"), "{err}");
+    assert!(err.contains("packets: 127"), "summary still printed:\n{err}");
+}
+
+#[test]
+fn missing_and_non_capture_inputs_exit_1_but_others_are_scanned() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("notes.txt"), "hello, not a capture").unwrap();
+    let s = sample("report-icmp.pcap");
+    let out = run_ferret(&["scan", "nope.pcap", "notes.txt", &s], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout).lines().count(), 5);
+    let err = text(&out.stderr);
+    assert!(err.contains("nope.pcap: No such file"), "{err}");
+    assert!(err.contains("notes.txt: not a pcap or pcapng file"), "{err}");
+    assert!(text(&out.stdout).contains(&format!("({s} packet 18)")), "file named when several are scanned");
+}
+
+#[test]
+fn reads_a_capture_from_stdin() {
+    let bytes = std::fs::read(sample("report-icmp.pcapng")).unwrap();
+    let out = run_ferret(&["scan", "-"], &std::env::temp_dir(), &bytes);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 5);
+}
+
+#[test]
+fn eve_to_stdout_carries_only_json() {
+    let out = run_ferret(&["scan", "--eve", "-", &sample("report-icmp.pcap")], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(0));
+    for line in text(&out.stdout).lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+}
+
+#[test]
+fn var_overrides_change_thresholds_and_bad_vars_are_errors() {
+    let s = sample("report-icmp.pcap");
+    let out = run_ferret(&["scan", "--var", "ICMP_ENTROPY=7", &s], &std::env::temp_dir(), b"");
+    assert_eq!(text(&out.stdout).lines().count(), 3, "only 7.13, 7.65 and 7.58 exceed 7");
+    let bad = run_ferret(&["scan", "--var", "ICMP_ENTROPY=[1,", &s], &std::env::temp_dir(), b"");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("--var ICMP_ENTROPY:1:"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_success() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("all.rules"), "alert ip any any -> any any {\n  id 1\n  msg \"every packet\"\n}\n")
+        .unwrap();
+    let mut child = Command::new(ferret_bin())
+        .args(["scan", "--no-summary", "-r", "all.rules", &sample("office.pcap"), &sample("office.pcap")])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is dropped here: stdout is closed, like `| head -1`.
+    let out = child.wait_with_output().unwrap();
+    assert!(first.contains("every packet"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run_ferret(&["scan"], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_ferret(&["frobnicate"], &std::env::temp_dir(), b"");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,118 @@
+//! Shared helpers for integration tests: scan scenarios in memory, run the binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use ferret::engine::alert::Alert;
+use ferret::engine::tables::TableLimits;
+use ferret::engine::Engine;
+use ferret::load::{self, RuleSource};
+use ferret::scan::{self, VecSink};
+use ferret::synth::Scenario;
+
+/// Compiles rule text (panics with the rendered errors on failure).
+pub fn rules(text: &str) -> Arc<ferret::engine::ruleset::RuleSet> {
+    match load::compile_texts(vec![("test.rules".into(), text.into())], &[]) {
+        Ok(r) => Arc::new(r),
+        Err(f) => panic!("rules did not compile:\n{}", f.problems.concat()),
+    }
+}
+
+/// The built-in default rules.
+pub fn default_rules() -> Arc<ferret::engine::ruleset::RuleSet> {
+    Arc::new(load::load(&[RuleSource::Defaults], &[]).expect("default rules compile"))
+}
+
+/// Capture formats a scenario can be written in.
+#[derive(Clone, Copy, Debug)]
+pub enum Format {
+    PcapMicros,
+    PcapNanos,
+    Pcapng,
+}
+
+/// Writes a scenario to bytes.
+pub fn capture_bytes(s: &Scenario, format: Format) -> Vec<u8> {
+    let mut out = Vec::new();
+    match format {
+        Format::PcapMicros => s.write_pcap(&mut out, false),
+        Format::PcapNanos => s.write_pcap(&mut out, true),
+        Format::Pcapng => s.write_pcapng(&mut out),
+    }
+    .expect("scenario writes");
+    out
+}
+
+/// Scans capture bytes with `rules`; returns the alerts and the engine.
+pub fn scan_bytes(rules: Arc<ferret::engine::ruleset::RuleSet>, bytes: &[u8]) -> (Vec<Alert>, Engine) {
+    scan_bytes_with(rules, bytes, TableLimits::default())
+}
+
+/// Like [`scan_bytes`] with state limits.
+pub fn scan_bytes_with(
+    rules: Arc<ferret::engine::ruleset::RuleSet>,
+    bytes: &[u8],
+    limits: TableLimits,
+) -> (Vec<Alert>, Engine) {
+    let mut engine = Engine::with_limits(rules, limits);
+    let mut sink = VecSink::default();
+    {
+        let mut sinks: Vec<&mut dyn scan::AlertSink> = vec![&mut sink];
+        scan::scan_bytes(&mut engine, bytes, None, &mut sinks, &mut |_, _| {})
+            .expect("no sink error")
+            .expect("capture reads");
+    }
+    (sink.alerts.into_iter().map(|(a, _)| a).collect(), engine)
+}
+
+/// Scans a scenario (written as `format`) with `rules`.
+pub fn scan_scenario(rules: Arc<ferret::engine::ruleset::RuleSet>, s: &Scenario, format: Format) -> Vec<Alert> {
+    scan_bytes(rules, &capture_bytes(s, format)).0
+}
+
+/// `(packet number, sid)` of each alert.
+pub fn hits(alerts: &[Alert]) -> Vec<(u64, u64)> {
+    alerts.iter().map(|a| (a.packet, a.rule().map_or(0, |r| r.sid))).collect()
+}
+
+/// The ferret binary built for these tests.
+pub fn ferret_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ferret"))
+}
+
+/// Runs ferret with `args` in `dir`, feeding `stdin`.
+pub fn run_ferret(args: &[&str], dir: &Path, stdin: &[u8]) -> Output {
+    let mut child = Command::new(ferret_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferret starts");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output().expect("ferret runs")
+}
+
+/// The shared real captures, if present (`../shared/pcaps` from the repo, or `$FERRET_PCAPS`).
+pub fn shared_pcaps() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("FERRET_PCAPS").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.is_dir())
+}
+
+/// Files in a directory, sorted.
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}

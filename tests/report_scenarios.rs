@@ -1,0 +1,101 @@
+//! The incident reports' scenarios, rebuilt by `synth`, give exactly the
+//! reports' detections with the default rules, from pcap and pcapng alike.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use ferret::synth::scenario::{report_dns_icmp, report_icmp};
+
+#[test]
+fn report_icmp_gives_exactly_the_five_detections() {
+    let scenario = report_icmp();
+    for format in [Format::PcapMicros, Format::PcapNanos, Format::Pcapng] {
+        let alerts = scan_scenario(default_rules(), &scenario, format);
+        assert_eq!(
+            hits(&alerts),
+            vec![(18, 1000001), (57, 1000001), (100, 1000001), (125, 1000001), (130, 1000001)],
+            "{format:?}"
+        );
+        let messages: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "Potential ICMP tunneling detected (byte length=159, entropy=6.78)",
+                "Potential ICMP tunneling detected (byte length=70, entropy=5.85)",
+                "Potential ICMP tunneling detected (byte length=233, entropy=7.13)",
+                "Potential ICMP tunneling detected (byte length=496, entropy=7.65)",
+                "Potential ICMP tunneling detected (byte length=528, entropy=7.58)",
+            ]
+        );
+        for a in &alerts {
+            assert_eq!(a.src.map(|ip| ip.to_string()).as_deref(), Some("192.168.1.4"));
+            assert_eq!(a.dst.map(|ip| ip.to_string()).as_deref(), Some("192.168.1.6"));
+            assert_eq!(a.icmp, Some((8, 0)));
+        }
+    }
+}
+
+#[test]
+fn report_icmp_ground_truth_matches_alerts() {
+    let scenario = report_icmp();
+    let alerts = scan_scenario(default_rules(), &scenario, Format::PcapMicros);
+    let alerted: Vec<u64> = alerts.iter().map(|a| a.packet).collect();
+    assert_eq!(alerted, scenario.tunnel_packet_numbers());
+}
+
+#[test]
+fn report_dns_icmp_detection_table_matches_the_report() {
+    let scenario = report_dns_icmp();
+    for format in [Format::PcapMicros, Format::Pcapng] {
+        let alerts = scan_scenario(default_rules(), &scenario, format);
+        let mut table: BTreeMap<&str, usize> = BTreeMap::new();
+        for a in &alerts {
+            *table.entry(a.message.as_str()).or_default() += 1;
+        }
+        let expected: BTreeMap<&str, usize> = [
+            ("Potential DNS tunneling detected (length=26, entropy=3.84)", 2),
+            ("Potential DNS tunneling detected (length=28, entropy=3.53)", 2),
+            ("Potential DNS tunneling detected (length=25, entropy=4.00)", 2),
+            ("Potential DNS tunneling detected (length=32, entropy=3.80)", 2),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.48)", 4),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.49)", 2),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.58)", 2),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.46)", 2),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.43)", 2),
+            ("Potential ICMP tunneling detected (byte length=128, entropy=6.53)", 2),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(table, expected, "{format:?}");
+        let numbers: Vec<u64> = alerts.iter().map(|a| a.packet).collect();
+        assert!(numbers.contains(&226) && numbers.contains(&254), "{numbers:?}");
+        assert_eq!(numbers, scenario.tunnel_packet_numbers());
+    }
+}
+
+#[test]
+fn ordinary_pings_are_not_flagged() {
+    // 32, 48 and 56-byte payloads from Windows, BSD and Linux pings.
+    use ferret::synth::{frame, payload, Scenario, SynthPacket};
+    let a = "10.0.0.1".parse().unwrap();
+    let b = "10.0.0.2".parse().unwrap();
+    let payloads =
+        [payload::windows_ping(32), payload::macos_ping(48, 0), payload::linux_ping(56, 1_700_000_000_000_000_000)];
+    let packets = payloads
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            [false, true].map(|reply| SynthPacket {
+                ts_nanos: i as i64 * 1_000_000_000,
+                link_type: 1,
+                frame: frame::icmp_echo(a, b, reply, 1, i as u16, p),
+                tunnel: false,
+                note: "ping",
+            })
+        })
+        .collect();
+    let alerts = scan_scenario(default_rules(), &Scenario { name: "pings", packets }, Format::PcapMicros);
+    assert!(alerts.is_empty(), "{:?}", hits(&alerts));
+}
