@@ -261,7 +261,7 @@ fn run_scan(args: ScanArgs) -> i32 {
             code = EXIT_ERROR;
         }
     }
-    let tables = engine.tables().stats();
+    let tables = engine.table_stats();
     if !args.no_summary {
         let mut out = String::new();
         summary::write_summary(engine.stats(), engine.rules(), &tables, &mut out);

@@ -97,11 +97,7 @@ fn scan_prints_alert_lines_and_summary() {
 #[test]
 fn eve_lines_are_suricata_shaped() {
     let dir = tmp();
-    let out = run_ferret(
-        &["scan", "-q", "--eve", "alerts.json", &sample("report-dns-icmp.pcapng")],
-        dir.path(),
-        b"",
-    );
+    let out = run_ferret(&["scan", "-q", "--eve", "alerts.json", &sample("report-dns-icmp.pcapng")], dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     let eve = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();

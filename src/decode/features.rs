@@ -30,6 +30,8 @@ pub enum Field {
     IcmpCode,
     IcmpId,
     IcmpSeq,
+    IcmpReplyMismatch,
+    IcmpUnpairedReply,
     Payload,
     PayloadLen,
     PayloadEntropy,
@@ -69,6 +71,17 @@ pub enum FieldValue<'x> {
     Bytes(&'x [u8]),
 }
 
+/// How an echo reply relates to the requests seen before it (set by the engine's echo table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EchoStatus {
+    /// A reply whose payload equals its request's.
+    Echoed,
+    /// A reply whose payload differs from its request's (same pair, id and seq).
+    Mismatch,
+    /// A reply with no request seen.
+    Unpaired,
+}
+
 /// The DNS decoding state of one packet.
 #[derive(Clone, Copy, Debug)]
 enum DnsState<'a> {
@@ -89,6 +102,7 @@ pub struct Features<'p, 'a> {
     qname_entropy: Option<f64>,
     domain_entropy: Option<f64>,
     subdomain_entropy: Option<f64>,
+    echo: Option<EchoStatus>,
 }
 
 impl<'p, 'a> Features<'p, 'a> {
@@ -102,12 +116,18 @@ impl<'p, 'a> Features<'p, 'a> {
             qname_entropy: None,
             domain_entropy: None,
             subdomain_entropy: None,
+            echo: None,
         }
     }
 
     /// The packet these features describe.
     pub fn packet(&self) -> &'p Packet<'a> {
         self.pkt
+    }
+
+    /// Records how this echo reply relates to earlier requests.
+    pub fn set_echo(&mut self, status: EchoStatus) {
+        self.echo = Some(status);
     }
 
     /// Payload entropy in bits per byte (computed once).
@@ -195,6 +215,8 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IcmpCode => num(u64::from(pkt.icmp()?.code)),
             Field::IcmpId => num(u64::from(pkt.icmp()?.id?)),
             Field::IcmpSeq => num(u64::from(pkt.icmp()?.seq?)),
+            Field::IcmpReplyMismatch => self.echo.map(|e| Bool(e == EchoStatus::Mismatch)),
+            Field::IcmpUnpairedReply => self.echo.map(|e| Bool(e == EchoStatus::Unpaired)),
             Field::Payload => Some(Bytes(pkt.payload)),
             Field::PayloadLen => num(pkt.payload.len() as u64),
             Field::PayloadEntropy => Some(Num(self.payload_entropy())),

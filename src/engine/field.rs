@@ -113,6 +113,8 @@ fields! {
     IcmpCode "icmp.code" Num Icmp 1 "ICMP/ICMPv6 code";
     IcmpId "icmp.id" Num Icmp 1 "echo identifier (echo request/reply only)";
     IcmpSeq "icmp.seq" Num Icmp 1 "echo sequence number (echo request/reply only)";
+    IcmpReplyMismatch "icmp.reply_mismatch" Bool Icmp 2 "echo reply whose payload differs from its request (same pair, id, seq)";
+    IcmpUnpairedReply "icmp.unpaired_reply" Bool Icmp 2 "echo reply with no request seen";
     Payload "payload" Bytes Payload 4 "layer-4 payload (ICMP: after the 8-byte header)";
     PayloadLen "payload.len" Num Payload 1 "payload length in bytes";
     PayloadEntropy "payload.entropy" Num Payload 20 "Shannon entropy of the payload, bits per byte (0-8)";

@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod compile;
+pub mod echo;
 pub mod field;
 pub mod header;
 pub mod predicate;
@@ -32,6 +33,8 @@ use tables::{Decision, StateTables, TableLimits};
 pub struct Engine {
     rules: Arc<RuleSet>,
     tables: StateTables,
+    /// Echo request memory, when a rule reads the echo correlation fields.
+    echo: Option<echo::EchoTable>,
     stats: Stats,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
@@ -47,7 +50,8 @@ impl Engine {
     pub fn with_limits(rules: Arc<RuleSet>, limits: TableLimits) -> Engine {
         let stats = Stats { alerts_by_rule: vec![0; rules.rules().len()], ..Stats::default() };
         let tables = StateTables::new(&rules, limits);
-        Engine { rules, tables, stats, matched: Vec::with_capacity(64) }
+        let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
+        Engine { rules, tables, echo, stats, matched: Vec::with_capacity(64) }
     }
 
     /// The rule set in use.
@@ -60,15 +64,20 @@ impl Engine {
         &self.stats
     }
 
-    /// State table statistics (entries, evictions).
-    pub fn tables(&self) -> &StateTables {
-        &self.tables
+    /// Counters of every state table (stateful clauses and echo memory).
+    pub fn table_stats(&self) -> Vec<tables::TableStats> {
+        let mut out = self.tables.stats();
+        out.extend(self.echo.as_ref().map(echo::EchoTable::stats));
+        out
     }
 
     /// Matches one packet, calling `emit` for each alert in rule load order.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
         let mut f = Features::new(pkt);
+        if let Some(echo) = &mut self.echo {
+            echo.observe(&mut f);
+        }
         let Engine { rules, matched, stats, tables, .. } = self;
         matched.clear();
         let mut passed = false;

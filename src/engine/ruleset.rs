@@ -161,6 +161,14 @@ impl RuleSet {
         self.rules.iter().any(|r| r.measured.iter().any(|f| field::info(*f).layer == field::Layer::Dns))
     }
 
+    /// True if any rule reads the echo correlation fields.
+    pub fn uses_echo(&self) -> bool {
+        use crate::decode::features::Field;
+        self.rules
+            .iter()
+            .any(|r| r.measured.iter().any(|f| matches!(f, Field::IcmpReplyMismatch | Field::IcmpUnpairedReply)))
+    }
+
     /// Writes the matcher tree for `ferret explain`.
     pub fn explain(&self, out: &mut String) -> fmt::Result {
         writeln!(out, "{} rules in {} groups", self.rules.len(), self.groups.iter().filter(|g| !g.is_empty()).count())?;

@@ -86,13 +86,13 @@ impl Hasher for IdentityHasher {
     }
 }
 
-struct Slot<V> {
+pub(crate) struct Slot<V> {
     value: V,
     last_seen: i64,
 }
 
 /// A bounded map from key hash to per-key state.
-struct Table<V> {
+pub(crate) struct Table<V> {
     map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
@@ -100,11 +100,11 @@ struct Table<V> {
     max_entries: usize,
     idle: u64,
     clock: i64,
-    stats: TableStats,
+    pub(crate) stats: TableStats,
 }
 
 impl<V: Default> Table<V> {
-    fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
+    pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
             map: HashMap::default(),
             order: VecDeque::new(),
@@ -115,8 +115,15 @@ impl<V: Default> Table<V> {
         }
     }
 
+    /// The state of `key` at time `ts`, looked up without creating it.
+    pub(crate) fn get(&mut self, key: u64, ts: i64) -> Option<&V> {
+        self.clock = self.clock.max(ts);
+        self.expire();
+        self.map.get(&key).map(|s| &s.value)
+    }
+
     /// The state of `key` at time `ts`, created if new.
-    fn entry(&mut self, key: u64, ts: i64) -> &mut V {
+    pub(crate) fn entry(&mut self, key: u64, ts: i64) -> &mut V {
         self.clock = self.clock.max(ts);
         self.expire();
         let is_new = !self.map.contains_key(&key);

@@ -53,12 +53,7 @@ impl Scenario {
     /// an empty scenario is written as Ethernet.
     pub fn write_pcap(&self, w: impl Write, nanos: bool) -> io::Result<()> {
         let link_type = self.single_link_type()?;
-        let opts = PcapOptions {
-            link_type,
-            nanos,
-            big_endian: false,
-            snaplen: SNAPLEN,
-        };
+        let opts = PcapOptions { link_type, nanos, big_endian: false, snaplen: SNAPLEN };
         let mut writer = PcapWriter::new(w, opts)?;
         for packet in &self.packets {
             writer.write_packet(packet.ts_nanos, &packet.frame, frame_len(&packet.frame))?;
@@ -76,39 +71,23 @@ impl Scenario {
             let iface = match known {
                 Some(&(_, id)) => id,
                 None => {
-                    let id = writer.add_interface(
-                        packet.link_type,
-                        SNAPLEN,
-                        TsResolution::Decimal(9),
-                    )?;
+                    let id = writer.add_interface(packet.link_type, SNAPLEN, TsResolution::Decimal(9))?;
                     interfaces.push((packet.link_type, id));
                     id
                 }
             };
-            writer.write_enhanced(
-                iface,
-                packet.ts_nanos,
-                &packet.frame,
-                frame_len(&packet.frame),
-            )?;
+            writer.write_enhanced(iface, packet.ts_nanos, &packet.frame, frame_len(&packet.frame))?;
         }
         writer.into_inner().flush()
     }
 
     /// 1-based numbers (as Wireshark shows them) of the packets with `tunnel == true`.
     pub fn tunnel_packet_numbers(&self) -> Vec<u64> {
-        (1u64..)
-            .zip(&self.packets)
-            .filter(|(_, p)| p.tunnel)
-            .map(|(n, _)| n)
-            .collect()
+        (1u64..).zip(&self.packets).filter(|(_, p)| p.tunnel).map(|(n, _)| n).collect()
     }
 
     fn single_link_type(&self) -> io::Result<u32> {
-        let first = self
-            .packets
-            .first()
-            .map_or(frame::linktype::ETHERNET, |p| p.link_type);
+        let first = self.packets.first().map_or(frame::linktype::ETHERNET, |p| p.link_type);
         if self.packets.iter().all(|p| p.link_type == first) {
             Ok(first)
         } else {
@@ -129,30 +108,18 @@ mod tests {
     use super::*;
 
     fn packet(ts: i64, link_type: u32, tunnel: bool) -> SynthPacket {
-        SynthPacket {
-            ts_nanos: ts,
-            link_type,
-            frame: vec![1, 2, 3, 4, 5],
-            tunnel,
-            note: "t",
-        }
+        SynthPacket { ts_nanos: ts, link_type, frame: vec![1, 2, 3, 4, 5], tunnel, note: "t" }
     }
 
     #[test]
     fn tunnel_numbers_are_one_based() {
-        let s = Scenario {
-            name: "x",
-            packets: vec![packet(1, 1, false), packet(2, 1, true), packet(3, 1, true)],
-        };
+        let s = Scenario { name: "x", packets: vec![packet(1, 1, false), packet(2, 1, true), packet(3, 1, true)] };
         assert_eq!(s.tunnel_packet_numbers(), vec![2, 3]);
     }
 
     #[test]
     fn pcap_round_trip_layout() {
-        let s = Scenario {
-            name: "x",
-            packets: vec![packet(1_000_000_500, 101, false)],
-        };
+        let s = Scenario { name: "x", packets: vec![packet(1_000_000_500, 101, false)] };
         let mut out = Vec::new();
         s.write_pcap(&mut out, true).unwrap();
         assert_eq!(out[..4], 0xa1b2_3c4du32.to_le_bytes());
@@ -164,29 +131,21 @@ mod tests {
 
     #[test]
     fn mixed_link_types_need_pcapng() {
-        let s = Scenario {
-            name: "x",
-            packets: vec![packet(1, 1, false), packet(2, 101, true)],
-        };
+        let s = Scenario { name: "x", packets: vec![packet(1, 1, false), packet(2, 101, true)] };
         let err = s.write_pcap(Vec::new(), false).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         let mut out = Vec::new();
         s.write_pcapng(&mut out).unwrap();
         // SHB (28) + 2 IDBs (32 each) + 2 EPBs (32 + 8 each).
         assert_eq!(out.len(), 28 + 2 * 32 + 2 * 40);
-        let idb_types: Vec<u32> = [28usize, 60 + 40]
-            .iter()
-            .map(|&at| u32::from_le_bytes(out[at..at + 4].try_into().unwrap()))
-            .collect();
+        let idb_types: Vec<u32> =
+            [28usize, 60 + 40].iter().map(|&at| u32::from_le_bytes(out[at..at + 4].try_into().unwrap())).collect();
         assert_eq!(idb_types, vec![1, 1]);
     }
 
     #[test]
     fn empty_scenario_writes_an_ethernet_header() {
-        let s = Scenario {
-            name: "empty",
-            packets: Vec::new(),
-        };
+        let s = Scenario { name: "empty", packets: Vec::new() };
         let mut out = Vec::new();
         s.write_pcap(&mut out, false).unwrap();
         assert_eq!(out.len(), 24);

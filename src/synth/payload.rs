@@ -91,12 +91,11 @@ pub fn zeros(len: usize) -> Vec<u8> {
 /// `len` bytes of English-like printable ASCII prose (about 4 bits/byte).
 pub fn text(len: usize, seed: u64) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be",
-        "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have",
-        "an", "had", "they", "you", "were", "their", "one", "all", "we", "can", "her", "has",
-        "there", "been", "if", "more", "when", "will", "would", "who", "so", "no", "network",
-        "report", "server", "meeting", "please", "update", "office", "printer", "schedule",
-        "review", "thanks", "project", "customer", "morning", "weekly", "team",
+        "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
+        "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they", "you", "were",
+        "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when", "will", "would",
+        "who", "so", "no", "network", "report", "server", "meeting", "please", "update", "office", "printer",
+        "schedule", "review", "thanks", "project", "customer", "morning", "weekly", "team",
     ];
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(len + 16);
@@ -146,9 +145,7 @@ pub fn name_with_entropy(len: usize, target_bits: f64, domain: &str, seed: u64) 
 
 fn climb_label(label_len: usize, target: f64, domain: &str, rng: &mut Rng) -> Option<String> {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut name: Vec<u8> = (0..label_len)
-        .map(|_| rng.pick(ALPHABET).copied().unwrap_or(b'a'))
-        .collect();
+    let mut name: Vec<u8> = (0..label_len).map(|_| rng.pick(ALPHABET).copied().unwrap_or(b'a')).collect();
     name.push(b'.');
     name.extend_from_slice(domain.as_bytes());
     let mut entropy = shannon(&name);
@@ -157,11 +154,8 @@ fn climb_label(label_len: usize, target: f64, domain: &str, rng: &mut Rng) -> Op
             return String::from_utf8(name).ok();
         }
         let position = rng.index(label_len);
-        let replacement = if entropy > target {
-            name.get(rng.index(label_len)).copied()
-        } else {
-            rng.pick(ALPHABET).copied()
-        };
+        let replacement =
+            if entropy > target { name.get(rng.index(label_len)).copied() } else { rng.pick(ALPHABET).copied() };
         let (Some(slot), Some(new)) = (name.get_mut(position), replacement) else {
             continue;
         };
@@ -179,11 +173,7 @@ fn climb_label(label_len: usize, target: f64, domain: &str, rng: &mut Rng) -> Op
 fn push_word(out: &mut Vec<u8>, word: &str, capitalize: bool) {
     let mut bytes = word.bytes();
     if let Some(first) = bytes.next() {
-        out.push(if capitalize {
-            first.to_ascii_uppercase()
-        } else {
-            first
-        });
+        out.push(if capitalize { first.to_ascii_uppercase() } else { first });
     }
     out.extend(bytes);
 }
@@ -256,12 +246,7 @@ impl EntropyWindow {
         let rounded = (target * 100.0).round() / 100.0;
         let h_hi = rounded + 0.005 - EPS;
         let h_lo = rounded - 0.005 + EPS;
-        Self {
-            target,
-            n,
-            lo: n * (n.log2() - h_hi),
-            hi: n * (n.log2() - h_lo),
-        }
+        Self { target, n, lo: n * (n.log2() - h_hi), hi: n * (n.log2() - h_lo) }
     }
 
     /// Whether an entropy `gap` from the target still rounds to it.
@@ -284,13 +269,7 @@ struct PartitionSearch {
 impl PartitionSearch {
     fn new(len: usize, window: EntropyWindow) -> Self {
         let c_log_c = (0..=len).map(c_log2_c).collect();
-        Self {
-            len,
-            window,
-            c_log_c,
-            parts: Vec::new(),
-            nodes_left: SEARCH_NODES,
-        }
+        Self { len, window, c_log_c, parts: Vec::new(), nodes_left: SEARCH_NODES }
     }
 
     fn run(mut self) -> Option<Vec<usize>> {
@@ -381,26 +360,11 @@ impl Histogram {
     fn uniform(len: usize, used: usize) -> Self {
         let slots = len.min(256);
         let used = used.clamp(1, slots);
-        let counts: Vec<usize> = (0..slots)
-            .map(|i| {
-                if i < used {
-                    len / used + usize::from(i < len % used)
-                } else {
-                    0
-                }
-            })
-            .collect();
+        let counts: Vec<usize> =
+            (0..slots).map(|i| if i < used { len / used + usize::from(i < len % used) } else { 0 }).collect();
         let c_log_c: Vec<f64> = (0..=len).map(c_log2_c).collect();
-        let sum = counts
-            .iter()
-            .map(|&c| c_log_c.get(c).copied().unwrap_or(0.0))
-            .sum();
-        Self {
-            counts,
-            c_log_c,
-            sum,
-            n: len as f64,
-        }
+        let sum = counts.iter().map(|&c| c_log_c.get(c).copied().unwrap_or(0.0)).sum();
+        Self { counts, c_log_c, sum, n: len as f64 }
     }
 
     fn entropy(&self) -> f64 {
@@ -430,11 +394,8 @@ impl Histogram {
                 if to_count == from_count && !from_many {
                     continue;
                 }
-                let to_slot = if to_count == from_count {
-                    self.other_slot_with(to_count, from_slot)
-                } else {
-                    Some(to_slot)
-                };
+                let to_slot =
+                    if to_count == from_count { self.other_slot_with(to_count, from_slot) } else { Some(to_slot) };
                 let Some(to_slot) = to_slot else { continue };
                 let sum = self.sum + self.move_delta(from_count, to_count);
                 let gap = (self.n.log2() - sum / self.n - target).abs();
@@ -465,10 +426,7 @@ impl Histogram {
     }
 
     fn other_slot_with(&self, count: usize, not: usize) -> Option<usize> {
-        self.counts
-            .iter()
-            .enumerate()
-            .position(|(slot, &c)| c == count && slot != not)
+        self.counts.iter().enumerate().position(|(slot, &c)| c == count && slot != not)
     }
 
     fn random_moves(&mut self, rng: &mut Rng, moves: usize) {
@@ -482,8 +440,7 @@ impl Histogram {
     }
 
     fn apply(&mut self, from: usize, to: usize) {
-        let (Some(&from_count), Some(&to_count)) = (self.counts.get(from), self.counts.get(to))
-        else {
+        let (Some(&from_count), Some(&to_count)) = (self.counts.get(from), self.counts.get(to)) else {
             return;
         };
         if from_count == 0 || from == to {
@@ -507,21 +464,12 @@ mod tests {
         let bytes = with_entropy(len, target, seed);
         assert_eq!(bytes.len(), len);
         let got = shannon(&bytes);
-        assert!(
-            rounds_to(got, target),
-            "len {len} target {target} got {got}"
-        );
+        assert!(rounds_to(got, target), "len {len} target {target} got {got}");
     }
 
     /// Entropies (in hundredths) of every partition of `n`, by brute force.
     fn reachable_hundredths(n: usize) -> std::collections::BTreeSet<i64> {
-        fn walk(
-            left: usize,
-            max: usize,
-            sum: f64,
-            n: f64,
-            out: &mut std::collections::BTreeSet<i64>,
-        ) {
+        fn walk(left: usize, max: usize, sum: f64, n: f64, out: &mut std::collections::BTreeSet<i64>) {
             if left == 0 {
                 out.insert(((n.log2() - sum / n) * 100.0).round() as i64);
                 return;
@@ -537,13 +485,7 @@ mod tests {
 
     #[test]
     fn report_targets_are_hit_exactly() {
-        for (len, target) in [
-            (159, 6.78),
-            (70, 5.85),
-            (233, 7.13),
-            (496, 7.65),
-            (528, 7.58),
-        ] {
+        for (len, target) in [(159, 6.78), (70, 5.85), (233, 7.13), (496, 7.65), (528, 7.58)] {
             assert_hits(len, target, 1);
         }
         for target in [6.48, 6.49, 6.58, 6.46, 6.43, 6.53] {
@@ -664,9 +606,7 @@ mod tests {
             assert!(rounds_to(shannon(name.as_bytes()), target), "{name}");
             assert!(name.ends_with(".t-exfil.net"));
             let label = name.split('.').next().unwrap();
-            assert!(label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            assert!(label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         }
         assert!(name_with_entropy(12, 3.0, "t-exfil.net", 1).is_none());
         assert!(name_with_entropy(100, 3.0, "x.io", 1).is_none());

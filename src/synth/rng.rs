@@ -103,15 +103,9 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let a: Vec<u64> = (0..10)
-            .scan(Rng::new(42), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..10)
-            .scan(Rng::new(42), |r, _| Some(r.next_u64()))
-            .collect();
-        let c: Vec<u64> = (0..10)
-            .scan(Rng::new(43), |r, _| Some(r.next_u64()))
-            .collect();
+        let a: Vec<u64> = (0..10).scan(Rng::new(42), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..10).scan(Rng::new(42), |r, _| Some(r.next_u64())).collect();
+        let c: Vec<u64> = (0..10).scan(Rng::new(43), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -36,12 +36,7 @@ pub(crate) struct Timeline {
 impl Timeline {
     /// An empty timeline whose clock starts at `start_nanos`.
     pub fn new(start_nanos: i64, seed: u64) -> Self {
-        Self {
-            packets: Vec::new(),
-            clock: start_nanos,
-            pinned: VecDeque::new(),
-            rng: Rng::new(seed),
-        }
+        Self { packets: Vec::new(), clock: start_nanos, pinned: VecDeque::new(), rng: Rng::new(seed) }
     }
 
     /// Pins tunnel packets; they are emitted in number order.
@@ -82,18 +77,11 @@ impl Timeline {
         while let Some(pin) = self.pinned.pop_front() {
             self.emit_pinned(pin);
         }
-        Scenario {
-            name,
-            packets: self.packets,
-        }
+        Scenario { name, packets: self.packets }
     }
 
     fn flush_pinned(&mut self) {
-        while self
-            .pinned
-            .front()
-            .is_some_and(|p| p.number == self.packets.len() as u64 + 1)
-        {
+        while self.pinned.front().is_some_and(|p| p.number == self.packets.len() as u64 + 1) {
             if let Some(pin) = self.pinned.pop_front() {
                 self.emit_pinned(pin);
             }
@@ -106,13 +94,7 @@ impl Timeline {
     }
 
     fn record(&mut self, frame: Vec<u8>, tunnel: bool, note: &'static str) {
-        let packet = SynthPacket {
-            ts_nanos: self.clock,
-            link_type: 1,
-            frame,
-            tunnel,
-            note,
-        };
+        let packet = SynthPacket { ts_nanos: self.clock, link_type: 1, frame, tunnel, note };
         self.packets.push(packet);
     }
 }
@@ -122,12 +104,7 @@ mod tests {
     use super::*;
 
     fn pin(number: u64) -> Pinned {
-        Pinned {
-            number,
-            gap: 5,
-            frame: vec![number as u8],
-            note: "pin",
-        }
+        Pinned { number, gap: 5, frame: vec![number as u8], note: "pin" }
     }
 
     #[test]

@@ -52,11 +52,7 @@ pub fn dns_response(id: u16, qname: &str, qtype: u16, answers: &[(u16, &[u8])]) 
 pub fn dns_tcp(message: &[u8]) -> Vec<u8> {
     let message = message.get(..usize::from(u16::MAX)).unwrap_or(message);
     let mut out = Vec::with_capacity(message.len() + 2);
-    out.extend_from_slice(
-        &u16::try_from(message.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
+    out.extend_from_slice(&u16::try_from(message.len()).unwrap_or(u16::MAX).to_be_bytes());
     out.extend_from_slice(message);
     out
 }
@@ -95,10 +91,7 @@ mod tests {
 
     #[test]
     fn trailing_dot_and_long_labels() {
-        assert_eq!(
-            dns_query(1, "example.com.", 1),
-            dns_query(1, "example.com", 1)
-        );
+        assert_eq!(dns_query(1, "example.com.", 1), dns_query(1, "example.com", 1));
         let long = "a".repeat(70);
         let msg = dns_query(1, &format!("{long}.net"), 16);
         assert_eq!(msg[12], 63);
@@ -108,12 +101,7 @@ mod tests {
 
     #[test]
     fn response_counts_and_pointer() {
-        let msg = dns_response(
-            7,
-            "www.debian.org",
-            1,
-            &[(1, &[1, 2, 3, 4]), (1, &[5, 6, 7, 8])],
-        );
+        let msg = dns_response(7, "www.debian.org", 1, &[(1, &[1, 2, 3, 4]), (1, &[5, 6, 7, 8])]);
         assert_eq!(msg[2..4], [0x81, 0x80]);
         assert_eq!(msg[4..6], [0, 1]); // QDCOUNT
         assert_eq!(msg[6..8], [0, 2]); // ANCOUNT

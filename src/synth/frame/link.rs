@@ -92,10 +92,7 @@ pub fn add_vlan(eth_frame: &[u8], vid: u16) -> Vec<u8> {
 /// Inserts an 802.1ad service tag (0x88a8, VLAN `outer`) and an 802.1Q
 /// customer tag (0x8100, VLAN `inner`); short frames are returned unchanged.
 pub fn add_qinq(eth_frame: &[u8], outer: u16, inner: u16) -> Vec<u8> {
-    insert_tags(
-        eth_frame,
-        &[(ETHERTYPE_QINQ, outer), (ETHERTYPE_VLAN, inner)],
-    )
+    insert_tags(eth_frame, &[(ETHERTYPE_QINQ, outer), (ETHERTYPE_VLAN, inner)])
 }
 
 fn insert_tags(eth_frame: &[u8], tags: &[(u16, u16)]) -> Vec<u8> {

@@ -70,14 +70,7 @@ pub fn mac_v6(ip: Ipv6Addr) -> [u8; 6] {
 }
 
 /// Ethernet + IPv4 + ICMP echo request (or reply) with valid checksums.
-pub fn icmp_echo(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    reply: bool,
-    id: u16,
-    seq: u16,
-    payload: &[u8],
-) -> Vec<u8> {
+pub fn icmp_echo(src: Ipv4Addr, dst: Ipv4Addr, reply: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     let icmp_type = if reply { 0 } else { 8 };
     let mut rest = [0u8; 4];
     rest[..2].copy_from_slice(&id.to_be_bytes());
@@ -87,13 +80,7 @@ pub fn icmp_echo(
 
 /// Ethernet + IPv4 + ICMP error (`icmp_type` 3 unreachable, 11 time exceeded, ...)
 /// quoting `quoted_ip_packet` (normally the offending IP header + 8 bytes, see [`quote`]).
-pub fn icmp_error(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    icmp_type: u8,
-    code: u8,
-    quoted_ip_packet: &[u8],
-) -> Vec<u8> {
+pub fn icmp_error(src: Ipv4Addr, dst: Ipv4Addr, icmp_type: u8, code: u8, quoted_ip_packet: &[u8]) -> Vec<u8> {
     icmpv4(src, dst, icmp_type, code, [0; 4], quoted_ip_packet)
 }
 
@@ -112,14 +99,7 @@ pub fn quote(eth_frame: &[u8]) -> Vec<u8> {
 }
 
 /// Ethernet + IPv6 + ICMPv6 echo request (128) or reply (129) with a valid checksum.
-pub fn icmpv6_echo(
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
-    reply: bool,
-    id: u16,
-    seq: u16,
-    payload: &[u8],
-) -> Vec<u8> {
+pub fn icmpv6_echo(src: Ipv6Addr, dst: Ipv6Addr, reply: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     let payload = payload.get(..MAX_V6_SEGMENT - 8).unwrap_or(payload);
     let mut segment = Vec::with_capacity(8 + payload.len());
     segment.push(if reply { 129 } else { 128 });
@@ -152,15 +132,7 @@ pub fn udp(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8])
 }
 
 /// Ethernet + IPv4 + TCP with acknowledgment number 0; see [`tcp_segment`].
-pub fn tcp(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    sport: u16,
-    dport: u16,
-    flags: u8,
-    seq: u32,
-    payload: &[u8],
-) -> Vec<u8> {
+pub fn tcp(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, flags: u8, seq: u32, payload: &[u8]) -> Vec<u8> {
     tcp_segment(src, dst, (sport, dport), flags, (seq, 0), payload)
 }
 
@@ -199,12 +171,7 @@ pub fn arp_request(sender: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
 /// Unicast ARP reply "`sender` is at its MAC" to `target`, padded to 60 bytes.
 pub fn arp_reply(sender: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
     let target_mac = mac_v4(target);
-    arp(
-        2,
-        (mac_v4(sender), sender),
-        (target_mac, target),
-        target_mac,
-    )
+    arp(2, (mac_v4(sender), sender), (target_mac, target), target_mac)
 }
 
 /// A copy of an Ethernet/IPv4 frame with a new TTL and a recomputed header checksum
@@ -218,9 +185,7 @@ pub fn with_ttl(eth_frame: &[u8], ttl: u8) -> Vec<u8> {
         *byte = ttl;
     }
     set_u16(&mut frame, ETH_LEN + 10, 0);
-    let sum = frame
-        .get(ETH_LEN..ETH_LEN + IPV4_LEN)
-        .map_or(0, |h| checksum(0, h));
+    let sum = frame.get(ETH_LEN..ETH_LEN + IPV4_LEN).map_or(0, |h| checksum(0, h));
     set_u16(&mut frame, ETH_LEN + 10, sum);
     frame
 }
@@ -231,14 +196,7 @@ fn ethertype(eth_frame: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]))
 }
 
-fn icmpv4(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    icmp_type: u8,
-    code: u8,
-    rest: [u8; 4],
-    payload: &[u8],
-) -> Vec<u8> {
+fn icmpv4(src: Ipv4Addr, dst: Ipv4Addr, icmp_type: u8, code: u8, rest: [u8; 4], payload: &[u8]) -> Vec<u8> {
     let payload = payload.get(..MAX_V4_SEGMENT - 8).unwrap_or(payload);
     let mut segment = Vec::with_capacity(8 + payload.len());
     segment.extend_from_slice(&[icmp_type, code, 0, 0]);
@@ -314,12 +272,7 @@ fn push_ethernet_header(frame: &mut Vec<u8>, dst: [u8; 6], src: [u8; 6], etherty
 /// equal packets get equal ids and different ones almost always differ.
 fn ip_id(src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) -> u16 {
     let mut hash: u32 = 0x811c_9dc5;
-    for &b in src
-        .octets()
-        .iter()
-        .chain(&dst.octets())
-        .chain(segment.iter().take(64))
-    {
+    for &b in src.octets().iter().chain(&dst.octets()).chain(segment.iter().take(64)) {
         hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
     (hash ^ (hash >> 16)) as u16
@@ -401,11 +354,7 @@ pub(crate) mod tests {
         let payload = headers.payload.slice();
         match (&headers.net, &headers.transport) {
             (Some(NetHeaders::Ipv4(ip, _)), transport) => {
-                assert_eq!(
-                    ip.header_checksum,
-                    ip.calc_header_checksum(),
-                    "IPv4 checksum"
-                );
+                assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "IPv4 checksum");
                 match transport {
                     Some(TransportHeader::Icmpv4(icmp)) => {
                         assert_eq!(icmp.checksum, icmp.icmp_type.calc_checksum(payload));
@@ -420,9 +369,7 @@ pub(crate) mod tests {
                 }
             }
             (Some(NetHeaders::Ipv6(ip, _)), Some(TransportHeader::Icmpv6(icmp))) => {
-                let want = icmp
-                    .icmp_type
-                    .calc_checksum(ip.source, ip.destination, payload);
+                let want = icmp.icmp_type.calc_checksum(ip.source, ip.destination, payload);
                 assert_eq!(icmp.checksum, want.unwrap());
             }
             (Some(NetHeaders::Arp(_)), None) => {}

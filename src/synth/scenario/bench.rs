@@ -17,14 +17,8 @@ use std::net::Ipv4Addr;
 const BENCH_START: i64 = 1_743_465_600 * 1_000_000_000;
 const POOL_LEN: usize = 4096;
 
-const NAMES: [&str; 6] = [
-    "example.com",
-    "www.debian.org",
-    "github.com",
-    "cdn.example.net",
-    "api.example.org",
-    "ntp.org",
-];
+const NAMES: [&str; 6] =
+    ["example.com", "www.debian.org", "github.com", "cdn.example.net", "api.example.org", "ntp.org"];
 
 /// Iterator behind [`bench_mix`].
 #[derive(Debug, Clone)]
@@ -45,14 +39,7 @@ pub fn bench_mix(n_packets: usize, seed: u64) -> BenchMix {
     let mut rng = Rng::new(seed);
     let random_pool = payload::random(POOL_LEN, rng.next_u64());
     let text_pool = payload::text(POOL_LEN, rng.next_u64());
-    BenchMix {
-        rng,
-        left: n_packets,
-        clock: BENCH_START,
-        random_pool,
-        text_pool,
-        seq: 0,
-    }
+    BenchMix { rng, left: n_packets, clock: BENCH_START, random_pool, text_pool, seq: 0 }
 }
 
 impl Iterator for BenchMix {
@@ -70,13 +57,7 @@ impl Iterator for BenchMix {
             200..=649 => (self.tcp(), false, "tcp"),
             _ => (self.udp(), false, "udp"),
         };
-        Some(SynthPacket {
-            ts_nanos: self.clock,
-            link_type: 1,
-            frame,
-            tunnel,
-            note,
-        })
+        Some(SynthPacket { ts_nanos: self.clock, link_type: 1, frame, tunnel, note })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -107,17 +88,9 @@ impl BenchMix {
         let (client, server) = (self.host(), self.server());
         let sport = 32_768 + (self.rng.next_u64() as u16 & 0x3fff);
         let to_server = self.rng.chance(400);
-        let pool = if self.rng.chance(500) {
-            &self.random_pool
-        } else {
-            &self.text_pool
-        };
+        let pool = if self.rng.chance(500) { &self.random_pool } else { &self.text_pool };
         let data = Self::slice(pool, &mut self.rng, 1400);
-        let (src, dst, ports) = if to_server {
-            (client, server, (sport, 443))
-        } else {
-            (server, client, (443, sport))
-        };
+        let (src, dst, ports) = if to_server { (client, server, (sport, 443)) } else { (server, client, (443, sport)) };
         let seq_ack = (self.seq.wrapping_mul(1460), self.seq.wrapping_mul(977));
         tcp_segment(src, dst, ports, flags::ACK | flags::PSH, seq_ack, data)
     }
@@ -148,11 +121,7 @@ impl BenchMix {
         let (a, b) = (self.host(), self.host());
         let seq = self.seq as u16;
         let reply = self.rng.chance(500);
-        let data = if self.rng.chance(300) {
-            payload::windows_ping(32)
-        } else {
-            payload::linux_ping(56, self.clock)
-        };
+        let data = if self.rng.chance(300) { payload::windows_ping(32) } else { payload::linux_ping(56, self.clock) };
         icmp_echo(a, b, reply, 0x0b0b, seq, &data)
     }
 

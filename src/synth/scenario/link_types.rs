@@ -25,37 +25,17 @@ enum Framing {
 /// Every supported framing: (LINKTYPE, file-friendly name, framing).
 const FRAMINGS: [(u32, &str, Framing); 12] = [
     (linktype::NULL, "null", Framing::Reframe(linktype::NULL)),
-    (
-        linktype::ETHERNET,
-        "ethernet",
-        Framing::Reframe(linktype::ETHERNET),
-    ),
+    (linktype::ETHERNET, "ethernet", Framing::Reframe(linktype::ETHERNET)),
     (linktype::ETHERNET, "ethernet-vlan", Framing::Vlan),
     (linktype::ETHERNET, "ethernet-qinq", Framing::QinQ),
-    (
-        linktype::RAW_12,
-        "raw12",
-        Framing::Reframe(linktype::RAW_12),
-    ),
-    (
-        linktype::RAW_14,
-        "raw14",
-        Framing::Reframe(linktype::RAW_14),
-    ),
+    (linktype::RAW_12, "raw12", Framing::Reframe(linktype::RAW_12)),
+    (linktype::RAW_14, "raw14", Framing::Reframe(linktype::RAW_14)),
     (linktype::RAW, "raw", Framing::Reframe(linktype::RAW)),
     (linktype::LOOP, "loop", Framing::Reframe(linktype::LOOP)),
-    (
-        linktype::LINUX_SLL,
-        "linux-sll",
-        Framing::Reframe(linktype::LINUX_SLL),
-    ),
+    (linktype::LINUX_SLL, "linux-sll", Framing::Reframe(linktype::LINUX_SLL)),
     (linktype::IPV4, "ipv4", Framing::Reframe(linktype::IPV4)),
     (linktype::IPV6, "ipv6", Framing::Reframe(linktype::IPV6)),
-    (
-        linktype::LINUX_SLL2,
-        "linux-sll2",
-        Framing::Reframe(linktype::LINUX_SLL2),
-    ),
+    (linktype::LINUX_SLL2, "linux-sll2", Framing::Reframe(linktype::LINUX_SLL2)),
 ];
 
 /// One scenario per supported link type (0, 1, 1+VLAN, 1+QinQ, 12, 14, 101,
@@ -74,13 +54,7 @@ pub fn link_types() -> Vec<(u32, &'static str, Scenario)> {
                 .filter_map(|((frame, tunnel, note), i)| {
                     let frame = apply(framing, &frame)?;
                     let ts_nanos = LINK_START + i * 700_000;
-                    Some(SynthPacket {
-                        ts_nanos,
-                        link_type,
-                        frame,
-                        tunnel,
-                        note,
-                    })
+                    Some(SynthPacket { ts_nanos, link_type, frame, tunnel, note })
                 })
                 .collect();
             (link_type, name, Scenario { name, packets })
@@ -104,41 +78,17 @@ fn base_frames(v6: bool) -> [(Vec<u8>, bool, &'static str); 3] {
         let a = Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, 4);
         let b = Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, 6);
         [
-            (
-                icmpv6_echo(a, b, false, 0x0101, 1, &ping),
-                false,
-                "linux ping6 request",
-            ),
-            (
-                icmpv6_echo(b, a, true, 0x0101, 1, &ping),
-                false,
-                "linux ping6 reply",
-            ),
-            (
-                icmpv6_echo(a, b, false, 0x4d21, 1, &secret),
-                true,
-                "icmpv6 tunnel request",
-            ),
+            (icmpv6_echo(a, b, false, 0x0101, 1, &ping), false, "linux ping6 request"),
+            (icmpv6_echo(b, a, true, 0x0101, 1, &ping), false, "linux ping6 reply"),
+            (icmpv6_echo(a, b, false, 0x4d21, 1, &secret), true, "icmpv6 tunnel request"),
         ]
     } else {
         let a = Ipv4Addr::new(192, 168, 1, 4);
         let b = Ipv4Addr::new(192, 168, 1, 6);
         [
-            (
-                icmp_echo(a, b, false, 0x0101, 1, &ping),
-                false,
-                "linux ping request",
-            ),
-            (
-                icmp_echo(b, a, true, 0x0101, 1, &ping),
-                false,
-                "linux ping reply",
-            ),
-            (
-                icmp_echo(a, b, false, 0x4d21, 1, &secret),
-                true,
-                "icmp tunnel request",
-            ),
+            (icmp_echo(a, b, false, 0x0101, 1, &ping), false, "linux ping request"),
+            (icmp_echo(b, a, true, 0x0101, 1, &ping), false, "linux ping reply"),
+            (icmp_echo(a, b, false, 0x4d21, 1, &secret), true, "icmp tunnel request"),
         ]
     }
 }

@@ -9,8 +9,8 @@ use super::super::rng::Rng;
 use super::super::timeline::Timeline;
 use super::super::Scenario;
 use super::talk::{
-    arp_exchange, arp_probe, dns_lookup, http_exchange, ping, ping6, traceroute,
-    traceroute_packets, PingKind, Pinger, HTTP_PACKETS, MS, TYPE_A, TYPE_AAAA,
+    arp_exchange, arp_probe, dns_lookup, http_exchange, ping, ping6, traceroute, traceroute_packets, PingKind, Pinger,
+    HTTP_PACKETS, MS, TYPE_A, TYPE_AAAA,
 };
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -39,11 +39,8 @@ const CDN_NAMES: [&str; 6] = [
 ];
 
 /// Routers a traceroute from the office crosses (gateway, ISP, transit).
-const ROUTERS: [Ipv4Addr; 3] = [
-    Ipv4Addr::new(10, 1, 0, 1),
-    Ipv4Addr::new(198, 51, 100, 1),
-    Ipv4Addr::new(203, 0, 113, 1),
-];
+const ROUTERS: [Ipv4Addr; 3] =
+    [Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(198, 51, 100, 1), Ipv4Addr::new(203, 0, 113, 1)];
 
 /// `n_packets` packets of benign office traffic among hosts of 10.1.0.0/16:
 /// DNS (short and CDN names, A and AAAA) via 10.1.0.2, HTTP fetches,
@@ -86,11 +83,7 @@ pub fn office(n_packets: usize, seed: u64) -> Scenario {
             let cdn = tl.rng.chance(400);
             let names: &[&str] = if cdn { &CDN_NAMES } else { &SHORT_NAMES };
             let name = tl.rng.pick(names).copied().unwrap_or("example.com");
-            let qtype = if tl.rng.chance(250) {
-                TYPE_AAAA
-            } else {
-                TYPE_A
-            };
+            let qtype = if tl.rng.chance(250) { TYPE_AAAA } else { TYPE_A };
             dns_lookup(&mut tl, host, resolver, name, qtype, gap);
         } else if roll < 55 && room >= HTTP_PACKETS {
             let server = Ipv4Addr::new(203, 0, 113, 20 + tl.rng.below(40) as u8);
@@ -116,14 +109,5 @@ pub fn office(n_packets: usize, seed: u64) -> Scenario {
 /// The IPv6 address an office host uses: 2001:db8:10:1::<third>:<fourth>.
 fn v6_host(v4: Ipv4Addr) -> Ipv6Addr {
     let [_, _, third, fourth] = v4.octets();
-    Ipv6Addr::new(
-        0x2001,
-        0x0db8,
-        0x10,
-        0x1,
-        0,
-        0,
-        u16::from(third),
-        u16::from(fourth),
-    )
+    Ipv6Addr::new(0x2001, 0x0db8, 0x10, 0x1, 0, 0, u16::from(third), u16::from(fourth))
 }

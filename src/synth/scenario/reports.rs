@@ -11,8 +11,7 @@ use super::super::payload::{name_with_entropy, with_entropy};
 use super::super::timeline::{Pinned, Timeline};
 use super::super::Scenario;
 use super::talk::{
-    arp_exchange, arp_probe, dns_lookup, http_exchange, ping, PingKind, Pinger, HTTP_PACKETS, MS,
-    TYPE_A, US,
+    arp_exchange, arp_probe, dns_lookup, http_exchange, ping, PingKind, Pinger, HTTP_PACKETS, MS, TYPE_A, US,
 };
 use std::net::Ipv4Addr;
 
@@ -24,21 +23,12 @@ pub(crate) const REPORT_ICMP_START: i64 = 1_743_886_500 * NANOS_PER_SEC;
 pub(crate) const REPORT_DNS_ICMP_START: i64 = 1_744_466_580 * NANOS_PER_SEC;
 
 /// First report: tunnel echo requests as (packet number, payload length, entropy).
-pub(crate) const REPORT_ICMP_TUNNEL: [(u64, usize, f64); 5] = [
-    (18, 159, 6.78),
-    (57, 70, 5.85),
-    (100, 233, 7.13),
-    (125, 496, 7.65),
-    (130, 528, 7.58),
-];
+pub(crate) const REPORT_ICMP_TUNNEL: [(u64, usize, f64); 5] =
+    [(18, 159, 6.78), (57, 70, 5.85), (100, 233, 7.13), (125, 496, 7.65), (130, 528, 7.58)];
 
 /// Second report: tunnel DNS names as (query number, response number, length, entropy).
-pub(crate) const REPORT_DNS_NAMES: [(u64, u64, usize, f64); 4] = [
-    (41, 42, 26, 3.84),
-    (97, 99, 28, 3.53),
-    (226, 227, 25, 4.00),
-    (281, 282, 32, 3.80),
-];
+pub(crate) const REPORT_DNS_NAMES: [(u64, u64, usize, f64); 4] =
+    [(41, 42, 26, 3.84), (97, 99, 28, 3.53), (226, 227, 25, 4.00), (281, 282, 32, 3.80)];
 
 /// Second report: 128-byte tunnel pings as (request number, reply number, entropy).
 pub(crate) const REPORT_PINGS: [(u64, u64, f64); 7] = [
@@ -90,12 +80,7 @@ pub fn report_icmp() -> Scenario {
             let data = with_entropy(len, entropy, 0x1c4d + u64::from(seq));
             let frame = icmp_echo(v4(4, NET), v4(6, NET), false, 0x4d21, seq, &data);
             let gap = 9 * MS + i64::from(seq) * 3 * MS;
-            Pinned {
-                number,
-                gap,
-                frame,
-                note: "icmp tunnel request",
-            }
+            Pinned { number, gap, frame, note: "icmp tunnel request" }
         })
         .collect();
     tl.pin(pins);
@@ -117,13 +102,7 @@ pub fn report_icmp() -> Scenario {
         if room < 2 {
             arp_probe(&mut tl, gateway, client, gap);
         } else if !fetched && room >= HTTP_PACKETS && tl.len() > 60 {
-            http_exchange(
-                &mut tl,
-                v4(4, NET),
-                Ipv4Addr::new(198, 51, 100, 80),
-                "www.example.com",
-                gap,
-            );
+            http_exchange(&mut tl, v4(4, NET), Ipv4Addr::new(198, 51, 100, 80), "www.example.com", gap);
             fetched = true;
         } else if roll < 60 {
             let index = tl.rng.index(pingers.len());
@@ -157,56 +136,22 @@ pub fn report_dns_icmp() -> Scenario {
             .unwrap_or_else(|| format!("fallback.{TUNNEL_DOMAIN}"));
         let id = 0x5a00 | (i as u16);
         let sport = 51_000 + (i as u16) * 7;
-        let query = udp(
-            v4(9, NET),
-            resolver,
-            sport,
-            53,
-            &dns_query(id, &name, TYPE_A),
-        );
+        let query = udp(v4(9, NET), resolver, sport, 53, &dns_query(id, &name, TYPE_A));
         let answer = [198, 51, 100, 99 - i as u8];
         let response = dns_response(id, &name, TYPE_A, &[(TYPE_A, &answer)]);
         let response = udp(resolver, v4(9, NET), 53, sport, &response);
-        pins.push(Pinned {
-            number: query_no,
-            gap: 35 * MS,
-            frame: query,
-            note: "dns tunnel query",
-        });
-        let gap = if response_no == query_no + 1 {
-            21 * MS
-        } else {
-            4 * MS
-        };
-        pins.push(Pinned {
-            number: response_no,
-            gap,
-            frame: response,
-            note: "dns tunnel response",
-        });
+        pins.push(Pinned { number: query_no, gap: 35 * MS, frame: query, note: "dns tunnel query" });
+        let gap = if response_no == query_no + 1 { 21 * MS } else { 4 * MS };
+        pins.push(Pinned { number: response_no, gap, frame: response, note: "dns tunnel response" });
     }
     for (seq, &(request_no, reply_no, entropy)) in (1u16..).zip(&REPORT_PINGS) {
         let data = with_entropy(128, entropy, 0x2a17_0000 + u64::from(seq));
         let (a, b) = (v4(2, NET), v4(9, NET));
         let request = icmp_echo(a, b, false, 0x2a17, seq, &data);
         let reply = icmp_echo(b, a, true, 0x2a17, seq, &data);
-        pins.push(Pinned {
-            number: request_no,
-            gap: 47 * MS,
-            frame: request,
-            note: "icmp tunnel request",
-        });
-        let gap = if reply_no == request_no + 1 {
-            640 * US
-        } else {
-            300 * US
-        };
-        pins.push(Pinned {
-            number: reply_no,
-            gap,
-            frame: reply,
-            note: "icmp tunnel reply",
-        });
+        pins.push(Pinned { number: request_no, gap: 47 * MS, frame: request, note: "icmp tunnel request" });
+        let gap = if reply_no == request_no + 1 { 640 * US } else { 300 * US };
+        pins.push(Pinned { number: reply_no, gap, frame: reply, note: "icmp tunnel reply" });
     }
     tl.pin(pins);
 
@@ -215,14 +160,7 @@ pub fn report_dns_icmp() -> Scenario {
         Pinger::new(v4(5, NET), v4(7, NET), PingKind::Linux(56), 0x0e91),
         Pinger::new(v4(12, NET), resolver, PingKind::Linux(56), 0x77d0),
     ];
-    let clients = [
-        v4(3, NET),
-        v4(4, NET),
-        v4(5, NET),
-        v4(7, NET),
-        v4(9, NET),
-        v4(12, NET),
-    ];
+    let clients = [v4(3, NET), v4(4, NET), v4(5, NET), v4(7, NET), v4(9, NET), v4(12, NET)];
     let mut fetches = 0;
     while tl.room(REPORT_DNS_ICMP_PACKETS) > 0 {
         let room = tl.room(REPORT_DNS_ICMP_PACKETS);

@@ -6,8 +6,8 @@
 //! Windows and macOS ping payloads, resolver latencies, TCP handshakes).
 
 use super::super::frame::{
-    arp_reply, arp_request, dns_query, dns_response, flags, icmp_echo, icmp_error, icmpv6_echo,
-    quote, tcp_segment, udp, with_ttl,
+    arp_reply, arp_request, dns_query, dns_response, flags, icmp_echo, icmp_error, icmpv6_echo, quote, tcp_segment,
+    udp, with_ttl,
 };
 use super::super::payload;
 use super::super::timeline::Timeline;
@@ -47,25 +47,13 @@ pub(crate) struct Pinger {
 impl Pinger {
     /// A pinger starting at sequence 1 (Windows starts wherever its counter is).
     pub fn new(src: Ipv4Addr, dst: Ipv4Addr, kind: PingKind, id: u16) -> Self {
-        Self {
-            src,
-            dst,
-            kind,
-            id,
-            seq: 1,
-        }
+        Self { src, dst, kind, id, seq: 1 }
     }
 }
 
 /// Echo request after `gap`, then its reply after a LAN round trip (2 packets).
 pub(crate) fn ping(tl: &mut Timeline, pinger: &mut Pinger, gap: i64) {
-    let Pinger {
-        src,
-        dst,
-        kind,
-        id,
-        seq,
-    } = pinger.clone();
+    let Pinger { src, dst, kind, id, seq } = pinger.clone();
     let (request_note, reply_note) = match kind {
         PingKind::Linux(_) => ("linux ping request", "linux ping reply"),
         PingKind::Windows => ("windows ping request", "windows ping reply"),
@@ -96,11 +84,7 @@ pub(crate) fn ping6(tl: &mut Timeline, src: Ipv6Addr, dst: Ipv6Addr, seq: u16, g
         icmpv6_echo(src, dst, false, id, seq, &data)
     });
     let rtt = tl.rng.range_i64(150 * US, 1_200 * US);
-    tl.push_frame(
-        rtt,
-        "linux ping6 reply",
-        icmpv6_echo(dst, src, true, id, seq, &data),
-    );
+    tl.push_frame(rtt, "linux ping6 reply", icmpv6_echo(dst, src, true, id, seq, &data));
 }
 
 /// The payload a ping tool of `kind` sends at `ts`.
@@ -113,14 +97,7 @@ pub(crate) fn ping_payload(kind: PingKind, ts: i64) -> Vec<u8> {
 }
 
 /// A UDP DNS query and the resolver's answer (2 packets).
-pub(crate) fn dns_lookup(
-    tl: &mut Timeline,
-    client: Ipv4Addr,
-    resolver: Ipv4Addr,
-    name: &str,
-    qtype: u16,
-    gap: i64,
-) {
+pub(crate) fn dns_lookup(tl: &mut Timeline, client: Ipv4Addr, resolver: Ipv4Addr, name: &str, qtype: u16, gap: i64) {
     let id = tl.rng.next_u64() as u16;
     let sport = ephemeral_port(tl);
     let rdata = answer_for(name, qtype);
@@ -128,18 +105,12 @@ pub(crate) fn dns_lookup(
     tl.push_frame(gap, "dns query", query);
     let latency = tl.rng.range_i64(2 * MS, 38 * MS);
     let response = dns_response(id, name, qtype, &[(qtype, &rdata)]);
-    tl.push_frame(
-        latency,
-        "dns response",
-        udp(resolver, client, 53, sport, &response),
-    );
+    tl.push_frame(latency, "dns response", udp(resolver, client, 53, sport, &response));
 }
 
 /// A deterministic answer inside the documentation ranges (RFC 5737 / 3849).
 pub(crate) fn answer_for(name: &str, qtype: u16) -> Vec<u8> {
-    let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
+    let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     let [a, b, c, _] = hash.to_be_bytes();
     if qtype == TYPE_AAAA {
         let mut v6 = [0u8; 16];
@@ -148,11 +119,7 @@ pub(crate) fn answer_for(name: &str, qtype: u16) -> Vec<u8> {
         v6[15] = c;
         v6.to_vec()
     } else {
-        let prefix = if a & 1 == 0 {
-            [198, 51, 100]
-        } else {
-            [203, 0, 113]
-        };
+        let prefix = if a & 1 == 0 { [198, 51, 100] } else { [203, 0, 113] };
         vec![prefix[0], prefix[1], prefix[2], c.max(1)]
     }
 }
@@ -173,33 +140,21 @@ pub(crate) fn arp_probe(tl: &mut Timeline, asker: Ipv4Addr, target: Ipv4Addr, ga
 pub(crate) const HTTP_PACKETS: usize = 9;
 
 /// A short plain-HTTP fetch: handshake, GET, response, ACK, FIN exchange (9 packets).
-pub(crate) fn http_exchange(
-    tl: &mut Timeline,
-    client: Ipv4Addr,
-    server: Ipv4Addr,
-    host: &str,
-    gap: i64,
-) {
+pub(crate) fn http_exchange(tl: &mut Timeline, client: Ipv4Addr, server: Ipv4Addr, host: &str, gap: i64) {
     let sport = ephemeral_port(tl);
     let (c_isn, s_isn) = (tl.rng.next_u64() as u32, tl.rng.next_u64() as u32);
     let rtt = tl.rng.range_i64(400 * US, 25 * MS);
-    let request =
-        format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n");
+    let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n");
     let body_len = 200 + tl.rng.index(600);
     let seed = tl.rng.next_u64();
     let body = payload::text(body_len, seed);
-    let mut response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body_len}\r\n\r\n"
-    )
-    .into_bytes();
+    let mut response =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body_len}\r\n\r\n")
+            .into_bytes();
     response.extend_from_slice(&body);
 
-    let c = |f: u8, seq: u32, ack: u32, data: &[u8]| {
-        tcp_segment(client, server, (sport, 80), f, (seq, ack), data)
-    };
-    let s = |f: u8, seq: u32, ack: u32, data: &[u8]| {
-        tcp_segment(server, client, (80, sport), f, (seq, ack), data)
-    };
+    let c = |f: u8, seq: u32, ack: u32, data: &[u8]| tcp_segment(client, server, (sport, 80), f, (seq, ack), data);
+    let s = |f: u8, seq: u32, ack: u32, data: &[u8]| tcp_segment(server, client, (80, sport), f, (seq, ack), data);
     let (c1, s1) = (c_isn.wrapping_add(1), s_isn.wrapping_add(1));
     let c2 = c1.wrapping_add(request.len() as u32);
     let s2 = s1.wrapping_add(response.len() as u32);
@@ -207,28 +162,12 @@ pub(crate) fn http_exchange(
     tl.push_frame(gap, "tcp syn", c(flags::SYN, c_isn, 0, &[]));
     tl.push_frame(rtt, "tcp syn-ack", s(flags::SYN | ack, s_isn, c1, &[]));
     tl.push_frame(30 * US, "tcp ack", c(ack, c1, s1, &[]));
-    tl.push_frame(
-        60 * US,
-        "http request",
-        c(flags::PSH | ack, c1, s1, request.as_bytes()),
-    );
-    tl.push_frame(
-        rtt + 2 * MS,
-        "http response",
-        s(flags::PSH | ack, s1, c2, &response),
-    );
+    tl.push_frame(60 * US, "http request", c(flags::PSH | ack, c1, s1, request.as_bytes()));
+    tl.push_frame(rtt + 2 * MS, "http response", s(flags::PSH | ack, s1, c2, &response));
     tl.push_frame(40 * US, "tcp ack", c(ack, c2, s2, &[]));
     tl.push_frame(300 * US, "tcp fin", c(flags::FIN | ack, c2, s2, &[]));
-    tl.push_frame(
-        rtt,
-        "tcp fin",
-        s(flags::FIN | ack, s2, c2.wrapping_add(1), &[]),
-    );
-    tl.push_frame(
-        30 * US,
-        "tcp ack",
-        c(ack, c2.wrapping_add(1), s2.wrapping_add(1), &[]),
-    );
+    tl.push_frame(rtt, "tcp fin", s(flags::FIN | ack, s2, c2.wrapping_add(1), &[]));
+    tl.push_frame(30 * US, "tcp ack", c(ack, c2.wrapping_add(1), s2.wrapping_add(1), &[]));
 }
 
 /// Packets in a [`traceroute`] through `hops` routers.
@@ -238,13 +177,7 @@ pub(crate) fn traceroute_packets(hops: usize) -> usize {
 
 /// Windows-tracert-style probes (ICMP echo, 64 zero bytes, TTL 1, 2, ...)
 /// answered by each router's time-exceeded error, then by the target's reply.
-pub(crate) fn traceroute(
-    tl: &mut Timeline,
-    src: Ipv4Addr,
-    target: Ipv4Addr,
-    routers: &[Ipv4Addr],
-    gap: i64,
-) {
+pub(crate) fn traceroute(tl: &mut Timeline, src: Ipv4Addr, target: Ipv4Addr, routers: &[Ipv4Addr], gap: i64) {
     let id = 1;
     let zeros = payload::zeros(64);
     let mut next_gap = gap;
@@ -254,11 +187,7 @@ pub(crate) fn traceroute(
         let quoted = quote(&with_ttl(&probe, 1)); // as the router received it
         tl.push_frame(next_gap, "traceroute probe", probe);
         let delay = tl.rng.range_i64(MS / 2, 12 * MS) * i64::from(ttl);
-        tl.push_frame(
-            delay,
-            "icmp time exceeded",
-            icmp_error(router, src, 11, 0, &quoted),
-        );
+        tl.push_frame(delay, "icmp time exceeded", icmp_error(router, src, 11, 0, &quoted));
         next_gap = tl.rng.range_i64(MS, 5 * MS);
     }
     let final_ttl = u8::try_from(routers.len() + 1).unwrap_or(u8::MAX);
@@ -266,11 +195,7 @@ pub(crate) fn traceroute(
     let probe = with_ttl(&icmp_echo(src, target, false, id, seq, &zeros), final_ttl);
     tl.push_frame(next_gap, "traceroute probe", probe);
     let delay = tl.rng.range_i64(5 * MS, 40 * MS);
-    tl.push_frame(
-        delay,
-        "traceroute reply",
-        icmp_echo(target, src, true, id, seq, &zeros),
-    );
+    tl.push_frame(delay, "traceroute reply", icmp_echo(target, src, true, id, seq, &zeros));
 }
 
 /// A Linux-range ephemeral port (32768..=60999).

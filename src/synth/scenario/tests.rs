@@ -1,9 +1,7 @@
 //! Ground-truth checks of every scenario: packet numbers, lengths and
 //! entropies as the reports state them, valid frames, determinism.
 
-use super::reports::{
-    REPORT_DNS_ICMP_START, REPORT_DNS_NAMES, REPORT_ICMP_START, REPORT_ICMP_TUNNEL, REPORT_PINGS,
-};
+use super::reports::{REPORT_DNS_ICMP_START, REPORT_DNS_NAMES, REPORT_ICMP_START, REPORT_ICMP_TUNNEL, REPORT_PINGS};
 use super::*;
 use crate::decode::entropy::shannon;
 use crate::synth::frame::tests::assert_valid_headers;
@@ -17,18 +15,8 @@ const SEC: i64 = 1_000_000_000;
 /// What a packet is, decoded with etherparse and a hand-written DNS reader.
 #[derive(Debug, PartialEq)]
 enum Seen {
-    Echo {
-        request: bool,
-        id: u16,
-        seq: u16,
-        data: Vec<u8>,
-    },
-    Dns {
-        name: String,
-        response: bool,
-        qdcount: u16,
-        ancount: u16,
-    },
+    Echo { request: bool, id: u16, seq: u16, data: Vec<u8> },
+    Dns { name: String, response: bool, qdcount: u16, ancount: u16 },
     Other,
 }
 
@@ -40,24 +28,12 @@ fn decode(frame: &[u8]) -> Seen {
         Some(TransportHeader::Icmpv4(icmp)) => {
             use etherparse::Icmpv4Type::{EchoReply, EchoRequest};
             match icmp.icmp_type {
-                EchoRequest(e) => Seen::Echo {
-                    request: true,
-                    id: e.id,
-                    seq: e.seq,
-                    data: payload.to_vec(),
-                },
-                EchoReply(e) => Seen::Echo {
-                    request: false,
-                    id: e.id,
-                    seq: e.seq,
-                    data: payload.to_vec(),
-                },
+                EchoRequest(e) => Seen::Echo { request: true, id: e.id, seq: e.seq, data: payload.to_vec() },
+                EchoReply(e) => Seen::Echo { request: false, id: e.id, seq: e.seq, data: payload.to_vec() },
                 _ => Seen::Other,
             }
         }
-        Some(TransportHeader::Udp(udp)) if udp.source_port == 53 || udp.destination_port == 53 => {
-            decode_dns(payload)
-        }
+        Some(TransportHeader::Udp(udp)) if udp.source_port == 53 || udp.destination_port == 53 => decode_dns(payload),
         _ => Seen::Other,
     }
 }
@@ -76,28 +52,16 @@ fn decode_dns(msg: &[u8]) -> Seen {
     }
     let question_end = at + 5;
     if ancount > 0 {
-        assert_eq!(
-            msg[question_end..question_end + 2],
-            [0xc0, 0x0c],
-            "answer points at question"
-        );
+        assert_eq!(msg[question_end..question_end + 2], [0xc0, 0x0c], "answer points at question");
     } else {
         assert_eq!(msg.len(), question_end);
     }
-    Seen::Dns {
-        name: labels.join("."),
-        response: msg[2] & 0x80 != 0,
-        qdcount,
-        ancount,
-    }
+    Seen::Dns { name: labels.join("."), response: msg[2] & 0x80 != 0, qdcount, ancount }
 }
 
 fn assert_common(s: &Scenario, total: usize) {
     assert_eq!(s.packets.len(), total);
-    assert!(
-        s.packets.windows(2).all(|w| w[0].ts_nanos <= w[1].ts_nanos),
-        "time goes forward"
-    );
+    assert!(s.packets.windows(2).all(|w| w[0].ts_nanos <= w[1].ts_nanos), "time goes forward");
     assert!(s.packets.iter().all(|p| p.link_type == 1));
 }
 
@@ -108,9 +72,7 @@ fn alert_lines(s: &Scenario) -> BTreeMap<(&'static str, usize, i64), usize> {
     for p in &s.packets {
         let key = match decode(&p.frame) {
             Seen::Echo { data, .. } if data.len() > 64 => ("icmp", data.len(), hundredths(&data)),
-            Seen::Dns { name, .. } if name.len() > 20 => {
-                ("dns", name.len(), hundredths(name.as_bytes()))
-            }
+            Seen::Dns { name, .. } if name.len() > 20 => ("dns", name.len(), hundredths(name.as_bytes())),
             _ => continue,
         };
         *lines.entry(key).or_insert(0) += 1;
@@ -133,12 +95,7 @@ fn report_icmp_matches_the_report() {
     assert_eq!(s.tunnel_packet_numbers(), vec![18, 57, 100, 125, 130]);
     for (packet, &(_, len, entropy)) in flagged(&s).iter().zip(&REPORT_ICMP_TUNNEL) {
         match decode(&packet.frame) {
-            Seen::Echo {
-                request: true,
-                id,
-                data,
-                ..
-            } => {
+            Seen::Echo { request: true, id, data, .. } => {
                 assert_eq!(data.len(), len);
                 assert!(rounds_to(shannon(&data), entropy));
                 assert_eq!(id, 0x4d21);
@@ -151,25 +108,11 @@ fn report_icmp_matches_the_report() {
     let window = REPORT_ICMP_START..REPORT_ICMP_START + 8 * SEC;
     assert!(s.packets.iter().all(|p| window.contains(&p.ts_nanos)));
     // The tunnel requests are never answered.
-    let replies_to_tunnel = s
-        .packets
-        .iter()
-        .filter(|p| {
-            matches!(
-                decode(&p.frame),
-                Seen::Echo {
-                    request: false,
-                    id: 0x4d21,
-                    ..
-                }
-            )
-        })
-        .count();
+    let replies_to_tunnel =
+        s.packets.iter().filter(|p| matches!(decode(&p.frame), Seen::Echo { request: false, id: 0x4d21, .. })).count();
     assert_eq!(replies_to_tunnel, 0);
-    let expected: BTreeMap<_, _> = REPORT_ICMP_TUNNEL
-        .iter()
-        .map(|&(_, len, e)| (("icmp", len, (e * 100.0) as i64), 1))
-        .collect();
+    let expected: BTreeMap<_, _> =
+        REPORT_ICMP_TUNNEL.iter().map(|&(_, len, e)| (("icmp", len, (e * 100.0) as i64), 1)).collect();
     assert_eq!(alert_lines(&s), expected);
 }
 
@@ -183,12 +126,7 @@ fn report_icmp_benign_traffic_is_ordinary() {
     for p in s.packets.iter().filter(|p| !p.tunnel) {
         notes.insert(p.note);
         match decode(&p.frame) {
-            Seen::Echo {
-                request,
-                id,
-                seq,
-                data,
-            } => {
+            Seen::Echo { request, id, seq, data } => {
                 assert!(data.len() <= 64);
                 sizes.insert(data.len());
                 if request {
@@ -197,12 +135,7 @@ fn report_icmp_benign_traffic_is_ordinary() {
                     replies.push((id, seq, data))
                 }
             }
-            Seen::Dns {
-                name,
-                qdcount,
-                ancount,
-                response,
-            } => {
+            Seen::Dns { name, qdcount, ancount, response } => {
                 assert!(name.len() <= 20, "{name}");
                 assert_eq!(qdcount, 1);
                 assert_eq!(ancount, u16::from(response));
@@ -211,18 +144,8 @@ fn report_icmp_benign_traffic_is_ordinary() {
         }
     }
     assert_eq!(sizes.into_iter().collect::<Vec<_>>(), vec![32, 48, 56]);
-    assert_eq!(
-        requests, replies,
-        "every benign ping is answered with the same payload"
-    );
-    for note in [
-        "arp request",
-        "arp reply",
-        "dns query",
-        "dns response",
-        "http request",
-        "tcp syn",
-    ] {
+    assert_eq!(requests, replies, "every benign ping is answered with the same payload");
+    for note in ["arp request", "arp reply", "dns query", "dns response", "http request", "tcp syn"] {
         assert!(notes.contains(note), "missing {note}");
     }
 }
@@ -231,10 +154,7 @@ fn report_icmp_benign_traffic_is_ordinary() {
 fn report_dns_icmp_matches_the_report() {
     let s = report_dns_icmp();
     assert_common(&s, 300);
-    let mut want: Vec<u64> = REPORT_DNS_NAMES
-        .iter()
-        .flat_map(|&(q, r, _, _)| [q, r])
-        .collect();
+    let mut want: Vec<u64> = REPORT_DNS_NAMES.iter().flat_map(|&(q, r, _, _)| [q, r]).collect();
     want.extend(REPORT_PINGS.iter().flat_map(|&(q, r, _)| [q, r]));
     want.sort_unstable();
     assert_eq!(s.tunnel_packet_numbers(), want);
@@ -247,9 +167,7 @@ fn report_dns_icmp_matches_the_report() {
         expected.insert(("dns", len, (e * 100.0).round() as i64), 2);
     }
     for &(_, _, e) in &REPORT_PINGS {
-        *expected
-            .entry(("icmp", 128, (e * 100.0).round() as i64))
-            .or_insert(0) += 2;
+        *expected.entry(("icmp", 128, (e * 100.0).round() as i64)).or_insert(0) += 2;
     }
     assert_eq!(expected.get(&("icmp", 128, 648)), Some(&4));
     assert_eq!(alert_lines(&s), expected);
@@ -258,12 +176,7 @@ fn report_dns_icmp_matches_the_report() {
     let mut names = BTreeMap::new();
     for p in flagged(&s) {
         match decode(&p.frame) {
-            Seen::Dns {
-                name,
-                response,
-                ancount,
-                ..
-            } => {
+            Seen::Dns { name, response, ancount, .. } => {
                 assert!(name.ends_with(".t-exfil.net"));
                 assert_eq!(ancount, u16::from(response));
                 *names.entry(name).or_insert(0) += 1;
@@ -282,13 +195,7 @@ fn report_dns_icmp_pings_are_echoed_verbatim() {
     let mut requests = BTreeMap::new();
     let mut replies = BTreeMap::new();
     for p in &s.packets {
-        if let Seen::Echo {
-            request,
-            id,
-            seq,
-            data,
-        } = decode(&p.frame)
-        {
+        if let Seen::Echo { request, id, seq, data } = decode(&p.frame) {
             if !p.tunnel {
                 assert_eq!(data.len(), 56, "benign pings are Linux defaults");
             }
@@ -358,11 +265,7 @@ fn office_is_benign_varied_and_seeded() {
 #[test]
 fn office_zero_payload_probes_get_time_exceeded() {
     let s = office(3000, 3);
-    let exceeded: Vec<_> = s
-        .packets
-        .iter()
-        .filter(|p| p.note == "icmp time exceeded")
-        .collect();
+    let exceeded: Vec<_> = s.packets.iter().filter(|p| p.note == "icmp time exceeded").collect();
     assert!(!exceeded.is_empty());
     for p in exceeded {
         assert_eq!(p.frame[34..36], [11, 0]);
@@ -391,11 +294,7 @@ fn bench_mix_streams_the_advertised_mix() {
         }
         if p.tunnel {
             match decode(&p.frame) {
-                Seen::Echo {
-                    request: true,
-                    data,
-                    ..
-                } => assert!(shannon(&data) > 6.6),
+                Seen::Echo { request: true, data, .. } => assert!(shannon(&data) > 6.6),
                 other => panic!("tunnel packet is {other:?}"),
             }
         }
@@ -415,10 +314,7 @@ fn bench_mix_streams_the_advertised_mix() {
 fn link_type_scenarios_carry_the_same_packets() {
     let all = link_types();
     let types: Vec<u32> = all.iter().map(|(lt, _, _)| *lt).collect();
-    assert_eq!(
-        types,
-        vec![0, 1, 1, 1, 12, 14, 101, 108, 113, 228, 229, 276]
-    );
+    assert_eq!(types, vec![0, 1, 1, 1, 12, 14, 101, 108, 113, 228, 229, 276]);
     for (link_type, name, s) in &all {
         assert_eq!(s.name, *name);
         assert_eq!(s.packets.len(), 3, "{name}");
@@ -489,49 +385,20 @@ fn external_readers_accept_the_captures() {
     let dir = tempfile::tempdir().unwrap();
     for s in [report_icmp(), report_dns_icmp()] {
         let path = dir.path().join(format!("{}.pcap", s.name));
-        s.write_pcap(std::fs::File::create(&path).unwrap(), false)
-            .unwrap();
+        s.write_pcap(std::fs::File::create(&path).unwrap(), false).unwrap();
         let ng_path = dir.path().join(format!("{}.pcapng", s.name));
-        s.write_pcapng(std::fs::File::create(&ng_path).unwrap())
-            .unwrap();
+        s.write_pcapng(std::fs::File::create(&ng_path).unwrap()).unwrap();
         for file in [&path, &ng_path] {
-            if let Ok(out) = std::process::Command::new("tcpdump")
-                .arg("-nn")
-                .arg("-vv")
-                .arg("-r")
-                .arg(file)
-                .output()
-            {
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+            if let Ok(out) = std::process::Command::new("tcpdump").arg("-nn").arg("-vv").arg("-r").arg(file).output() {
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
                 let text = String::from_utf8_lossy(&out.stdout);
-                assert!(
-                    !text.contains("bad cksum") && !text.contains("incorrect"),
-                    "{text}"
-                );
-                let packets = text
-                    .lines()
-                    .filter(|l| !l.starts_with(' ') && !l.starts_with('\t'))
-                    .count();
+                assert!(!text.contains("bad cksum") && !text.contains("incorrect"), "{text}");
+                let packets = text.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('\t')).count();
                 assert_eq!(packets, s.packets.len());
             }
-            if let Ok(out) = std::process::Command::new("tshark")
-                .arg("-r")
-                .arg(file)
-                .output()
-            {
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                assert_eq!(
-                    String::from_utf8_lossy(&out.stdout).lines().count(),
-                    s.packets.len()
-                );
+            if let Ok(out) = std::process::Command::new("tshark").arg("-r").arg(file).output() {
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), s.packets.len());
             }
         }
     }
