@@ -101,6 +101,7 @@ fn text_and_bytes_operators() {
         ("src.port == 40000 and dst.port == 53", true),
         ("payload contains \"Tunnel\"", true),
         ("payload contains \"tunnel\"", false),
+        ("payload contains \"\\x54unnel\"", true),
     ] {
         assert_eq!(matches("dns", cond, &d), want, "{cond}");
     }

@@ -28,11 +28,11 @@ fuzz_target!(|data: &[u8]| {
         round_trip(&file);
     }
     // Compile errors are rendered inside compile_texts.
-    black_box(compile_texts(vec![(PATH.into(), text.into())], &[]).map(|rules| rules.rules().len()));
+    let _ = black_box(compile_texts(vec![(PATH.into(), text.into())], &[]).map(|rules| rules.rules().len()));
     // The single-value and single-expression entry points (`--var`, tools) see the same text.
-    black_box(parse_value(text).map_err(|d| d.render("--var", text).to_string()));
-    black_box(parse_expr(text).map_err(|d| d.render("expr", text).to_string()));
-    black_box(parse_var_override(text).map_err(|f| f.problems));
+    let _ = black_box(parse_value(text).map_err(|d| d.render("--var", text).to_string()));
+    let _ = black_box(parse_expr(text).map_err(|d| d.render("expr", text).to_string()));
+    let _ = black_box(parse_var_override(text).map_err(|f| f.problems));
 });
 
 /// Prints a cleanly parsed file and asserts the printed text parses cleanly too.

@@ -589,7 +589,7 @@ impl RuleCx<'_> {
                     return self.mismatch(&value, "a quoted string");
                 };
                 let nocase = info.ty == FieldType::Str;
-                let needle = if nocase { s.to_ascii_lowercase().into_bytes() } else { s.clone().into_bytes() };
+                let needle = if nocase { s.to_ascii_lowercase().into_bytes() } else { literal_bytes(s) };
                 pred(match op {
                     TestOp::Contains => Check::Contains { needle, nocase },
                     TestOp::StartsWith => Check::StartsWith { needle, nocase },
@@ -716,7 +716,7 @@ impl RuleCx<'_> {
             return self.mismatch(value, "a shallower list");
         }
         match &value.kind {
-            ValueKind::Str(s) => out.push(s.clone().into_bytes()),
+            ValueKind::Str(s) => out.push(literal_bytes(s)),
             ValueKind::List(items) => {
                 for item in items {
                     let item = self.resolve(item)?;
@@ -763,6 +763,18 @@ impl RuleCx<'_> {
                 None
             }
         }
+    }
+}
+
+/// The bytes a string literal stands for when compared with packet bytes:
+/// characters U+0000..=U+00FF (which is what `\xHH` escapes produce) are
+/// single bytes, so `"\xde\xad"` matches those two raw bytes; a string with
+/// any character beyond U+00FF is taken as UTF-8.
+fn literal_bytes(s: &str) -> Vec<u8> {
+    if s.chars().all(|c| u32::from(c) <= 0xff) {
+        s.chars().map(|c| u32::from(c) as u8).collect()
+    } else {
+        s.as_bytes().to_vec()
     }
 }
 

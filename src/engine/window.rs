@@ -244,7 +244,7 @@ mod tests {
         let v = w.record(5 * S, 2, t);
         assert_eq!(v.count, 2);
         assert_eq!(w.record(30 * S - 1, 3, t).count, 3);
-        assert_eq!(w.record(30 * S, 4, t).count, 1);
+        assert_eq!(w.record(30 * S, 4, t).count, 2);
     }
 
     #[test]

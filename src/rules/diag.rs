@@ -71,7 +71,7 @@ impl fmt::Display for Rendered<'_> {
         let end = d.span.end.clamp(d.span.start, line_range.end);
         let width = self.text.get(d.span.start.min(end)..end).map_or(0, |s| s.chars().count()).max(1);
         let pad = lc.col - 1;
-        write!(f, "{:gutter$} | {:pad$}{}", "", "", "^".repeat(width))?;
+        write!(f, "{:gutter$} | {}{}", "", " ".repeat(pad), "^".repeat(width))?;
         if !d.label.is_empty() {
             write!(f, " {}", d.label)?;
         }

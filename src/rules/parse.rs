@@ -49,7 +49,7 @@ pub fn parse_rule_file(text: &str) -> (RuleFile, Vec<Diagnostic>) {
     let cx = Cx::new(text);
     let mut file = RuleFile::default();
     let mut diags = Vec::new();
-    let mut input = ws(text);
+    let mut input = ws(text.strip_prefix('\u{feff}').unwrap_or(text));
     while !input.is_empty() {
         let start = cx.offset(input);
         match cx.item(input) {
@@ -94,7 +94,7 @@ type PResult<'a, T> = IResult<&'a str, T, PError>;
 /// A parse failure. `rem` is the remaining input length where it happened (nom's own errors only
 /// see the input, so positions are kept in that form and turned into offsets at the end).
 #[derive(Debug)]
-pub struct PError {
+struct PError {
     rem: usize,
     len: usize,
     kind: Kind,
@@ -506,9 +506,9 @@ fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -
     let max = if word.len() >= 5 { 2 } else { 1 };
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&lower, c), c))
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
         .filter(|&(d, c)| d <= max && c != word)
-        .min_by_key(|&(d, _)| d)
+        .min_by_key(|&(d, c)| (d, !c.get(..1).is_some_and(|f| lower.starts_with(&f.to_ascii_lowercase()))))
         .map(|(_, c)| c)
 }
 
@@ -539,7 +539,8 @@ fn suggestion(word: &str, candidates: &[&'static str]) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// Where to resume after an error in the item starting at `from`: just past the `}` that closes
-/// the rule's brace block, or the start of the next line beginning with `alert`/`pass`/`var`.
+/// the rule's brace block, or the start of the next line beginning with `alert`/`pass`/`var`
+/// (stray `}` outside any block are skipped over).
 /// Strings, comments and regex literals (after `matches`) are skipped so braces inside them do
 /// not count. Always returns an offset greater than `from` (or the end of the text).
 fn recover(text: &str, from: usize) -> usize {
@@ -557,10 +558,10 @@ fn recover(text: &str, from: usize) -> usize {
                 pos += 1;
             }
             b'}' => {
-                if depth <= 1 {
+                if depth == 1 {
                     return pos + 1;
                 }
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 pos += 1;
             }
             b'\n' => {
@@ -702,7 +703,7 @@ impl<'s> Cx<'s> {
 
     fn expected_diagnostic(&self, start: usize, set: u64, after: Option<&str>) -> Diagnostic {
         let (span, raw) = found_token(self.text, start);
-        let found = if raw.is_empty() { "end of input".to_string() } else { format!("'{}'", shorten(raw)) };
+        let found = describe(raw);
         let names: Vec<&str> = ALL_TOKS.iter().filter(|t| set & t.bit() != 0).map(|t| t.name()).collect();
         let after = after.map(|a| format!(" after '{a}'")).unwrap_or_default();
         let (message, label) = match names.as_slice() {
@@ -851,7 +852,9 @@ impl<'s> Cx<'s> {
         if let Some((rest, name)) = self.var_ref(at)? {
             return Ok((rest, AddrSpec::Var(name)));
         }
-        if at.starts_with(|c: char| c.is_ascii_hexdigit() || c == ':') {
+        let looks_like_ip =
+            at.get(..ip_run(at)).is_some_and(|run| run.contains(':')) || at.starts_with(|c: char| c.is_ascii_digit());
+        if looks_like_ip {
             let (rest, net) = self.ip_net(at)?;
             self.boundary(rest, at, "address")?;
             return Ok((rest, AddrSpec::Net(Spanned::new(net, self.span(at, rest)))));
@@ -1004,7 +1007,9 @@ impl<'s> Cx<'s> {
 
     /// `$NAME`, if `at` starts with `$`.
     fn var_ref(&self, at: &'s str) -> Result<Option<(&'s str, Spanned<String>)>, Err<PError>> {
-        let Some(after) = at.strip_prefix('$') else { return Ok(None) };
+        let Some(after) = at.strip_prefix('$') else {
+            return Ok(None);
+        };
         match ident(after) {
             Some((name, rest)) => Ok(Some((rest, Spanned::new(name.to_string(), self.span(at, rest))))),
             None => Err(Err::Failure(PError::expected(after, Tok::VarName.bit(), Some("$")))),
@@ -1079,7 +1084,9 @@ impl<'s> Cx<'s> {
     /// `/N` after an address (or nothing, meaning a single host).
     fn prefix(&self, i: &'s str, addr: IpAddr) -> PResult<'s, u8> {
         let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
-        let Some(after) = i.strip_prefix('/') else { return Ok((i, max)) };
+        let Some(after) = i.strip_prefix('/') else {
+            return Ok((i, max));
+        };
         let digits: PResult<&str> = digit1(after);
         let Ok((rest, d)) = digits else {
             return fail(i, 1, "expected a prefix length after '/'", "expected a number");
@@ -1500,7 +1507,9 @@ impl<'s> Cx<'s> {
 
     fn unary(&self, i: &'s str, depth: usize) -> PResult<'s, Expr> {
         let at = ws(i);
-        let Some(rest) = keyword(at, "not") else { return self.primary(at, depth) };
+        let Some(rest) = keyword(at, "not") else {
+            return self.primary(at, depth);
+        };
         let (rest, inner) = self.nested(at, depth, |d| {
             let r = self.unary(rest, d);
             self.cut_after(r, rest, Tok::Expr, "not")
@@ -1669,7 +1678,9 @@ impl<'s> Cx<'s> {
             return Ok((rest, low));
         }
         let dots = ws(rest);
-        let Some(high_at) = dots.strip_prefix("..") else { return Ok((rest, low)) };
+        let Some(high_at) = dots.strip_prefix("..") else {
+            return Ok((rest, low));
+        };
         let r = self.scalar(ws(high_at));
         let (rest, high) = self.cut_after(r, high_at, Tok::Value, "..")?;
         let span = self.span(at, rest);
@@ -1678,7 +1689,9 @@ impl<'s> Cx<'s> {
 
     /// A value that is not a list, negation or `..` range.
     fn scalar(&self, at: &'s str) -> PResult<'s, Value> {
-        let Some(c) = at.chars().next() else { return self.expected(at, Tok::Value) };
+        let Some(c) = at.chars().next() else {
+            return self.expected(at, Tok::Value);
+        };
         let (rest, kind) = match c {
             '"' => {
                 let (rest, s) = self.string(at)?;
@@ -1739,9 +1752,9 @@ impl<'s> Cx<'s> {
         self.check_port_order(at, rest, Some(low_port), Some(high_port))?;
         self.boundary(rest, at, "port range")?;
         let whole = self.span(at, rest);
+        // A missing bound has no text: its span is empty, where it would have been written.
         let bound = |port: u16, text: &str, from: &'s str| {
-            let span =
-                if text.is_empty() { whole } else { Span::new(self.offset(from), self.offset(from) + text.len()) };
+            let span = Span::new(self.offset(from), self.offset(from) + text.len());
             Box::new(Value { kind: ValueKind::Number(f64::from(port)), span })
         };
         let kind = ValueKind::Range(bound(low_port, low, at), bound(high_port, high, high_at));
@@ -1803,6 +1816,13 @@ impl<'s> Cx<'s> {
         let spaced = split_while(spaced_at, |c| c.is_ascii_alphabetic()).0;
         let after_spaced = spaced_at.get(spaced.len()..).unwrap_or("");
         let mut end = rest;
+        let exponent = rest.get(attached.len()..).unwrap_or("");
+        if matches!(attached, "e" | "E") && exponent.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
+            let digits = split_while(exponent.get(1..).unwrap_or(""), |c| c.is_ascii_digit()).0;
+            let len = at.len() - exponent.len() + 1 + digits.len();
+            let text = at.get(..len).unwrap_or("");
+            return fail(at, len, format!("invalid number '{text}'"), "exponents (1e6) are not supported");
+        }
         if !attached.is_empty() {
             let Some(factor) = value_unit(attached) else {
                 let units: Vec<&str> = DURATION_UNITS.iter().chain(SIZE_UNITS.iter()).map(|(n, _)| *n).collect();
@@ -1956,7 +1976,9 @@ fn exact_duration(number: &str, unit_ns: u64) -> Result<u64, &'static str> {
 /// The token at `at`: its span and text (empty at the end of input).
 fn found_token(text: &str, at: usize) -> (Span, &str) {
     let rest = text.get(at..).unwrap_or("");
-    let Some(c) = rest.chars().next() else { return (Span::new(at, at), "") };
+    let Some(c) = rest.chars().next() else {
+        return (Span::new(at, at), "");
+    };
     let len = if c.is_alphanumeric() || c == '_' || c == '$' {
         let mut n = 0;
         for (idx, ch) in rest.char_indices() {
@@ -1987,12 +2009,13 @@ fn shorten(token: &str) -> String {
     }
 }
 
-/// `'token'`, or "end of input".
+/// `'token'`, "end of line" or "end of input".
 fn describe(raw: &str) -> String {
-    if raw.is_empty() {
-        "end of input".to_string()
-    } else {
-        format!("'{}'", shorten(raw))
+    match raw {
+        "" => "end of input".to_string(),
+        "\n" | "\r" => "end of line".to_string(),
+        " " | "\t" => "whitespace".to_string(),
+        _ => format!("'{}'", shorten(raw)),
     }
 }
 
@@ -2027,4 +2050,798 @@ fn hint(found: &str, set: u64) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+
+    // ----- helpers -----
+
+    fn rule_src(body: &str) -> String {
+        format!("alert ip any any -> any any {{\n    {body}\n}}\n")
+    }
+
+    fn parse_ok(text: &str) -> RuleFile {
+        let (file, diags) = parse_rule_file(text);
+        assert!(diags.is_empty(), "unexpected diagnostics for {text:?}: {diags:#?}");
+        file
+    }
+
+    fn only_rule(text: &str) -> Rule {
+        match parse_ok(text).items.as_slice() {
+            [Item::Rule(r)] => r.clone(),
+            other => panic!("expected one rule, got {other:#?}"),
+        }
+    }
+
+    fn options(body: &str) -> Vec<RuleOption> {
+        only_rule(&rule_src(body)).options
+    }
+
+    fn when(cond: &str) -> Expr {
+        match options(&format!("when {cond}")).as_slice() {
+            [RuleOption::When(e)] => e.clone(),
+            other => panic!("{other:#?}"),
+        }
+    }
+
+    fn at(text: &str, span: Span) -> &str {
+        &text[span.start..span.end]
+    }
+
+    /// Parses `text`, expects exactly one diagnostic, checks its message and the text it covers.
+    fn error(text: &str, message: &str, covered: &str) -> Diagnostic {
+        let (_, diags) = parse_rule_file(text);
+        assert_eq!(diags.len(), 1, "for {text:?}: {diags:#?}");
+        let d = diags[0].clone();
+        assert_eq!(d.message, message, "for {text:?}");
+        assert_eq!(at(text, d.span), covered, "span of {d:?}");
+        d
+    }
+
+    fn error_in(body: &str, message: &str, covered: &str) -> Diagnostic {
+        error(&rule_src(body), message, covered)
+    }
+
+    fn value(text: &str) -> ValueKind {
+        parse_value(text).unwrap_or_else(|d| panic!("{text:?}: {d:?}")).kind
+    }
+
+    fn num(v: f64) -> ValueKind {
+        ValueKind::Number(v)
+    }
+
+    fn net(text: &str, prefix: u8) -> ValueKind {
+        ValueKind::Net(IpNet { addr: text.parse().unwrap(), prefix })
+    }
+
+    fn kinds(v: ValueKind) -> Vec<ValueKind> {
+        match v {
+            ValueKind::List(items) => items.into_iter().map(|v| v.kind).collect(),
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    const EXAMPLE: &str = r#"# comment to end of line (not inside strings/regex)
+var HOME_NET = [192.168.0.0/16, 10.0.0.0/8, !10.9.0.0/16]
+var ICMP_MIN = 64
+
+alert icmp $HOME_NET any -> any any {
+    id        1000001
+    rev       1
+    msg       "Potential ICMP tunneling detected (byte length={payload.len}, entropy={payload.entropy:.2})"
+    severity  critical
+    class     covert-channel
+    tags      [icmp, tunnel]
+    reference "https://attack.mitre.org/techniques/T1095/"
+    recommend "Isolate {src} and {dst} for forensic analysis"
+    when      icmp.type in [echo-request, 0] and payload.len > $ICMP_MIN
+              and (payload.entropy > 5.8 or payload.entropy.norm >= 0.9)
+    threshold 5 within 10s by pair
+    rate      > 3/s by src
+    limit     1 per 60s by src
+    distinct  dns.subdomain > 100 within 1m by src, dns.domain
+}
+"#;
+
+    // ----- whole files -----
+
+    #[test]
+    fn parses_the_reference_example() {
+        let file = parse_ok(EXAMPLE);
+        assert_eq!(file.items.len(), 3);
+        let Item::Var(home) = &file.items[0] else { panic!() };
+        assert_eq!(home.name.node, "HOME_NET");
+        assert_eq!(at(EXAMPLE, home.span), "var HOME_NET = [192.168.0.0/16, 10.0.0.0/8, !10.9.0.0/16]");
+        let elems = kinds(home.value.kind.clone());
+        assert_eq!(elems[0], net("192.168.0.0", 16));
+        let ValueKind::Not(negated) = &elems[2] else { panic!() };
+        assert_eq!(negated.kind, net("10.9.0.0", 16));
+        assert_eq!(at(EXAMPLE, negated.span), "10.9.0.0/16");
+        let Item::Rule(rule) = &file.items[2] else { panic!() };
+        assert_eq!(rule.action.node, Action::Alert);
+        assert_eq!(rule.proto.node, Proto::Icmp);
+        assert!(
+            matches!(&rule.src_addr, AddrSpec::Var(v) if v.node == "HOME_NET" && at(EXAMPLE, v.span) == "$HOME_NET")
+        );
+        assert!(matches!(rule.dst_port, PortSpec::Any(_)));
+        assert_eq!(rule.direction.node, Direction::ToDst);
+        assert!(at(EXAMPLE, rule.span).starts_with("alert icmp") && at(EXAMPLE, rule.span).ends_with('}'));
+        let o = &rule.options;
+        assert_eq!(o.len(), 13);
+        assert!(matches!(&o[0], RuleOption::Id(n) if n.node == 1_000_001));
+        assert!(matches!(&o[1], RuleOption::Rev(n) if n.node == 1));
+        assert!(matches!(&o[2], RuleOption::Msg(m) if m.node.ends_with("{payload.entropy:.2})")));
+        assert!(matches!(&o[3], RuleOption::Severity(s) if s.node == Severity::Critical));
+        assert!(matches!(&o[4], RuleOption::Class(c) if c.node == "covert-channel"));
+        let RuleOption::Tags(tags) = &o[5] else { panic!() };
+        assert_eq!(tags.iter().map(|t| t.node.as_str()).collect::<Vec<_>>(), ["icmp", "tunnel"]);
+        assert!(matches!(&o[6], RuleOption::Reference(r) if r.node.starts_with("https://")));
+        assert!(matches!(&o[7], RuleOption::Recommend(r) if r.node.contains("{src}")));
+        let RuleOption::When(Expr::And(parts, span)) = &o[8] else { panic!("{:?}", o[8]) };
+        assert_eq!(parts.len(), 3);
+        assert!(at(EXAMPLE, *span).starts_with("icmp.type in"));
+        assert!(at(EXAMPLE, *span).ends_with("payload.entropy.norm >= 0.9)"));
+        let RuleOption::Threshold(t) = &o[9] else { panic!() };
+        assert_eq!((t.count.node, t.window.node), (5, 10_000_000_000));
+        assert_eq!(t.key.parts[0].node, KeyPart::Pair);
+        assert_eq!(at(EXAMPLE, t.span), "threshold 5 within 10s by pair");
+        assert_eq!(at(EXAMPLE, t.window.span), "10s");
+        assert_eq!(at(EXAMPLE, t.key.span), "by pair");
+        let RuleOption::Rate(r) = &o[10] else { panic!() };
+        assert_eq!((r.count.node, r.per.node), (3.0, 1_000_000_000));
+        assert_eq!(at(EXAMPLE, r.span), "rate      > 3/s by src");
+        let RuleOption::Limit(l) = &o[11] else { panic!() };
+        assert_eq!((l.count.node, l.window.node), (1, 60_000_000_000));
+        let RuleOption::Distinct(d) = &o[12] else { panic!() };
+        assert_eq!(d.field.name, "dns.subdomain");
+        assert_eq!((d.count.node, d.window.node), (100, 60_000_000_000));
+        assert_eq!(d.key.parts[1].node, KeyPart::Field("dns.domain".into()));
+        assert_eq!(at(EXAMPLE, d.key.span), "by src, dns.domain");
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_fine() {
+        assert!(parse_ok("").items.is_empty());
+        assert!(parse_ok("  # just a comment\n\n# another\n").items.is_empty());
+    }
+
+    #[test]
+    fn options_may_share_lines_and_use_semicolons() {
+        let o = options("id 1; rev 2;; msg \"m\" severity low");
+        assert_eq!(o.len(), 4);
+        let rule = only_rule("pass udp any any <> any any { id 7 }");
+        assert_eq!(rule.action.node, Action::Pass);
+        assert_eq!(rule.direction.node, Direction::Both);
+        assert!(only_rule("alert dns any any -> any any {}").options.is_empty());
+    }
+
+    #[test]
+    fn every_protocol_and_severity_is_known() {
+        for (name, proto) in PROTOCOLS {
+            let rule = only_rule(&format!("alert {name} any any -> any any {{}}"));
+            assert_eq!(rule.proto.node, proto);
+        }
+        for (name, sev) in SEVERITIES {
+            assert!(matches!(&options(&format!("severity {name}"))[0], RuleOption::Severity(s) if s.node == sev));
+        }
+    }
+
+    #[test]
+    fn hash_inside_strings_and_regexes_is_not_a_comment() {
+        let o = options("msg \"a # b\" # real comment\n when payload matches /a#b/");
+        assert!(matches!(&o[0], RuleOption::Msg(m) if m.node == "a # b"));
+        let RuleOption::When(Expr::Test(t)) = &o[1] else { panic!() };
+        assert_eq!(t.value.kind, ValueKind::Regex { pattern: "a#b".into(), flags: String::new() });
+    }
+
+    // ----- header -----
+
+    fn header(src: &str, dst: &str) -> (AddrSpec, PortSpec, String) {
+        let text = format!("alert ip {src} -> {dst} {{}}");
+        let rule = only_rule(&text);
+        (rule.src_addr, rule.src_port, text)
+    }
+
+    #[test]
+    fn header_addresses() {
+        let (a, _, _) = header("10.0.0.1 any", "any any");
+        assert!(matches!(a, AddrSpec::Net(n) if n.node == IpNet { addr: "10.0.0.1".parse().unwrap(), prefix: 32 }));
+        let (a, _, t) = header("2001:db8::/32 any", "any any");
+        let AddrSpec::Net(n) = a else { panic!() };
+        assert_eq!(n.node.prefix, 32);
+        assert_eq!(at(&t, n.span), "2001:db8::/32");
+        let (a, _, _) = header("::1 any", "any any");
+        assert!(matches!(a, AddrSpec::Net(n) if n.node.prefix == 128));
+        let (a, _, t) = header("[10.0.0.0/8, ![192.168.0.0/16, $X], fe80::/10] any", "any any");
+        let AddrSpec::List(list) = a else { panic!() };
+        assert_eq!(at(&t, list.span), "[10.0.0.0/8, ![192.168.0.0/16, $X], fe80::/10]");
+        let AddrSpec::Not(inner, span) = &list.node[1] else { panic!() };
+        assert_eq!(at(&t, *span), "![192.168.0.0/16, $X]");
+        let AddrSpec::List(inner) = &**inner else { panic!() };
+        assert!(matches!(&inner.node[1], AddrSpec::Var(v) if v.node == "X" && at(&t, v.span) == "$X"));
+        let (a, _, _) = header("!any any", "any any");
+        assert!(matches!(a, AddrSpec::Not(b, _) if matches!(*b, AddrSpec::Any(_))));
+    }
+
+    #[test]
+    fn header_ports() {
+        let port = |p: &str| header(&format!("any {p}"), "any any").1;
+        assert!(matches!(port("53"), PortSpec::Port(p) if p.node == 53));
+        assert!(matches!(port("1024:65535"), PortSpec::Range(r) if r.node == (Some(1024), Some(65535))));
+        assert!(matches!(port("1024:"), PortSpec::Range(r) if r.node == (Some(1024), None)));
+        assert!(matches!(port(":1023"), PortSpec::Range(r) if r.node == (None, Some(1023))));
+        assert!(matches!(port("$DNS_PORTS"), PortSpec::Var(v) if v.node == "DNS_PORTS"));
+        assert!(matches!(port("!53"), PortSpec::Not(p, _) if matches!(*p, PortSpec::Port(_))));
+        let (_, p, t) = header("any [53, [5353, 8000:8100],]", "any any");
+        let PortSpec::List(list) = p else { panic!() };
+        assert_eq!(list.node.len(), 2);
+        assert_eq!(at(&t, list.span), "[53, [5353, 8000:8100],]");
+    }
+
+    // ----- options -----
+
+    #[test]
+    fn tags_may_be_one_word_or_a_list_and_repeat() {
+        let o = options(
+            "tags dns\n tags [a-b, c_d,]\n reference \"x\"\n reference \"y\"\n recommend \"r\"\n recommend \"s\"",
+        );
+        assert!(matches!(&o[0], RuleOption::Tags(t) if t.len() == 1 && t[0].node == "dns"));
+        assert!(matches!(&o[1], RuleOption::Tags(t) if t.len() == 2 && t[0].node == "a-b"));
+        assert_eq!(o.len(), 6);
+    }
+
+    #[test]
+    fn durations_and_rates() {
+        let window = |d: &str| match &options(&format!("limit 1 per {d} by src"))[0] {
+            RuleOption::Limit(l) => l.window.node,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(window("10s"), 10_000_000_000);
+        assert_eq!(window("1500ms"), 1_500_000_000);
+        assert_eq!(window("250ns"), 250);
+        assert_eq!(window("3us"), 3_000);
+        assert_eq!(window("10 s"), 10_000_000_000);
+        assert_eq!(window("1.5h"), 5_400_000_000_000);
+        assert_eq!(window("2min"), 120_000_000_000);
+        assert_eq!(window("2m"), 120_000_000_000);
+        let rate = |r: &str| match &options(&format!("rate > {r} by rule"))[0] {
+            RuleOption::Rate(r) => (r.count.node, r.per.node),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rate("3/s"), (3.0, 1_000_000_000));
+        assert_eq!(rate("100/10s"), (100.0, 10_000_000_000));
+        assert_eq!(rate("2.5/m"), (2.5, 60_000_000_000));
+        assert_eq!(rate("1 / h"), (1.0, 3_600_000_000_000));
+        assert_eq!(rate("7/250ms"), (7.0, 250_000_000));
+    }
+
+    #[test]
+    fn key_parts() {
+        let RuleOption::Threshold(t) = &options("threshold 2 within 1s by src, dst,pair , flow, rule, src.port")[0]
+        else {
+            panic!()
+        };
+        let parts: Vec<KeyPart> = t.key.parts.iter().map(|p| p.node.clone()).collect();
+        assert_eq!(
+            parts,
+            [
+                KeyPart::Src,
+                KeyPart::Dst,
+                KeyPart::Pair,
+                KeyPart::Flow,
+                KeyPart::Rule,
+                KeyPart::Field("src.port".into())
+            ]
+        );
+    }
+
+    // ----- expressions -----
+
+    #[test]
+    fn precedence_is_or_and_not() {
+        let e = parse_expr("a or b and not c").unwrap();
+        let Expr::Or(ops, _) = &e else { panic!("{e:?}") };
+        assert!(matches!(&ops[0], Expr::Field(f) if f.name == "a"));
+        let Expr::And(inner, span) = &ops[1] else { panic!() };
+        assert_eq!(*span, Span::new(5, 16));
+        assert!(matches!(&inner[1], Expr::Not(x, s) if matches!(&**x, Expr::Field(_)) && *s == Span::new(11, 16)));
+        let e = parse_expr("(a or b) and c").unwrap();
+        let Expr::And(ops, span) = &e else { panic!() };
+        assert_eq!(*span, Span::new(0, 14));
+        assert!(matches!(&ops[0], Expr::Or(_, s) if *s == Span::new(1, 7)));
+        assert!(matches!(parse_expr("not not true").unwrap(), Expr::Not(x, _) if matches!(*x, Expr::Not(..))));
+        assert!(matches!(parse_expr("false").unwrap(), Expr::Bool(b) if !b.node));
+    }
+
+    #[test]
+    fn a_chain_of_same_operators_is_flat() {
+        let Expr::And(ops, _) = parse_expr("a and b and c and d").unwrap() else { panic!() };
+        assert_eq!(ops.len(), 4);
+    }
+
+    #[test]
+    fn expressions_span_lines_and_stop_at_the_next_option() {
+        assert!(matches!(when("a\n and\n b"), Expr::And(..)));
+        let o = options("when a > 1\n      and b\n      or c\n    threshold 5 within 10s by src");
+        assert_eq!(o.len(), 2);
+        assert!(matches!(&o[0], RuleOption::When(Expr::Or(..))));
+    }
+
+    #[test]
+    fn every_operator() {
+        let ops = [
+            ("==", TestOp::Eq),
+            ("!=", TestOp::Ne),
+            ("<", TestOp::Lt),
+            ("<=", TestOp::Le),
+            (">", TestOp::Gt),
+            (">=", TestOp::Ge),
+            ("in", TestOp::In),
+            ("not in", TestOp::NotIn),
+            ("not   in", TestOp::NotIn),
+            ("contains", TestOp::Contains),
+            ("starts_with", TestOp::StartsWith),
+            ("ends_with", TestOp::EndsWith),
+        ];
+        for (text, op) in ops {
+            let src = format!("x.y {text} 5");
+            let Expr::Test(t) = parse_expr(&src).unwrap() else { panic!("{src}") };
+            assert_eq!(t.op.node, op, "{src}");
+            assert_eq!(at(&src, t.op.span), text);
+            assert_eq!(at(&src, t.field.span), "x.y");
+            assert_eq!(at(&src, t.value.span), "5");
+            assert_eq!(at(&src, t.span), src);
+        }
+        let Expr::Test(t) = parse_expr("dns.qname matches /^[a-z]{2}\\/x$/ix").unwrap() else { panic!() };
+        assert_eq!(t.op.node, TestOp::Matches);
+        assert_eq!(t.value.kind, ValueKind::Regex { pattern: "^[a-z]{2}/x$".into(), flags: "ix".into() });
+        let Expr::Test(t) = parse_expr("dns.qname matches $RE").unwrap() else { panic!() };
+        assert_eq!(t.value.kind, ValueKind::Var("RE".into()));
+    }
+
+    #[test]
+    fn test_spans_in_a_rule() {
+        let text = rule_src("when payload.entropy.norm >= 0.9");
+        let RuleOption::When(Expr::Test(t)) = &only_rule(&text).options[0] else { panic!() };
+        assert_eq!(at(&text, t.span), "payload.entropy.norm >= 0.9");
+        assert_eq!(at(&text, t.field.span), "payload.entropy.norm");
+    }
+
+    // ----- values -----
+
+    #[test]
+    fn numbers_and_units() {
+        assert_eq!(value("64"), num(64.0));
+        assert_eq!(value("5.8"), num(5.8));
+        assert_eq!(value("0x1f"), num(31.0));
+        assert_eq!(value("0XFF"), num(255.0));
+        assert_eq!(value("-3"), num(-3.0));
+        assert_eq!(value("-0x10"), num(-16.0));
+        assert_eq!(value("-2.5"), num(-2.5));
+        assert_eq!(value("64KiB"), num(65536.0));
+        assert_eq!(value("1.5KiB"), num(1536.0));
+        assert_eq!(value("2MiB"), num(2_097_152.0));
+        assert_eq!(value("1GiB"), num(1_073_741_824.0));
+        assert_eq!(value("100B"), num(100.0));
+        assert_eq!(value("100 bytes"), num(100.0));
+        assert_eq!(value("10s"), num(1e10));
+        assert_eq!(value("5 ms"), num(5e6));
+        assert_eq!(value("1m"), num(6e10));
+        assert_eq!(value("1min"), num(6e10));
+        assert_eq!(value("2h"), num(7.2e12));
+        assert_eq!(value("3us"), num(3e3));
+        assert_eq!(value("7ns"), num(7.0));
+        assert_eq!(parse_value("64KiB").unwrap().span, Span::new(0, 5));
+        assert_eq!(parse_value("5 ms").unwrap().span, Span::new(0, 4));
+    }
+
+    #[test]
+    fn addresses_numbers_and_ranges_are_told_apart() {
+        assert_eq!(value("10.0.0.1"), net("10.0.0.1", 32));
+        assert_eq!(value("10.0.0.0/8"), net("10.0.0.0", 8));
+        assert_eq!(value("::1"), net("::1", 128));
+        assert_eq!(value("fe80::1/64"), net("fe80::1", 64));
+        assert_eq!(value("::ffff:1.2.3.4"), net("::ffff:1.2.3.4", 128));
+        let ValueKind::Range(a, b) = value("1..5") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(1.0), num(5.0)));
+        assert_eq!((a.span, b.span), (Span::new(0, 1), Span::new(3, 4)));
+        let ValueKind::Range(a, b) = value("1.5..2.5") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(1.5), num(2.5)));
+        let ValueKind::Range(a, b) = value("-5 .. -1") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(-5.0), num(-1.0)));
+        let ValueKind::Range(a, b) = value("10.0.0.1..10.0.0.9") else { panic!() };
+        assert_eq!((a.kind, b.kind), (net("10.0.0.1", 32), net("10.0.0.9", 32)));
+        let ValueKind::Range(a, b) = value("::1..::9") else { panic!() };
+        assert_eq!((a.kind, b.kind), (net("::1", 128), net("::9", 128)));
+        let ValueKind::Range(a, b) = value("1s..2s") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(1e9), num(2e9)));
+    }
+
+    #[test]
+    fn suricata_style_port_ranges_are_ranges() {
+        let ValueKind::Range(a, b) = value("1024:65535") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(1024.0), num(65535.0)));
+        let ValueKind::Range(a, b) = value("1024:") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(1024.0), num(65535.0)));
+        let ValueKind::Range(a, b) = value(":1023") else { panic!() };
+        assert_eq!((a.kind, b.kind), (num(0.0), num(1023.0)));
+        assert_eq!(kinds(value("[53, 1024:]")).len(), 2);
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        assert_eq!(value(r#""a\"b\\c\nd\te\rf\x41\x7e""#), ValueKind::Str("a\"b\\c\nd\te\rfA~".into()));
+        assert_eq!(value(r#""\xff""#), ValueKind::Str("\u{ff}".into()));
+        assert_eq!(value(r#""""#), ValueKind::Str(String::new()));
+        assert_eq!(value("\"héllo → ok\""), ValueKind::Str("héllo → ok".into()));
+    }
+
+    #[test]
+    fn words_vars_bools_lists_and_negation() {
+        assert_eq!(value("TXT"), ValueKind::Word("TXT".into()));
+        assert_eq!(value("echo-request"), ValueKind::Word("echo-request".into()));
+        assert_eq!(value("NXDOMAIN"), ValueKind::Word("NXDOMAIN".into()));
+        assert_eq!(value("dead"), ValueKind::Word("dead".into()));
+        assert_eq!(value("$HOME_NET"), ValueKind::Var("HOME_NET".into()));
+        assert_eq!(value("true"), ValueKind::Bool(true));
+        assert_eq!(value("false"), ValueKind::Bool(false));
+        assert_eq!(value("[]"), ValueKind::List(vec![]));
+        let items = kinds(value("[1, [2, 3], \"x\", !10.0.0.0/8,\n ]"));
+        assert_eq!(items.len(), 4);
+        assert!(matches!(&items[1], ValueKind::List(inner) if inner.len() == 2));
+        assert!(matches!(&items[3], ValueKind::Not(inner) if inner.kind == net("10.0.0.0", 8)));
+        assert!(matches!(value("!53"), ValueKind::Not(_)));
+        let v = parse_value(" [1, 2] ").unwrap();
+        assert_eq!(v.span, Span::new(1, 7));
+    }
+
+    #[test]
+    fn regex_literals() {
+        assert_eq!(value(r"/a\/b\d+\\/msx"), ValueKind::Regex { pattern: r"a/b\d+\\".into(), flags: "msx".into() });
+        assert_eq!(value("//"), ValueKind::Regex { pattern: String::new(), flags: String::new() });
+    }
+
+    // ----- errors -----
+
+    #[test]
+    fn error_wrong_direction() {
+        let d = error("alert icmp $HOME_NET any to any any {\n}\n", "expected one of '->', '<>', found 'to'", "to");
+        assert!(d.help.unwrap().contains("'->'"));
+    }
+
+    #[test]
+    fn error_unknown_option_suggests() {
+        let d = error_in("severty high", "unknown option 'severty'", "severty");
+        assert_eq!(d.help.as_deref(), Some("did you mean 'severity'?"));
+        let d = error_in("payload.len > 5", "unknown option 'payload'", "payload");
+        assert!(d.help.unwrap().contains("'when'"));
+        let d = error_in("when a > 5 foo", "unknown option 'foo'", "foo");
+        assert!(d.help.unwrap().contains("'and' or 'or'"));
+    }
+
+    #[test]
+    fn error_unterminated_string_and_regex() {
+        error_in("msg \"abc", "unterminated string", "\"abc");
+        error_in("msg \"abc\\", "unterminated string", "\\");
+        error_in("when a matches /abc\n", "unterminated regex", "/abc");
+    }
+
+    #[test]
+    fn error_ports_out_of_range() {
+        error("alert udp any 70000 -> any any {}", "port 70000 out of range", "70000");
+        error("alert udp any any -> any 1:99999 {}", "port 99999 out of range", "99999");
+        error("alert udp any 200:100 -> any any {}", "empty port range 200:100", "200:100");
+        error("alert udp any : -> any any {}", "expected a port before or after ':'", ":");
+        error_in("when p in 70000:", "port 70000 out of range", "70000");
+    }
+
+    #[test]
+    fn error_addresses() {
+        let d = error("alert ip 10.0.300.1 any -> any any {}", "invalid IPv4 address '10.0.300.1'", "300");
+        assert_eq!(d.label, "300 is greater than 255");
+        error("alert ip 10.0.0 any -> any any {}", "invalid IPv4 address '10.0.0'", "10.0.0");
+        let d = error("alert ip 10.0.0.0/33 any -> any any {}", "prefix length 33 out of range", "33");
+        assert_eq!(d.label, "IPv4 prefixes are 0 to 32");
+        error("alert ip ::/129 any -> any any {}", "prefix length 129 out of range", "129");
+        error("alert ip 1:2:3 any -> any any {}", "invalid IPv6 address '1:2:3'", "1:2:3");
+        error("alert ip 10.0.0.0/ any -> any any {}", "expected a prefix length after '/'", "/");
+        error("alert ip [] any -> any any {}", "empty list in rule header", "[]");
+        error("alert ip foo any -> any any {}", "expected an address, found 'foo'", "foo");
+        error_in("when ip.src == 1.2.3.400", "invalid IPv4 address '1.2.3.400'", "400");
+        error_in("when ip.src == 1.2.3", "invalid number or address '1.2.3'", "1.2.3");
+    }
+
+    #[test]
+    fn error_missing_header_parts() {
+        let d = error("alert icmp any -> any any {}", "expected a port, found '->'", "->");
+        assert!(d.help.unwrap().contains("SRC_PORT"));
+        error("alert icmp any any -> any any\n", "expected '{', found end of input", "");
+        error("alert icmp any any -> any any id 5 }", "expected '{', found 'id'", "id");
+        let d = error("alert icmpv6 any any -> any any {}", "unknown protocol 'icmpv6'", "icmpv6");
+        assert_eq!(d.help.as_deref(), Some("did you mean 'icmp6'?"));
+        let d = error("alrt ip any any -> any any {}", "expected one of 'alert', 'pass', 'var', found 'alrt'", "alrt");
+        assert_eq!(d.help.as_deref(), Some("did you mean 'alert'?"));
+    }
+
+    #[test]
+    fn error_missing_value_after_operator() {
+        error_in("when payload.len >", "expected a value after '>', found '}'", "}");
+        error_in("when payload.len in and", "expected a value after 'in', found 'and'", "and");
+        error_in("when a == threshold", "expected a value after '==', found 'threshold'", "threshold");
+    }
+
+    #[test]
+    fn error_missing_closing_brace_points_at_the_opening_one() {
+        let text = "alert ip any any -> any any {\n    id 1\n\nalert ip any any -> any any { id 2 }\n";
+        let (file, diags) = parse_rule_file(text);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].message, "missing '}' at end of rule");
+        assert_eq!(diags[0].span, Span::new(28, 29));
+        assert_eq!(file.items.len(), 1, "the next rule still parses");
+        error("alert ip any any -> any any { id 1", "missing '}' at end of rule", "{");
+    }
+
+    #[test]
+    fn error_duplicate_option() {
+        let d = error_in("msg \"a\"\n    msg \"b\"", "duplicate option 'msg'", "msg");
+        assert_eq!(d.span.start, rule_src("").len() - 3 + 12);
+        let text = rule_src("id 1\n id 2\n when a\n when b");
+        let (file, diags) = parse_rule_file(&text);
+        assert_eq!(diags.len(), 2);
+        assert!(file.items.is_empty(), "a rule with errors is dropped");
+    }
+
+    #[test]
+    fn error_expected_an_expression() {
+        error_in("when", "expected an expression after 'when', found '}'", "}");
+        error_in("when a and", "expected an expression after 'and', found '}'", "}");
+        error_in("when a or )", "expected an expression after 'or', found ')'", ")");
+        error_in("when not", "expected an expression after 'not', found '}'", "}");
+        error_in("when (a or b", "expected one of an operator, 'and', 'or', ')', found '}'", "}");
+        error_in("when Payload.len > 5", "expected an expression after 'when', found 'Payload.len'", "Payload.len");
+        assert_eq!(parse_expr("").unwrap_err().message, "expected an expression, found end of input");
+    }
+
+    #[test]
+    fn error_lists_alternatives_at_the_same_spot() {
+        let d =
+            error_in("when payload.len 5", "expected one of an operator, 'and', 'or', an option, '}', found '5'", "5");
+        assert_eq!(d.label, "unexpected here");
+        error_in("when x in [1, 2 3]", "expected one of ',', ']', found '3'", "3");
+        error_in("when x in [1, ", "expected one of a value, ']', found '}'", "}");
+    }
+
+    #[test]
+    fn error_operators() {
+        let d = error_in("when a = 5", "unknown operator '='", "=");
+        assert_eq!(d.help.as_deref(), Some("use '==' to test equality"));
+        let d = error_in("when a => 5", "unknown operator '=>'", "=>");
+        assert_eq!(d.help.as_deref(), Some("did you mean '>='?"));
+        error_in("when a not 5", "expected 'in' after 'not', found '5'", "5");
+        error_in("when a matches \"x\"", "expected a regex literal after 'matches', found '\"x\"'", "\"x\"");
+        error_in("when a matches /x/g", "unknown regex flag 'g'", "g");
+        error_in("when a == !5", "'!' is not allowed here", "!");
+    }
+
+    #[test]
+    fn error_values() {
+        let d = error_in("when x > 5kb", "unknown unit 'kb'", "kb");
+        assert!(d.help.is_some());
+        let d = error_in("when x > 5KB", "unknown unit 'KB'", "KB");
+        assert_eq!(d.help.as_deref(), Some("did you mean 'KiB'?"));
+        error_in("when x > 5.", "invalid number '5.'", "5.");
+        error_in("when x > 0x", "expected hex digits after '0x'", "0x");
+        error_in("when x > 0x1g", "invalid hex number '0x1g'", "0x1g");
+        error_in("when x > 0x1ffffffffffffffff", "number out of range", "0x1ffffffffffffffff");
+        error_in("when x > -", "expected a number after '-', found end of line", "\n");
+        let d = error_in("when dns.qname == example.com", "unquoted text 'example.com'", "example.com");
+        assert_eq!(d.help.as_deref(), Some("write text in double quotes: \"example.com\""));
+        error_in("when x == $", "expected a variable name after '$', found end of line", "\n");
+        error_in("when x == $ X", "expected a variable name after '$', found whitespace", " ");
+        error_in("msg \"bad \\q\"", "unknown escape '\\q' in string", "\\q");
+        error_in("msg \"bad \\x4\"", "invalid escape '\\x4'", "\\x4");
+        error_in("when x in [1..]", "expected a value after '..', found ']'", "]");
+        error_in("when x > 1e400", "invalid number '1e400'", "1e400");
+    }
+
+    #[test]
+    fn error_option_values() {
+        error_in("id 5.5", "expected a whole number after 'id', found '5.5'", "5.5");
+        error_in("id x", "expected a whole number after 'id', found 'x'", "x");
+        error_in("id 99999999999999999999", "number 99999999999999999999 is too large", "99999999999999999999");
+        let d = error_in("msg hello", "expected a string after 'msg', found 'hello'", "hello");
+        assert!(d.help.unwrap().contains("double quotes"));
+        let d = error_in("severity hgh", "unknown severity 'hgh'", "hgh");
+        assert_eq!(d.help.as_deref(), Some("did you mean 'high'?"));
+        error_in("class 5", "expected a word after 'class', found '5'", "5");
+        error_in("tags [a, 5]", "expected one of ']', a word, found '5'", "5");
+        let d = error_in("threshold 5 within 10 by src", "missing unit on duration '10'", "10");
+        assert!(d.help.unwrap().contains("10s"));
+        error_in("threshold 5 within 10sec by src", "unknown duration unit 'sec'", "sec");
+        error_in("threshold 5 in 10s by src", "expected 'within', found 'in'", "in");
+        error_in("threshold 5 within 10s", "expected 'by', found '}'", "}");
+        error_in(
+            "threshold 5 within 10s by",
+            "expected a key (src, dst, pair, flow, rule or a field) after 'by', found '}'",
+            "}",
+        );
+        error_in(
+            "threshold 5 within 10s by src,",
+            "expected a key (src, dst, pair, flow, rule or a field) after ',', found '}'",
+            "}",
+        );
+        error_in("limit 1 per 1.5ns by src", "invalid duration: not a whole number of nanoseconds", "1.5ns");
+        error_in("limit 1 per 99999999999h by src", "invalid duration: too large", "99999999999h");
+        let d = error_in("rate > 3 by src", "expected '/' after the rate count, found 'by'", "by");
+        assert!(d.help.is_some());
+        error_in("rate >= 3/s by src", "expected '>', found '>='", ">=");
+        error_in("rate 3/s by src", "expected '>' after 'rate', found '3'", "3");
+        error_in("rate > 3/sec by src", "unknown duration unit 'sec'", "sec");
+        error_in("distinct > 5 within 1s by src", "expected a field after 'distinct', found '>'", ">");
+        error_in("distinct x 5 within 1s by src", "expected '>' after 'field', found '5'", "5");
+    }
+
+    #[test]
+    fn error_var_declarations() {
+        error("var $X = 5", "variable names are declared without '$'", "$X");
+        error("var X 5", "expected '=', found '5'", "5");
+        error("var X =", "expected a value after '=', found end of input", "");
+        error("var 5 = 5", "expected a variable name after 'var', found '5'", "5");
+    }
+
+    #[test]
+    fn error_literals_too_long() {
+        let long = "a".repeat(MAX_LITERAL + 10);
+        error_in(&format!("msg \"{long}\""), &format!("string longer than {MAX_LITERAL} bytes"), "\"");
+        error_in(&format!("when x matches /{long}/"), &format!("regex longer than {MAX_LITERAL} bytes"), "/");
+        let ok = "a".repeat(MAX_LITERAL);
+        assert!(matches!(&options(&format!("msg \"{ok}\""))[0], RuleOption::Msg(m) if m.node.len() == MAX_LITERAL));
+    }
+
+    #[test]
+    fn trailing_text_after_a_single_value_or_expression() {
+        let d = parse_value("5 6").unwrap_err();
+        assert_eq!(d.message, "expected end of input, found '6'");
+        assert_eq!(d.span, Span::new(2, 3));
+        let d = parse_expr("a > 5 )").unwrap_err();
+        assert_eq!(d.message, "expected one of 'and', 'or', end of input, found ')'");
+        assert_eq!(parse_value("  # comment\n 5 # more").unwrap().kind, num(5.0));
+    }
+
+    // ----- recovery and limits -----
+
+    #[test]
+    fn one_bad_rule_never_hides_the_next() {
+        let text = "\
+alert ip any any -> any any {
+    id 1
+    severity hgh
+    msg \"braces { in strings } do not confuse recovery\"
+}
+alert ip any any -> any any {
+    id 2
+}
+alert ip any any => any any {
+    id 3
+}
+";
+        let (file, diags) = parse_rule_file(text);
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert_eq!(diags[0].message, "unknown severity 'hgh'");
+        assert_eq!(diags[1].message, "expected one of '->', '<>', found '=>'");
+        let [Item::Rule(rule)] = file.items.as_slice() else { panic!("{file:#?}") };
+        assert!(matches!(&rule.options[0], RuleOption::Id(n) if n.node == 2));
+    }
+
+    #[test]
+    fn recovery_skips_regexes_with_braces_and_junk_lines() {
+        let text = "junk here {\n}\nalert ip any any -> any any { when a matches /}/ and b = 1\n}\nvar X = 1\n";
+        let (file, diags) = parse_rule_file(text);
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert!(matches!(file.items.as_slice(), [Item::Var(v)] if v.name.node == "X"));
+        let (file, diags) = parse_rule_file("}}} garbage\n\nvar Y = 2");
+        assert_eq!((file.items.len(), diags.len()), (1, 1));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_clean_error() {
+        let start = std::time::Instant::now();
+        let deep = format!("when {}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        let d = error_in(&deep, "nested too deeply (more than 64 levels)", "(");
+        assert_eq!(d.span.start, rule_src("").len() - 3 + 5 + MAX_DEPTH);
+        error_in(&format!("when {}a", "not ".repeat(10_000)), "nested too deeply (more than 64 levels)", "n");
+        error_in(&format!("when x in {}", "[".repeat(10_000)), "nested too deeply (more than 64 levels)", "[");
+        error(&format!("var X = {}", "!".repeat(10_000)), "nested too deeply (more than 64 levels)", "!");
+        error(
+            &format!("alert ip {}any any -> any any {{}}", "!".repeat(10_000)),
+            "nested too deeply (more than 64 levels)",
+            "!",
+        );
+        error(
+            &format!("alert ip any {}53] -> any any {{}}", "[".repeat(10_000)),
+            "nested too deeply (more than 64 levels)",
+            "[",
+        );
+        assert!(parse_expr(&format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH))).is_ok());
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn big_files_parse_in_linear_time() {
+        let copies = 2_000;
+        let text = EXAMPLE.repeat(copies);
+        let start = std::time::Instant::now();
+        let (file, diags) = parse_rule_file(&text);
+        assert!(diags.is_empty());
+        assert_eq!(file.items.len(), 3 * copies);
+        // ~1.3 MB; debug builds manage this in well under a second.
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn diagnostics_render_on_very_long_lines() {
+        let text = format!("{}\nalert ip any any -> any any {{ {} severty x }}", "#".repeat(10), " ".repeat(70_000));
+        let (_, diags) = parse_rule_file(&text);
+        assert_eq!(diags.len(), 1);
+        let out = diags[0].render("long.rules", &text).to_string();
+        assert!(out.contains("long.rules:2:"));
+    }
+
+    #[test]
+    fn did_you_mean_is_conservative() {
+        assert_eq!(did_you_mean("severty", OPTION_KEYS), Some("severity"));
+        assert_eq!(did_you_mean("Alert", ["alert"]), Some("alert"));
+        assert_eq!(did_you_mean("xyz", OPTION_KEYS), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn exact_duration_arithmetic() {
+        assert_eq!(exact_duration("1.5", 1_000_000_000), Ok(1_500_000_000));
+        assert_eq!(exact_duration("0.001", 1_000), Ok(1));
+        assert!(exact_duration("0.0001", 1_000).is_err());
+        assert_eq!(exact_duration("18446744073709551615", 1), Ok(u64::MAX));
+        assert!(exact_duration("18446744073709551616", 1).is_err());
+    }
+
+    // ----- the shipped grammar docs -----
+
+    fn grammar_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar")
+    }
+
+    #[test]
+    fn every_example_file_parses_cleanly() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(grammar_dir().join("examples")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rules") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let (file, diags) = parse_rule_file(&text);
+                let rendered: Vec<String> =
+                    diags.iter().map(|d| d.render(&path.display().to_string(), &text).to_string()).collect();
+                assert!(diags.is_empty(), "{}", rendered.join("\n"));
+                assert!(!file.items.is_empty(), "{} is empty", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "expected at least 4 example files, found {seen}");
+    }
+
+    #[test]
+    fn every_ferret_block_in_the_readme_parses() {
+        let readme = std::fs::read_to_string(grammar_dir().join("README.md")).unwrap();
+        let mut blocks = 0;
+        let mut rest = readme.as_str();
+        while let Some(start) = rest.find("```ferret\n") {
+            let body = &rest[start + 10..];
+            let end = body.find("```").expect("unclosed fence");
+            let block = &body[..end];
+            let (_, diags) = parse_rule_file(block);
+            let rendered: Vec<String> = diags.iter().map(|d| d.render("README.md", block).to_string()).collect();
+            assert!(diags.is_empty(), "README block {blocks}:\n{block}\n{}", rendered.join("\n"));
+            blocks += 1;
+            rest = &body[end + 3..];
+        }
+        assert!(blocks >= 5, "found only {blocks} ferret blocks");
+    }
+}

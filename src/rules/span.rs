@@ -53,7 +53,7 @@ mod tests {
         let text = "ab\ncdé\nf";
         assert_eq!(locate(text, 0).0, LineCol { line: 1, col: 1 });
         assert_eq!(locate(text, 4).0, LineCol { line: 2, col: 2 });
-        let (lc, range) = locate(text, 8);
+        let (lc, range) = locate(text, 7);
         assert_eq!(lc, LineCol { line: 2, col: 4 });
         assert_eq!(&text[range], "cdé");
         assert_eq!(locate(text, 99).0, LineCol { line: 3, col: 2 });
