@@ -180,7 +180,7 @@ fn run_check(args: RuleArgs) -> i32 {
 
 fn run_explain(args: ExplainArgs) -> i32 {
     if args.fields {
-        println!("{:<24} {:<8} {}", "FIELD", "TYPE", "MEANING");
+        println!("{:<24} {:<8} MEANING", "FIELD", "TYPE");
         for f in crate::engine::field::FIELDS {
             println!("{:<24} {:<8} {}", f.name, f.ty.name(), f.doc);
         }

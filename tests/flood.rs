@@ -30,6 +30,7 @@ fn frame(i: u32) -> [u8; 28] {
 }
 
 /// Runs ferret, returns (exit code, peak RSS in bytes).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std cannot do
 fn run_measured(args: &[&str], dir: &std::path::Path) -> (i32, i64) {
     let child = Command::new(common::ferret_bin())
         .args(args)
