@@ -58,6 +58,6 @@ pub fn process(engine: &mut Engine, pkt: &Packet<'_>) {
 /// Writes the end-of-run summary (as `ferret scan` does after the last packet).
 pub fn summarize(engine: &Engine) {
     let mut out = String::new();
-    summary::write_summary(engine.stats(), engine.rules(), &engine.tables().stats(), &mut out);
+    summary::write_summary(engine.stats(), engine.rules(), &engine.table_stats(), &mut out);
     std::hint::black_box(out);
 }
