@@ -21,13 +21,13 @@ pub struct EchoTable {
 }
 
 fn key(src: IpAddr, dst: IpAddr, id: u16, seq: u16) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = crate::engine::tables::state_hasher();
     (src, dst, id, seq).hash(&mut h);
     h.finish()
 }
 
 fn payload_hash(payload: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = crate::engine::tables::state_hasher();
     h.write(payload);
     // Never 0, which marks "no request stored".
     h.finish() | 1

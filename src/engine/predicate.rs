@@ -301,7 +301,10 @@ impl fmt::Display for Predicate {
         match &self.check {
             Check::Num(op, v) => write!(f, "{name} {} {v}", op.as_str()),
             Check::NumRange(lo, hi) => write!(f, "{name} in {lo}..{hi}"),
-            Check::NumSet(v) => write!(f, "{name} in {v:?}"),
+            Check::NumSet(v) => {
+                let list: Vec<String> = v.iter().map(ToString::to_string).collect();
+                write!(f, "{name} in [{}]", list.join(", "))
+            }
             Check::Bool(b) => write!(f, "{name} == {b}"),
             Check::IpIn(nets) => {
                 let list: Vec<String> = nets.iter().map(ToString::to_string).collect();

@@ -178,7 +178,7 @@ impl RuleSet {
             }
             writeln!(out, "\ngroup {}", proto_name(*proto))?;
             for &i in &group.pass {
-                self.explain_rule(out, i, "  pass ")?;
+                self.explain_rule(out, i, "  ")?;
             }
             let mut ports: Vec<_> = group.by_dst_port.iter().collect();
             ports.sort_by_key(|(p, _)| **p);
@@ -188,11 +188,12 @@ impl RuleSet {
                     self.explain_rule(out, i, "    ")?;
                 }
             }
+            let pad = if group.by_dst_port.is_empty() { "  " } else { "    " };
             if !group.any_port.is_empty() && !group.by_dst_port.is_empty() {
                 writeln!(out, "  any port:")?;
             }
             for &i in &group.any_port {
-                self.explain_rule(out, i, "  ")?;
+                self.explain_rule(out, i, pad)?;
             }
         }
         Ok(())
@@ -200,11 +201,10 @@ impl RuleSet {
 
     fn explain_rule(&self, out: &mut String, index: u32, pad: &str) -> fmt::Result {
         let Some(r) = self.rule(index) else { return Ok(()) };
-        writeln!(
-            out,
-            "{pad}rule {} rev {} ({}:{}) severity {:?}",
-            r.sid, r.rev, r.source.path, r.source.line, r.severity
-        )?;
+        let action = if r.action == Action::Pass { "pass " } else { "" };
+        let severity = crate::output::text::severity_name(r.severity);
+        let (sid, rev, path, line) = (r.sid, r.rev, &r.source.path, r.source.line);
+        writeln!(out, "{pad}{action}rule {sid} rev {rev} ({path}:{line}) severity {severity}")?;
         if !r.header.is_any() {
             writeln!(out, "{pad}  header {}", r.header)?;
         }
@@ -214,7 +214,7 @@ impl RuleSet {
             writeln!(out, "{pad}  {line}")?;
         }
         if r.state.is_stateful() {
-            writeln!(out, "{pad}  state {:?}", r.state)?;
+            writeln!(out, "{pad}  state: {}", r.state)?;
         }
         Ok(())
     }

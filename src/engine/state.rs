@@ -48,3 +48,38 @@ impl StateSpec {
         self.threshold.is_some() || self.rate.is_some() || self.limit.is_some() || self.distinct.is_some()
     }
 }
+
+fn key_text(key: &[KeyItem]) -> String {
+    key.iter()
+        .map(|k| match k {
+            KeyItem::Src => "src".to_string(),
+            KeyItem::Dst => "dst".to_string(),
+            KeyItem::Pair => "pair".to_string(),
+            KeyItem::Flow => "flow".to_string(),
+            KeyItem::Rule => "rule".to_string(),
+            KeyItem::Field(f) => crate::engine::field::info(*f).name.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl std::fmt::Display for StateSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::output::text::duration;
+        let mut parts = Vec::new();
+        if let Some((n, w, k)) = &self.threshold {
+            parts.push(format!("threshold {n} within {} by {}", duration(w.nanos), key_text(k)));
+        }
+        if let Some((n, w, k)) = &self.rate {
+            parts.push(format!("rate > {n}/{} by {}", duration(w.nanos), key_text(k)));
+        }
+        if let Some((field, n, w, k)) = &self.distinct {
+            let name = crate::engine::field::info(*field).name;
+            parts.push(format!("distinct {name} > {n} within {} by {}", duration(w.nanos), key_text(k)));
+        }
+        if let Some((n, w, k)) = &self.limit {
+            parts.push(format!("limit {n} per {} by {}", duration(w.nanos), key_text(k)));
+        }
+        write!(f, "{}", parts.join("; "))
+    }
+}

@@ -68,6 +68,14 @@ pub struct TableStats {
     pub expired: u64,
 }
 
+/// The hasher for state keys and distinct values: foldhash's quality variant
+/// with a fixed seed, so runs are deterministic. (Keys are not secret; an
+/// attacker who forces collisions merges some keys' counts, nothing more.)
+pub(crate) fn state_hasher() -> impl Hasher {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x6665_7272_6574).build_hasher()
+}
+
 /// Keys are already hashes; the map must not hash them again.
 #[derive(Default)]
 struct IdentityHasher(u64);
@@ -271,7 +279,9 @@ impl StateTables {
         };
         let pkt = f.packet();
         let (ts, number) = (pkt.ts_nanos, pkt.number);
-        let mut report = None;
+        // What the first clause saw; rendered only if the rule fires, so a
+        // held match allocates nothing.
+        let mut seen: Option<(&'static str, WindowView, Window, &[KeyItem], Option<f64>)> = None;
         let mut fire = true;
         for trigger in &mut state.triggers {
             let (clause, view, window, key, ok, rate) = match trigger {
@@ -295,9 +305,7 @@ impl StateTables {
                 }
             };
             fire &= ok;
-            if report.is_none() {
-                report = Some(make_report(clause, key, view, window, rate, number, f));
-            }
+            seen.get_or_insert((clause, view, window, key, rate));
         }
         if !fire {
             return Decision::Hold;
@@ -308,11 +316,11 @@ impl StateTables {
                 return Decision::Hold;
             }
             let view = entry.record(ts, number, limit.window.nanos);
-            if report.is_none() {
-                report = Some(make_report("limit", &limit.key, view, limit.window, None, number, f));
-            }
+            seen.get_or_insert(("limit", view, limit.window, &limit.key, None));
         }
-        Decision::Fire(report)
+        Decision::Fire(
+            seen.map(|(clause, view, window, key, rate)| make_report(clause, key, view, window, rate, number, f)),
+        )
     }
 }
 
@@ -336,9 +344,9 @@ fn make_report(
     }
 }
 
-/// Hashes the key parts of the packet with a fixed-key SipHash, so runs are deterministic.
+/// Hashes the key parts of the packet (deterministically, see [`state_hasher`]).
 fn key_hash(key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = crate::engine::tables::state_hasher();
     let pkt = f.packet();
     let addrs = pkt.ip().map(|ip| (ip.src, ip.dst));
     for item in key {
@@ -357,7 +365,7 @@ fn key_hash(key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
 }
 
 fn value_hash(field: Field, f: &mut Features<'_, '_>) -> Option<u64> {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = crate::engine::tables::state_hasher();
     f.get(field)?;
     hash_value(field, f, &mut h);
     Some(h.finish())

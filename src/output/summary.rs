@@ -39,10 +39,12 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
         let _ = writeln!(out, "passed (suppressed by pass rules): {}", stats.passed);
     }
     for t in tables.iter().filter(|t| t.inserted > 0) {
+        let owner =
+            if t.clause == "echo" { "echo requests".to_string() } else { format!("rule {} {}", t.sid, t.clause) };
         let _ = writeln!(
             out,
-            "state rule {} {}: {} keys now, {} peak, {} created, {} evicted (table full), {} expired",
-            t.sid, t.clause, t.entries, t.peak, t.inserted, t.evicted, t.expired
+            "state {owner}: {} keys now, {} peak, {} created, {} evicted (table full), {} expired",
+            t.entries, t.peak, t.inserted, t.evicted, t.expired
         );
     }
 }

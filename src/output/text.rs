@@ -41,7 +41,11 @@ fn write_endpoint(out: &mut String, ip: Option<std::net::IpAddr>, port: Option<u
 
 /// A duration for people: `10s`, `1.5s`, `250ms`.
 pub fn duration(nanos: u64) -> String {
-    if nanos % 1_000_000_000 == 0 {
+    if nanos % 3_600_000_000_000 == 0 {
+        format!("{}h", nanos / 3_600_000_000_000)
+    } else if nanos % 60_000_000_000 == 0 {
+        format!("{}m", nanos / 60_000_000_000)
+    } else if nanos % 1_000_000_000 == 0 {
         format!("{}s", nanos / 1_000_000_000)
     } else if nanos >= 1_000_000_000 {
         format!("{:.3}s", nanos as f64 / 1e9)
