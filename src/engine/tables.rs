@@ -281,7 +281,7 @@ impl StateTables {
         let (ts, number) = (pkt.ts_nanos, pkt.number);
         // What the first clause saw; rendered only if the rule fires, so a
         // held match allocates nothing.
-        let mut seen: Option<(&'static str, WindowView, Window, &[KeyItem], Option<f64>)> = None;
+        let mut seen: Option<Seen<'_>> = None;
         let mut fire = true;
         for trigger in &mut state.triggers {
             let (clause, view, window, key, ok, rate) = match trigger {
@@ -305,7 +305,7 @@ impl StateTables {
                 }
             };
             fire &= ok;
-            seen.get_or_insert((clause, view, window, key, rate));
+            seen.get_or_insert(Seen { clause, view, window, key, rate });
         }
         if !fire {
             return Decision::Hold;
@@ -316,31 +316,32 @@ impl StateTables {
                 return Decision::Hold;
             }
             let view = entry.record(ts, number, limit.window.nanos);
-            seen.get_or_insert(("limit", view, limit.window, &limit.key, None));
+            seen.get_or_insert(Seen { clause: "limit", view, window: limit.window, key: &limit.key, rate: None });
         }
-        Decision::Fire(
-            seen.map(|(clause, view, window, key, rate)| make_report(clause, key, view, window, rate, number, f)),
-        )
+        Decision::Fire(seen.map(|seen| seen.report(number, f)))
     }
 }
 
-fn make_report(
+/// What the deciding clause saw, kept unrendered until the rule fires.
+struct Seen<'k> {
     clause: &'static str,
-    key: &[KeyItem],
     view: WindowView,
     window: Window,
+    key: &'k [KeyItem],
     rate: Option<f64>,
-    number: u64,
-    f: &mut Features<'_, '_>,
-) -> StateReport {
-    StateReport {
-        clause,
-        key: render_key(key, f),
-        count: view.count,
-        window_nanos: window.nanos,
-        rate_per_sec: rate,
-        first_packet: view.first_packet,
-        last_packet: number,
+}
+
+impl Seen<'_> {
+    fn report(&self, number: u64, f: &mut Features<'_, '_>) -> StateReport {
+        StateReport {
+            clause: self.clause,
+            key: render_key(self.key, f),
+            count: self.view.count,
+            window_nanos: self.window.nanos,
+            rate_per_sec: self.rate,
+            first_packet: self.view.first_packet,
+            last_packet: number,
+        }
     }
 }
 
