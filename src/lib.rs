@@ -12,6 +12,9 @@
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
 #![deny(missing_docs)]
+// Library code must not panic on input: no unwrap, expect or unchecked indexing.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod capture;
 pub mod cli;

@@ -20,8 +20,7 @@ pub(super) fn slice(link_type: u32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>,
         1 => LaxSlicedPacket::from_ethernet(frame).map_err(|_| DecodeError::TruncatedLink),
         12 | 14 | 101 | 228 | 229 => from_ip(frame),
         0 | 108 => {
-            let (header, rest) = frame.split_at_checked(4).ok_or(DecodeError::TruncatedLink)?;
-            let bytes = [header[0], header[1], header[2], header[3]];
+            let (&bytes, rest) = frame.split_first_chunk::<4>().ok_or(DecodeError::TruncatedLink)?;
             // NULL is in the capturing host's byte order, which the file does not
             // record; LOOP is big-endian. Accept either order for both.
             let family = [u32::from_le_bytes(bytes), u32::from_be_bytes(bytes)];
@@ -32,12 +31,14 @@ pub(super) fn slice(link_type: u32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>,
             }
         }
         113 => {
-            let (header, rest) = frame.split_at_checked(16).ok_or(DecodeError::TruncatedLink)?;
-            from_ether_type(u16::from_be_bytes([header[14], header[15]]), rest)
+            let (header, rest) = frame.split_first_chunk::<16>().ok_or(DecodeError::TruncatedLink)?;
+            let [.., hi, lo] = *header;
+            from_ether_type(u16::from_be_bytes([hi, lo]), rest)
         }
         276 => {
-            let (header, rest) = frame.split_at_checked(20).ok_or(DecodeError::TruncatedLink)?;
-            from_ether_type(u16::from_be_bytes([header[0], header[1]]), rest)
+            let (header, rest) = frame.split_first_chunk::<20>().ok_or(DecodeError::TruncatedLink)?;
+            let [hi, lo, ..] = *header;
+            from_ether_type(u16::from_be_bytes([hi, lo]), rest)
         }
         _ => Err(DecodeError::UnsupportedLinkType),
     }

@@ -148,8 +148,10 @@ pub fn lookup(name: &str) -> Option<&'static FieldInfo> {
 
 /// The catalog row of a packet field.
 pub fn info(field: Field) -> &'static FieldInfo {
-    // Every Field has exactly one row (checked by a test).
-    FIELDS.iter().find(|f| f.field == field).unwrap_or(&FIELDS[0])
+    // Every Field has exactly one row (checked by a test); the fallback is never used.
+    const UNKNOWN: FieldInfo =
+        FieldInfo { field: Field::PktLen, name: "?", ty: FieldType::Num, layer: Layer::Frame, cost: 1, doc: "" };
+    FIELDS.iter().find(|f| f.field == field).unwrap_or(&UNKNOWN)
 }
 
 /// The closest known field name, for "did you mean" hints.
