@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Whole-process throughput: `ferret scan` on a generated capture, as a ratio
+# against baselines measured in the same run on the same file.
+#
+#   benches/bench.sh [PACKETS]        (default 1000000)
+#
+# Baselines: `cat FILE > /dev/null` (reading the bytes) and a scan whose only
+# rule never matches (read + decode + dispatch). Then the default rules, and
+# the default rules plus stateful clauses on every packet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build --release -q --example make-samples --bin ferret
+./target/release/examples/make-samples --bench "$n" "$work/bench.pcap" >/dev/null
+bin=./target/release/ferret
+printf 'alert ip any any -> any any {\n  id 1\n  when ip.ttl > 255\n}\n' > "$work/none.rules"
+printf 'alert ip any any -> any any {\n  id 2\n  when ip.ttl > 0\n  threshold 1000000000 within 10s by pair\n}\nalert ip any any -> any any {\n  id 3\n  when ip.ttl > 0\n  rate > 1000000000/s by src\n}\n' > "$work/state.rules"
+
+run() { # name, command...: best of 5 wall-clock seconds
+  local name=$1; shift
+  local best=
+  for _ in 1 2 3 4 5; do
+    local s e
+    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+    best=$(echo "$s $e ${best:-999999}" | awk '{d=$2-$1; print (d<$3)?d:$3}')
+  done
+  echo "$name $best"
+}
+
+{
+  run cat cat "$work/bench.pcap"
+  run scan_nomatch "$bin" scan -q --no-summary -r "$work/none.rules" "$work/bench.pcap"
+  run scan_default "$bin" scan -q --no-summary "$work/bench.pcap"
+  run scan_default_plus_state "$bin" scan -q --no-summary -r "$work/state.rules" "$work/bench.pcap"
+} > "$work/times"
+
+base=$(awk '$1=="scan_nomatch"{print $2}' "$work/times")
+echo "ferret whole-process throughput, $n packets, $(stat -c %s "$work/bench.pcap") bytes"
+awk -v n="$n" -v base="$base" '{printf "%-26s %8.3f s  %10.0f packets/s  %5.2fx the no-match scan\n", $1, $2, n/$2, base/$2}' "$work/times"
