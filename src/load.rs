@@ -8,7 +8,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::engine::compile::{self, ParsedFile};
+use crate::engine::compile::{self, ParsedFile, VarLayers};
 use crate::engine::ruleset::RuleSet;
 use crate::rules::ast::Value;
 use crate::rules::defaults::{display_path, DEFAULT_RULES};
@@ -116,6 +116,11 @@ fn read_rule_file(path: &Path) -> Result<String, String> {
 /// Rules that parse are compiled even when others did not, so syntax and
 /// meaning errors are reported together, in file order.
 pub fn compile_texts(texts: Vec<(String, String)>, overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
+    compile_with(texts, &VarLayers::overrides(overrides))
+}
+
+/// Parses and compiles rule texts with every layer of variables (config, networks, `--var`).
+pub fn compile_with(texts: Vec<(String, String)>, layers: &VarLayers) -> Result<RuleSet, LoadFailure> {
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
     for (path, text) in texts {
@@ -123,7 +128,7 @@ pub fn compile_texts(texts: Vec<(String, String)>, overrides: &[(String, Value)]
         found.extend(diags.into_iter().map(|d| (files.len(), d)));
         files.push(ParsedFile { path, text, ast });
     }
-    let compiled = compile::compile(&files, overrides);
+    let compiled = compile::compile(&files, layers);
     let rules = match compiled {
         Ok(rules) => Some(rules),
         Err(errors) => {

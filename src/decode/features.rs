@@ -105,6 +105,8 @@ pub struct Features<'p, 'a> {
     domain_entropy: Option<f64>,
     subdomain_entropy: Option<f64>,
     echo: Option<EchoStatus>,
+    /// Network ids of the source and destination addresses (set by the engine).
+    networks: [Option<u16>; 2],
 }
 
 impl<'p, 'a> Features<'p, 'a> {
@@ -119,12 +121,23 @@ impl<'p, 'a> Features<'p, 'a> {
             domain_entropy: None,
             subdomain_entropy: None,
             echo: None,
+            networks: [None, None],
         }
     }
 
     /// The packet these features describe.
     pub fn packet(&self) -> &'p Packet<'a> {
         self.pkt
+    }
+
+    /// Records the networks of the source and destination addresses.
+    pub fn set_networks(&mut self, src: Option<u16>, dst: Option<u16>) {
+        self.networks = [src, dst];
+    }
+
+    /// The network of the destination (`true`) or source (`false`) address.
+    pub fn network(&self, destination: bool) -> Option<u16> {
+        self.networks[usize::from(destination)]
     }
 
     /// Records how this echo reply relates to earlier requests.

@@ -13,12 +13,14 @@ use regex::bytes::RegexBuilder;
 use crate::decode::features::Field;
 use crate::engine::field::{self, FieldInfo, FieldType};
 use crate::engine::header::{HeaderMatch, Net, PortRange, SetMatch};
+use crate::engine::networks::{Network, NetworkMap};
 use crate::engine::predicate::{Check, CmpOp, Node, Predicate};
-use crate::engine::ruleset::{CompiledRule, RuleSet, RuleSource};
+use crate::engine::ruleset::{CompiledRule, RuleSet, RuleSource, Scoped, Side, VarReport};
 use crate::engine::state::{KeyItem, StateSpec, Window};
 use crate::engine::template::Template;
 use crate::rules::ast::{
-    self, Action, AddrSpec, Expr, Item, PortSpec, Proto, RuleOption, Severity, Spanned, Test, TestOp, Value, ValueKind,
+    self, Action, AddrSpec, Expr, Item, PortSpec, Proto, RuleOption, ScopeSide, Severity, Spanned, Test, TestOp, Value,
+    ValueKind,
 };
 use crate::rules::diag::Diagnostic;
 use crate::rules::span::Span;
@@ -68,9 +70,39 @@ pub fn builtin_vars() -> Vec<(String, Value)> {
     ]
 }
 
-/// Compiles every rule of every file. `overrides` (from the command line) win
-/// over definitions in files, which win over [`builtin_vars`].
-pub fn compile(files: &[ParsedFile], overrides: &[(String, Value)]) -> Result<RuleSet, Vec<FileDiagnostic>> {
+/// Variables from outside the rule files, and the networks that scope them.
+#[derive(Clone, Debug, Default)]
+pub struct VarLayers {
+    /// The config's `vars`: override definitions in rule files.
+    pub config: Vec<(String, Value)>,
+    /// `--var NAME=VALUE`: override the config and the files.
+    pub overrides: Vec<(String, Value)>,
+    /// Named networks with their own values, which win for packets of that network.
+    pub networks: Vec<NetworkVars>,
+}
+
+impl VarLayers {
+    /// Only command-line overrides.
+    pub fn overrides(overrides: &[(String, Value)]) -> VarLayers {
+        VarLayers { overrides: overrides.to_vec(), ..VarLayers::default() }
+    }
+}
+
+/// One network of the config: its CIDRs and variable values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkVars {
+    /// Its name.
+    pub name: String,
+    /// Its CIDRs.
+    pub nets: Vec<ast::IpNet>,
+    /// Variable values for packets of this network.
+    pub vars: Vec<(String, Value)>,
+}
+
+/// Compiles every rule of every file. Variables resolve, from strongest to
+/// weakest: the packet's network (config `networks`), `--var`, the config's
+/// `vars`, `var` lines in the rule file, [`builtin_vars`].
+pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<FileDiagnostic>> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
     let mut seen_ids: HashMap<u64, (usize, Span)> = HashMap::new();
@@ -80,13 +112,13 @@ pub fn compile(files: &[ParsedFile], overrides: &[(String, Value)]) -> Result<Ru
         for item in &file.ast.items {
             match item {
                 Item::Var(decl) => {
-                    if !overrides.iter().any(|(n, _)| *n == decl.name.node) {
-                        vars.insert(decl.name.node.clone(), decl.value.clone());
-                    }
+                    vars.insert(decl.name.node.clone(), decl.value.clone());
                 }
                 Item::Rule(rule) => {
-                    let scope = Scope { vars: &vars, overrides };
-                    let mut cx = RuleCx { scope, proto: rule.proto.node, diags: Vec::new() };
+                    let scope =
+                        Scope { vars: &vars, config: &layers.config, overrides: &layers.overrides, network: &[] };
+                    let mut cx =
+                        RuleCx { scope, proto: rule.proto.node, diags: Vec::new(), networks: &layers.networks };
                     if let Some(compiled) = cx.rule(rule, file) {
                         if let Some((first_file, first_span)) = seen_ids.get(&compiled.sid) {
                             let first = files.get(*first_file).map_or(String::new(), |f| {
@@ -110,11 +142,41 @@ pub fn compile(files: &[ParsedFile], overrides: &[(String, Value)]) -> Result<Ru
         }
         errors.extend(diags.into_iter().map(|diag| FileDiagnostic { file: file_index, diag }));
     }
-    if errors.is_empty() {
-        Ok(RuleSet::new(rules))
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    let networks = layers
+        .networks
+        .iter()
+        .map(|n| Network { name: n.name.clone(), nets: n.nets.iter().map(|i| Net::new(i.addr, i.prefix)).collect() })
+        .collect();
+    match NetworkMap::new(networks) {
+        Ok(map) => Ok(RuleSet::with_networks(rules, map)),
+        Err(o) => Err(vec![FileDiagnostic {
+            file: usize::MAX,
+            diag: Diagnostic::new(
+                format!("{} is in both networks '{}' and '{}'", o.net, o.first, o.second),
+                Span::default(),
+                "",
+            ),
+        }]),
+    }
+}
+
+/// Every variable name a set of rule files defines (plus the built-ins), for
+/// checking names a config refers to.
+pub fn defined_var_names(files: &[ParsedFile]) -> Vec<String> {
+    let mut names: Vec<String> = builtin_vars().into_iter().map(|(n, _)| n).collect();
+    for file in files {
+        for item in &file.ast.items {
+            if let Item::Var(decl) = item {
+                names.push(decl.name.node.clone());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn id_span(rule: &ast::Rule) -> Option<Span> {
@@ -128,16 +190,26 @@ fn id_span(rule: &ast::Rule) -> Option<Span> {
 #[derive(Clone, Copy)]
 struct Scope<'v> {
     vars: &'v HashMap<String, Value>,
+    config: &'v [(String, Value)],
     overrides: &'v [(String, Value)],
+    /// Values of the network a condition is being compiled for (empty: the default).
+    network: &'v [(String, Value)],
 }
 
 impl Scope<'_> {
     fn get(&self, name: &str) -> Option<&Value> {
-        self.overrides.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v).or_else(|| self.vars.get(name))
+        find_var(self.network, name)
+            .or_else(|| find_var(self.overrides, name))
+            .or_else(|| find_var(self.config, name))
+            .or_else(|| self.vars.get(name))
     }
 
     fn names(&self) -> impl Iterator<Item = &str> {
-        self.vars.keys().map(String::as_str).chain(self.overrides.iter().map(|(n, _)| n.as_str()))
+        self.vars
+            .keys()
+            .map(String::as_str)
+            .chain(self.config.iter().map(|(n, _)| n.as_str()))
+            .chain(self.overrides.iter().map(|(n, _)| n.as_str()))
     }
 
     /// Replaces `$NAME` (recursively) by its value, keeping the use-site span.
@@ -173,9 +245,59 @@ struct RuleCx<'v> {
     scope: Scope<'v>,
     proto: Proto,
     diags: Vec<Diagnostic>,
+    networks: &'v [NetworkVars],
 }
 
 impl RuleCx<'_> {
+    /// Compiles the condition again for each network that gives one of its
+    /// variables its own value, and lists the variables with their values.
+    fn scoped(&mut self, rule: &ast::Rule, expr: &Expr, side: Option<ScopeSide>) -> (Option<Scoped>, Vec<VarReport>) {
+        let mut used = Vec::new();
+        expr_vars(expr, &mut used, 0);
+        let mut report = Vec::new();
+        for name in &used {
+            let default = self.scope.get(name).map_or_else(|| "undefined".to_string(), ToString::to_string);
+            let per_network = self
+                .networks
+                .iter()
+                .filter_map(|n| {
+                    n.vars.iter().rev().find(|(v, _)| v == name).map(|(_, val)| (n.name.clone(), val.to_string()))
+                })
+                .collect();
+            report.push(VarReport { name: name.clone(), default, per_network });
+        }
+        let overriding: Vec<bool> =
+            self.networks.iter().map(|n| n.vars.iter().any(|(v, _)| used.contains(v))).collect();
+        if !overriding.contains(&true) {
+            return (None, report);
+        }
+        let side = match side.unwrap_or(ScopeSide::Home) {
+            ScopeSide::Src => Side::Src,
+            ScopeSide::Dst => Side::Dst,
+            ScopeSide::Home if names_home(&rule.src_addr) => Side::Src,
+            ScopeSide::Home if names_home(&rule.dst_addr) => Side::Dst,
+            ScopeSide::Home => Side::Src,
+        };
+        let networks = self.networks;
+        let mut by_network = Vec::with_capacity(networks.len());
+        for (network, overrides) in networks.iter().zip(overriding) {
+            if !overrides {
+                by_network.push(None);
+                continue;
+            }
+            let saved = self.scope.network;
+            self.scope.network = &network.vars;
+            let before = self.diags.len();
+            let node = self.expr(expr, 0).optimize();
+            self.scope.network = saved;
+            for d in self.diags.iter_mut().skip(before) {
+                d.message = format!("{} (with the values of network '{}')", d.message, network.name);
+            }
+            by_network.push(Some(node));
+        }
+        (Some(Scoped { side, by_network }), report)
+    }
+
     fn rule(&mut self, rule: &ast::Rule, file: &ParsedFile) -> Option<CompiledRule> {
         let header = self.header(rule);
         let mut sid = None;
@@ -187,6 +309,8 @@ impl RuleCx<'_> {
         let mut references = Vec::new();
         let mut recommends = Vec::new();
         let mut cond = Node::Const(true);
+        let mut when = None;
+        let mut scope_side = None;
         let mut state = StateSpec::default();
         for opt in &rule.options {
             match opt {
@@ -198,7 +322,11 @@ impl RuleCx<'_> {
                 RuleOption::Tags(v) => tags.extend(v.iter().map(|t| t.node.clone())),
                 RuleOption::Reference(v) => references.push(v.node.clone()),
                 RuleOption::Recommend(v) => recommends.extend(self.template(v)),
-                RuleOption::When(expr) => cond = self.expr(expr, 0),
+                RuleOption::When(expr) => {
+                    cond = self.expr(expr, 0);
+                    when = Some(expr);
+                }
+                RuleOption::Scope(side) => scope_side = Some(side.node),
                 RuleOption::Threshold(t) => {
                     state.threshold = Some((t.count.node, self.window(&t.window), self.key(&t.key)));
                 }
@@ -229,6 +357,10 @@ impl RuleCx<'_> {
         }
         let (line, _) = crate::rules::span::locate(&file.text, rule.span.start);
         let cond = cond.optimize();
+        let (scoped, variables) = match when {
+            Some(expr) => self.scoped(rule, expr, scope_side),
+            None => (None, Vec::new()),
+        };
         let mut measured = Vec::new();
         cond.fields(&mut measured);
         let msg = msg.unwrap_or_else(|| Template::parse(&format!("rule {sid}")).unwrap_or_default());
@@ -253,6 +385,8 @@ impl RuleCx<'_> {
             measured,
             state,
             source: RuleSource { path: file.path.clone(), line: line.line },
+            scoped,
+            variables,
         })
     }
 
@@ -785,6 +919,53 @@ fn port_span(p: &PortSpec) -> Span {
         PortSpec::Range(x) => x.span,
         PortSpec::Var(x) => x.span,
         PortSpec::List(x) => x.span,
+    }
+}
+
+/// The last definition of `name` in a layer.
+fn find_var<'l>(layer: &'l [(String, Value)], name: &str) -> Option<&'l Value> {
+    layer.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+}
+
+/// Names of the variables an expression refers to, in first-use order.
+fn expr_vars(e: &Expr, out: &mut Vec<String>, depth: usize) {
+    if depth > 256 {
+        return;
+    }
+    match e {
+        Expr::And(items, _) | Expr::Or(items, _) => items.iter().for_each(|i| expr_vars(i, out, depth + 1)),
+        Expr::Not(inner, _) => expr_vars(inner, out, depth + 1),
+        Expr::Test(t) => value_vars(&t.value, out, depth + 1),
+        Expr::Field(_) | Expr::Bool(_) => {}
+    }
+}
+
+fn value_vars(v: &Value, out: &mut Vec<String>, depth: usize) {
+    if depth > 256 {
+        return;
+    }
+    match &v.kind {
+        ValueKind::Var(name) => {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        ValueKind::List(items) => items.iter().for_each(|i| value_vars(i, out, depth + 1)),
+        ValueKind::Range(a, b) => {
+            value_vars(a, out, depth + 1);
+            value_vars(b, out, depth + 1);
+        }
+        ValueKind::Not(inner) => value_vars(inner, out, depth + 1),
+        _ => {}
+    }
+}
+
+/// True if an address spec names `$HOME_NET` (directly or in a list).
+fn names_home(spec: &AddrSpec) -> bool {
+    match spec {
+        AddrSpec::Var(name) => name.node == "HOME_NET",
+        AddrSpec::List(items) => items.node.iter().any(names_home),
+        AddrSpec::Not(..) | AddrSpec::Any(_) | AddrSpec::Net(_) => false,
     }
 }
 

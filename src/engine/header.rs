@@ -37,6 +37,11 @@ impl Net {
         }
     }
 
+    /// The network address (host bits masked off).
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
     /// The prefix length.
     pub fn prefix(&self) -> u8 {
         self.prefix

@@ -12,6 +12,7 @@ pub mod compile;
 pub mod echo;
 pub mod field;
 pub mod header;
+pub mod networks;
 pub mod predicate;
 pub mod ruleset;
 pub mod state;
@@ -77,6 +78,12 @@ impl Engine {
         let mut f = Features::new(pkt);
         if let Some(echo) = &mut self.echo {
             echo.observe(&mut f);
+        }
+        if self.rules.is_network_scoped() {
+            if let Some(ip) = pkt.ip() {
+                let map = self.rules.networks();
+                f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
+            }
         }
         let Engine { rules, matched, stats, tables, .. } = self;
         matched.clear();

@@ -12,6 +12,7 @@ use crate::decode::{Network, Packet, Transport};
 use crate::engine::compile::proto_name;
 use crate::engine::field;
 use crate::engine::header::HeaderMatch;
+use crate::engine::networks::NetworkMap;
 use crate::engine::predicate::{Field, Node};
 use crate::engine::state::StateSpec;
 use crate::engine::template::Template;
@@ -24,6 +25,35 @@ pub struct RuleSource {
     pub path: String,
     /// 1-based line of the rule's action keyword.
     pub line: usize,
+}
+
+/// Which address of a packet picks its network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The source address.
+    Src,
+    /// The destination address.
+    Dst,
+}
+
+/// A condition compiled once per network that gives its variables their own values.
+#[derive(Debug)]
+pub struct Scoped {
+    /// The address that picks the network.
+    pub side: Side,
+    /// Per network id: the condition with that network's values (`None`: the default applies).
+    pub by_network: Vec<Option<Node>>,
+}
+
+/// A variable a rule's condition uses, with its values (for `explain`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarReport {
+    /// The name, without `$`.
+    pub name: String,
+    /// The value outside every network that overrides it.
+    pub default: String,
+    /// `(network, value)` for networks with their own value.
+    pub per_network: Vec<(String, String)>,
 }
 
 /// One rule, ready to match.
@@ -59,12 +89,25 @@ pub struct CompiledRule {
     pub state: StateSpec,
     /// Where it was written.
     pub source: RuleSource,
+    /// Per-network conditions, when the condition uses network-scoped variables.
+    pub scoped: Option<Scoped>,
+    /// The variables the condition uses, with their values.
+    pub variables: Vec<VarReport>,
 }
 
 impl CompiledRule {
     /// True if the rule's header and condition hold for the packet's features.
     pub fn matches(&self, f: &mut crate::decode::features::Features<'_, '_>) -> bool {
-        self.header.matches(f.packet()) && self.cond.eval(f)
+        self.header.matches(f.packet()) && self.condition_for(f).eval(f)
+    }
+
+    /// The condition that applies to this packet: its network's, or the default.
+    fn condition_for(&self, f: &crate::decode::features::Features<'_, '_>) -> &Node {
+        let scoped = self.scoped.as_ref().and_then(|s| {
+            let id = f.network(s.side == Side::Dst)?;
+            s.by_network.get(usize::from(id))?.as_ref()
+        });
+        scoped.unwrap_or(&self.cond)
     }
 }
 
@@ -87,11 +130,18 @@ fn group_index(p: Proto) -> usize {
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     groups: [Group; 7],
+    networks: NetworkMap,
+    scoped: bool,
 }
 
 impl RuleSet {
-    /// Builds the groups over `rules` (kept in load order).
+    /// Builds the groups over `rules` (kept in load order), with no networks.
     pub fn new(rules: Vec<CompiledRule>) -> RuleSet {
+        RuleSet::with_networks(rules, NetworkMap::default())
+    }
+
+    /// Builds the groups over `rules` with the config's networks.
+    pub fn with_networks(rules: Vec<CompiledRule>, networks: NetworkMap) -> RuleSet {
         let mut groups: [Group; 7] = Default::default();
         for (i, rule) in rules.iter().enumerate() {
             let Some(group) = groups.get_mut(group_index(rule.proto)) else { continue };
@@ -108,7 +158,18 @@ impl RuleSet {
                 None => group.any_port.push(i),
             }
         }
-        RuleSet { rules, groups }
+        let scoped = rules.iter().any(|r| r.scoped.is_some());
+        RuleSet { rules, groups, networks, scoped }
+    }
+
+    /// The configured networks.
+    pub fn networks(&self) -> &NetworkMap {
+        &self.networks
+    }
+
+    /// True if some rule's condition depends on the packet's network.
+    pub fn is_network_scoped(&self) -> bool {
+        self.scoped
     }
 
     /// All rules in load order.
@@ -215,6 +276,26 @@ impl RuleSet {
         }
         if r.state.is_stateful() {
             writeln!(out, "{pad}  state: {}", r.state)?;
+        }
+        for v in &r.variables {
+            write!(out, "{pad}  ${} = {}", v.name, v.default)?;
+            for (network, value) in &v.per_network {
+                write!(out, "; in {network}: {value}")?;
+            }
+            writeln!(out)?;
+        }
+        if let Some(s) = &r.scoped {
+            let side = if s.side == Side::Src { "source" } else { "destination" };
+            writeln!(out, "{pad}  network picked by the {side} address")?;
+            for (id, node) in s.by_network.iter().enumerate() {
+                let Some(node) = node else { continue };
+                writeln!(out, "{pad}  in network {}:", self.networks.name(id as u16))?;
+                let mut tree = String::new();
+                node.write_tree(&mut tree, 0)?;
+                for line in tree.lines() {
+                    writeln!(out, "{pad}    {line}")?;
+                }
+            }
         }
         Ok(())
     }

@@ -181,6 +181,19 @@ pub enum RuleOption {
     Limit(Limit),
     /// `distinct dns.subdomain > 100 within 60s by src, dns.domain`
     Distinct(Distinct),
+    /// `scope src`: which address picks the network for network-scoped variables.
+    Scope(Spanned<ScopeSide>),
+}
+
+/// Which of a packet's addresses selects its network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScopeSide {
+    /// The source address.
+    Src,
+    /// The destination address.
+    Dst,
+    /// The side the rule header names `$HOME_NET`, else the source.
+    Home,
 }
 
 /// Alert severity, highest last.

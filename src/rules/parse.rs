@@ -28,6 +28,7 @@ use nom::combinator::cut;
 use nom::error::{ErrorKind, ParseError};
 use nom::{Err, IResult, Parser};
 
+use crate::rules::ast::ScopeSide;
 use crate::rules::ast::{
     Action, AddrSpec, Direction, Distinct, Expr, FieldRef, IpNet, Item, KeyPart, KeySpec, Limit, PortSpec, Proto, Rate,
     Rule, RuleFile, RuleOption, Severity, Spanned, Test, TestOp, Threshold, Value, ValueKind, VarDecl,
@@ -318,7 +319,7 @@ impl Tok {
 }
 
 /// Option keys, in the order the reference documents them.
-const OPTION_KEYS: [&str; 13] = [
+const OPTION_KEYS: [&str; 14] = [
     "id",
     "rev",
     "msg",
@@ -332,6 +333,7 @@ const OPTION_KEYS: [&str; 13] = [
     "rate",
     "limit",
     "distinct",
+    "scope",
 ];
 
 /// Words that are never a field or a bare-word value, so that an expression or value that runs
@@ -1187,6 +1189,7 @@ impl<'s> Cx<'s> {
             "threshold" => self.threshold(start, i).map(|(r, t)| (r, RuleOption::Threshold(t))),
             "rate" => self.rate(start, i).map(|(r, t)| (r, RuleOption::Rate(t))),
             "limit" => self.limit(start, i).map(|(r, t)| (r, RuleOption::Limit(t))),
+            "scope" => self.scope(i).map(|(r, s)| (r, RuleOption::Scope(s))),
             _ => self.distinct(start, i).map(|(r, t)| (r, RuleOption::Distinct(t))),
         }
     }
@@ -1248,6 +1251,26 @@ impl<'s> Cx<'s> {
                     .unwrap_or_else(|| format!("severities are {}", names.join(", ")));
                 fail_help(at, w.len(), format!("unknown severity '{w}'"), "not a severity", help)
             }
+        }
+    }
+
+    /// `scope src|dst|home`: which address picks the network for network-scoped variables.
+    fn scope(&self, i: &'s str) -> PResult<'s, Spanned<ScopeSide>> {
+        const SIDES: [(&str, ScopeSide); 3] =
+            [("src", ScopeSide::Src), ("dst", ScopeSide::Dst), ("home", ScopeSide::Home)];
+        let at = ws(i);
+        let Some((w, rest)) = word(at) else {
+            return Err(Err::Failure(PError::expected(at, Tok::Word.bit(), Some("scope"))));
+        };
+        match SIDES.iter().find(|(name, _)| *name == w) {
+            Some(&(_, side)) => Ok((rest, Spanned::new(side, self.span(at, rest)))),
+            None => fail_help(
+                at,
+                w.len(),
+                format!("unknown scope '{w}'"),
+                "not a scope",
+                "scope is src, dst or home (the side the header names $HOME_NET, else src)",
+            ),
         }
     }
 

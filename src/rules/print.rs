@@ -10,7 +10,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use crate::rules::ast::{
     Action, AddrSpec, Direction, Expr, IpNet, Item, KeyPart, KeySpec, PortSpec, Proto, Rule, RuleFile, RuleOption,
-    Severity, Spanned, Value, ValueKind, VarDecl,
+    ScopeSide, Severity, Spanned, Value, ValueKind, VarDecl,
 };
 
 /// Width option keys are padded to, so option values line up.
@@ -81,6 +81,14 @@ impl Display for RuleOption {
             RuleOption::Reference(s) => write!(f, "{:w$} {}", "reference", Quoted(&s.node)),
             RuleOption::Recommend(s) => write!(f, "{:w$} {}", "recommend", Quoted(&s.node)),
             RuleOption::When(e) => write!(f, "{:w$} {e}", "when"),
+            RuleOption::Scope(s) => {
+                let side = match s.node {
+                    ScopeSide::Src => "src",
+                    ScopeSide::Dst => "dst",
+                    ScopeSide::Home => "home",
+                };
+                write!(f, "{:w$} {side}", "scope")
+            }
             RuleOption::Threshold(t) => {
                 write!(f, "{:w$} {} within {} {}", "threshold", t.count.node, Duration(t.window.node), t.key)
             }
@@ -488,6 +496,7 @@ mod tests {
                 s.span = Z
             }
             RuleOption::Severity(s) => s.span = Z,
+            RuleOption::Scope(s) => s.span = Z,
             RuleOption::Tags(t) => t.iter_mut().for_each(|t| t.span = Z),
             RuleOption::When(e) => strip_expr(e),
             RuleOption::Threshold(t) => {
@@ -679,6 +688,7 @@ mod tests {
             RuleOption::Msg(s) | RuleOption::Reference(s) | RuleOption::Recommend(s) => quoted(s),
             RuleOption::Severity(s) => assert_eq!(text_at(text, s.span), s.node.to_string()),
             RuleOption::Class(c) => assert_eq!(text_at(text, c.span), c.node),
+            RuleOption::Scope(s) => assert!(["src", "dst", "home"].contains(&text_at(text, s.span))),
             RuleOption::Tags(tags) => tags.iter().for_each(|t| assert_eq!(text_at(text, t.span), t.node)),
             RuleOption::When(e) => check_expr_spans(text, e),
             RuleOption::Threshold(t) => {
