@@ -8,11 +8,13 @@
 //!   before the damage was scanned, alerts written and the summary printed.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::{self, Config};
+use crate::engine::compile::VarLayers;
 use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
@@ -49,11 +51,14 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct RuleArgs {
-    /// Rule files or directories of *.rules files (default: the built-in rules).
+    /// Rule files or directories of *.rules files (default: the config's rules, else the built-in rules).
     paths: Vec<PathBuf>,
-    /// Set a variable, overriding rule files: NAME=VALUE (e.g. ICMP_ENTROPY=6.5).
+    /// Set a variable, overriding rule files and the config: NAME=VALUE (e.g. ICMP_ENTROPY=6.5).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -70,12 +75,15 @@ struct ScanArgs {
     /// Captures to scan, in order; - reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
-    /// Rule file or directory (repeatable; default: the built-in rules).
+    /// Rule file or directory (repeatable; default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
-    /// Set a variable, overriding rule files: NAME=VALUE.
+    /// Set a variable, overriding rule files and the config: NAME=VALUE.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines).
     #[arg(long, value_name = "FILE")]
     eve: Option<PathBuf>,
@@ -88,12 +96,12 @@ struct ScanArgs {
     /// Do not print the summary on stderr.
     #[arg(long)]
     no_summary: bool,
-    /// Most keys one state table may hold before evicting the oldest.
-    #[arg(long, value_name = "N", default_value_t = TableLimits::default().max_entries)]
-    state_max_entries: usize,
-    /// Drop state keys idle for this long (packet time), e.g. 300s, 5m.
-    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
-    state_idle: u64,
+    /// Most keys one state table may hold before evicting the least recently seen [default: 100000].
+    #[arg(long, value_name = "N")]
+    state_max_entries: Option<usize>,
+    /// Drop state keys idle for this long (packet time), e.g. 300s, 5m [default: 300s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    state_idle: Option<u64>,
 }
 
 /// Parses `10s`, `500ms`, `5m`, `1h` into nanoseconds.
@@ -130,12 +138,10 @@ pub fn run() -> i32 {
     }
 }
 
-fn rule_sources(paths: &[PathBuf]) -> Vec<RuleSource> {
-    if paths.is_empty() {
-        vec![RuleSource::Defaults]
-    } else {
-        paths.iter().cloned().map(RuleSource::Path).collect()
-    }
+/// Rules and the config they were loaded with.
+struct Loaded {
+    rules: crate::engine::ruleset::RuleSet,
+    config: Option<Config>,
 }
 
 fn overrides(vars: &[String]) -> Result<Vec<(String, Value)>, LoadFailure> {
@@ -154,24 +160,54 @@ fn overrides(vars: &[String]) -> Result<Vec<(String, Value)>, LoadFailure> {
     }
 }
 
-fn load_rules(paths: &[PathBuf], vars: &[String]) -> Result<crate::engine::ruleset::RuleSet, i32> {
-    let result = overrides(vars).and_then(|o| load::load(&rule_sources(paths), &o));
-    result.map_err(|failure| {
-        let mut err = io::stderr().lock();
-        for p in &failure.problems {
-            let _ = writeln!(err, "{p}");
-        }
-        let n = failure.problems.len();
-        let _ = writeln!(err, "ferret: {n} error{} in rules; nothing was scanned", if n == 1 { "" } else { "s" });
-        EXIT_USAGE
-    })
+fn report_failure(failure: &LoadFailure, what: &str) -> i32 {
+    let mut err = io::stderr().lock();
+    for p in &failure.problems {
+        let _ = writeln!(err, "{p}");
+    }
+    let n = failure.problems.len();
+    let _ = writeln!(err, "ferret: {n} error{} in {what}; nothing was scanned", if n == 1 { "" } else { "s" });
+    EXIT_USAGE
+}
+
+/// Finds and reads the config, then loads the rules: `paths` if given, else the
+/// config's `rules`, else the built-in rules.
+fn load_everything(config_arg: Option<&Path>, paths: &[PathBuf], vars: &[String]) -> Result<Loaded, i32> {
+    let config = match config::discover(config_arg) {
+        Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
+        None => None,
+    };
+    let sources = if !paths.is_empty() {
+        paths.iter().cloned().map(RuleSource::Path).collect()
+    } else if let Some(c) = config.as_ref().filter(|c| !c.rules.is_empty()) {
+        c.rules.clone()
+    } else {
+        vec![RuleSource::Defaults]
+    };
+    let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
+    let layers = VarLayers {
+        config: config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
+        overrides,
+        networks: config.as_ref().map(|c| c.networks.clone()).unwrap_or_default(),
+    };
+    let rules = load::load_configured(&sources, &layers, config.as_ref()).map_err(|f| report_failure(&f, "rules"))?;
+    Ok(Loaded { rules, config })
 }
 
 fn run_check(args: RuleArgs) -> i32 {
-    match load_rules(&args.paths, &args.vars) {
-        Ok(rules) => {
-            let n = rules.rules().len();
-            println!("ok: {n} rule{} compiled", if n == 1 { "" } else { "s" });
+    match load_everything(args.config.as_deref(), &args.paths, &args.vars) {
+        Ok(loaded) => {
+            let n = loaded.rules.rules().len();
+            let networks = loaded.rules.networks().networks().len();
+            match &loaded.config {
+                Some(c) => println!(
+                    "ok: {n} rule{} compiled with config {} ({networks} network{})",
+                    if n == 1 { "" } else { "s" },
+                    c.path,
+                    if networks == 1 { "" } else { "s" }
+                ),
+                None => println!("ok: {n} rule{} compiled", if n == 1 { "" } else { "s" }),
+            }
             EXIT_OK
         }
         Err(code) => code,
@@ -186,10 +222,10 @@ fn run_explain(args: ExplainArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    match load_rules(&args.rules.paths, &args.rules.vars) {
-        Ok(rules) => {
+    match load_everything(args.rules.config.as_deref(), &args.rules.paths, &args.rules.vars) {
+        Ok(loaded) => {
             let mut out = String::new();
-            let _ = rules.explain(&mut out);
+            let _ = loaded.rules.explain(&mut out);
             write_stdout(out.as_bytes())
         }
         Err(code) => code,
@@ -207,12 +243,22 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     }
 }
 
-fn run_scan(args: ScanArgs) -> i32 {
-    let rules = match load_rules(&args.rules, &args.vars) {
-        Ok(r) => Arc::new(r),
+fn run_scan(mut args: ScanArgs) -> i32 {
+    let (rules, config) = match load_everything(args.config.as_deref(), &args.rules, &args.vars) {
+        Ok(loaded) => (Arc::new(loaded.rules), loaded.config.unwrap_or_default()),
         Err(code) => return code,
     };
-    let limits = TableLimits { max_entries: args.state_max_entries.max(1), idle_nanos: args.state_idle };
+    // Command-line flags win over the config file.
+    let outputs = &config.outputs;
+    args.eve = args.eve.or_else(|| outputs.eve.clone());
+    args.stats = args.stats.or_else(|| outputs.stats.clone());
+    args.quiet |= outputs.alerts == Some(false);
+    args.no_summary |= outputs.summary == Some(false);
+    let defaults = TableLimits::default();
+    let limits = TableLimits {
+        max_entries: args.state_max_entries.or(config.state_max_entries).unwrap_or(defaults.max_entries).max(1),
+        idle_nanos: args.state_idle.or(config.state_idle_nanos).unwrap_or(defaults.idle_nanos),
+    };
     let mut engine = Engine::with_limits(rules, limits);
     let inputs: Vec<Input> = args.captures.iter().map(|p| Input::from_arg(p)).collect();
     if inputs.iter().filter(|i| matches!(i, Input::Stdin)).count() > 1 {

@@ -18,6 +18,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod load;

@@ -121,12 +121,40 @@ pub fn compile_texts(texts: Vec<(String, String)>, overrides: &[(String, Value)]
 
 /// Parses and compiles rule texts with every layer of variables (config, networks, `--var`).
 pub fn compile_with(texts: Vec<(String, String)>, layers: &VarLayers) -> Result<RuleSet, LoadFailure> {
+    compile_checked(texts, layers, None)
+}
+
+/// Loads rules from `sources` with the variables and networks of a config,
+/// checking the config's variable names against the rule files.
+pub fn load_configured(
+    sources: &[RuleSource],
+    layers: &VarLayers,
+    config: Option<&crate::config::Config>,
+) -> Result<RuleSet, LoadFailure> {
+    compile_checked(read_sources(sources)?, layers, config)
+}
+
+fn compile_checked(
+    texts: Vec<(String, String)>,
+    layers: &VarLayers,
+    config: Option<&crate::config::Config>,
+) -> Result<RuleSet, LoadFailure> {
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
     for (path, text) in texts {
         let (ast, diags) = parse_rule_file(&text);
         found.extend(diags.into_iter().map(|d| (files.len(), d)));
         files.push(ParsedFile { path, text, ast });
+    }
+    if let Some(config) = config {
+        if let Err(mut f) = config.check_names(&compile::defined_var_names(&files)) {
+            if found.is_empty() {
+                return Err(f);
+            }
+            let mut rendered = std::mem::take(&mut f.problems);
+            rendered.extend(found.iter().filter_map(|(file, d)| files.get(*file).map(|f| render(d, &f.path, &f.text))));
+            return Err(LoadFailure { problems: rendered });
+        }
     }
     let compiled = compile::compile(&files, layers);
     let rules = match compiled {

@@ -23,5 +23,7 @@ pub fn samples() -> std::io::Result<Vec<(&'static str, Vec<u8>)>> {
     out.push(("report-dns-icmp.pcapng", std::mem::take(&mut buf)));
     office.write_pcap(&mut buf, false)?;
     out.push(("office.pcap", std::mem::take(&mut buf)));
+    scenario::tuning::two_networks().write_pcap(&mut buf, false)?;
+    out.push(("two-networks.pcap", std::mem::take(&mut buf)));
     Ok(out)
 }
