@@ -47,6 +47,63 @@ enum Command {
     Check(RuleArgs),
     /// Print the compiled matcher tree: groups, header checks, predicate order.
     Explain(ExplainArgs),
+    /// Distributions of payload and DNS name length and entropy per network, with suggested thresholds.
+    Profile(ProfileArgs),
+    /// Alerts and host pairs for each value of a variable, in one pass over the captures.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProfileArgs {
+    /// Captures to profile.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+    /// Configuration file whose networks group the traffic.
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Rules whose variables the suggestions are for (default: the config's rules, else the built-in rules).
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Group by network (the config's, else /24 and /64) or by source host.
+    #[arg(long, value_enum, default_value = "network")]
+    by: ProfileBy,
+    /// Percentile the suggested thresholds start from.
+    #[arg(long, default_value_t = 99.9)]
+    percentile: f64,
+    /// Added to the percentile for the suggested threshold (in the metric's units).
+    #[arg(long, default_value_t = 0.01)]
+    margin: f64,
+    /// Also write SVG histograms into DIR.
+    #[arg(long, value_name = "DIR")]
+    svg: Option<PathBuf>,
+    /// Leave out the text histograms.
+    #[arg(long)]
+    no_histograms: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ProfileBy {
+    Network,
+    Host,
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// Captures to scan (each is read once).
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<PathBuf>,
+    /// Rule file or directory (repeatable; default: the config's rules, else the built-in rules).
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// NAME=START..END:STEP or NAME=A,B,C to sweep; NAME=VALUE to fix (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUES", required = true)]
+    vars: Vec<String>,
+    /// Configuration file (networks keep their own values).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: crate::sweep::Format,
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +192,8 @@ pub fn run() -> i32 {
         Command::Scan(args) => run_scan(args),
         Command::Check(args) => run_check(args),
         Command::Explain(args) => run_explain(args),
+        Command::Profile(args) => run_profile(args),
+        Command::Sweep(args) => run_sweep(args),
     }
 }
 
@@ -229,6 +288,182 @@ fn run_explain(args: ExplainArgs) -> i32 {
             write_stdout(out.as_bytes())
         }
         Err(code) => code,
+    }
+}
+
+fn run_profile(args: ProfileArgs) -> i32 {
+    let config = match config::discover(args.config.as_deref()) {
+        Some(path) => match config::load(&path) {
+            Ok(c) => Some(c),
+            Err(f) => return report_failure(&f, "the config"),
+        },
+        None => None,
+    };
+    let networks = config.as_ref().map(|c| c.networks.clone()).unwrap_or_default();
+    let map = match crate::engine::networks::NetworkMap::new(
+        networks
+            .iter()
+            .map(|n| crate::engine::networks::Network {
+                name: n.name.clone(),
+                nets: n.nets.iter().map(|i| crate::engine::header::Net::new(i.addr, i.prefix)).collect(),
+            })
+            .collect(),
+    ) {
+        Ok(m) => m,
+        Err(o) => {
+            eprintln!("ferret: {} is in both networks '{}' and '{}'", o.net, o.first, o.second);
+            return EXIT_USAGE;
+        }
+    };
+    let by = match args.by {
+        ProfileBy::Network => crate::profile::GroupBy::Network,
+        ProfileBy::Host => crate::profile::GroupBy::Host,
+    };
+    let opts = crate::profile::ProfileOptions { by, networks: &map };
+    let mut profile = crate::profile::Profile::default();
+    let mut code = EXIT_OK;
+    for path in &args.captures {
+        let input = Input::from_arg(path);
+        let data = match &input {
+            Input::File(p) => crate::capture::CaptureData::open(p),
+            Input::Stdin => crate::capture::CaptureData::from_reader(io::stdin().lock()),
+        };
+        match data {
+            Ok(data) => {
+                if let Err(e) = profile.add_capture(&data, &opts) {
+                    eprintln!("ferret: {}: capture damaged {e}; profiled what came before", input.name());
+                    code = code.max(EXIT_PARTIAL);
+                }
+            }
+            Err(e) => {
+                eprintln!("ferret: {}: {e}", input.name());
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    let sources = if !args.rules.is_empty() {
+        args.rules.iter().cloned().map(RuleSource::Path).collect()
+    } else if let Some(c) = config.as_ref().filter(|c| !c.rules.is_empty()) {
+        c.rules.clone()
+    } else {
+        vec![RuleSource::Defaults]
+    };
+    let defined = match load::defined_variables(&sources) {
+        Ok(names) => names,
+        Err(f) => return report_failure(&f, "rules"),
+    };
+    let mut out = String::new();
+    profile.write_table(&mut out, !args.no_histograms);
+    out.push('\n');
+    profile.write_suggestions(&mut out, args.percentile, args.margin, &defined);
+    if let Some(dir) = &args.svg {
+        match profile.write_svgs(dir) {
+            Ok(files) => eprintln!("ferret: wrote {} SVG histograms to {}", files.len(), dir.display()),
+            Err(e) => {
+                eprintln!("ferret: cannot write SVG files to {}: {e}", dir.display());
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    let written = write_stdout(out.as_bytes());
+    if written != EXIT_OK {
+        written
+    } else {
+        code
+    }
+}
+
+/// True for `START..END:STEP` or `A,B,C` (numbers), the values a sweep varies.
+fn is_sweep_spec(value: &str) -> bool {
+    let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
+    match value.split_once(':') {
+        Some((range, step)) => range.split_once("..").is_some_and(|(a, b)| numeric(a) && numeric(b)) && numeric(step),
+        None => value.contains(',') && value.split(',').all(numeric),
+    }
+}
+
+fn run_sweep(args: SweepArgs) -> i32 {
+    let (mut axes, mut fixed) = (Vec::new(), Vec::new());
+    for v in &args.vars {
+        let value = v.split_once('=').map_or("", |(_, value)| value);
+        if is_sweep_spec(value) {
+            match crate::sweep::parse_axis(v) {
+                Ok(a) => axes.push(a),
+                Err(e) => {
+                    eprintln!("ferret: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        } else {
+            fixed.push(v.clone());
+        }
+    }
+    if axes.is_empty() {
+        eprintln!("ferret: sweep needs at least one --var NAME=START..END:STEP or NAME=A,B,C");
+        return EXIT_USAGE;
+    }
+    let loaded = match load_everything(args.config.as_deref(), &args.rules, &fixed) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let config = loaded.config.unwrap_or_default();
+    let sources = if !args.rules.is_empty() {
+        args.rules.iter().cloned().map(RuleSource::Path).collect()
+    } else if !config.rules.is_empty() {
+        config.rules.clone()
+    } else {
+        vec![RuleSource::Defaults]
+    };
+    let texts = match load::read_sources(&sources) {
+        Ok(t) => t,
+        Err(f) => return report_failure(&f, "rules"),
+    };
+    let base = VarLayers {
+        config: config.vars.clone(),
+        overrides: overrides(&fixed).unwrap_or_default(),
+        networks: config.networks.clone(),
+    };
+    let limits = TableLimits {
+        max_entries: config.state_max_entries.unwrap_or(TableLimits::default().max_entries),
+        idle_nanos: config.state_idle_nanos.unwrap_or(TableLimits::default().idle_nanos),
+    };
+    let compiled = crate::sweep::variants(&axes, &base, limits, |layers| {
+        load::compile_with(texts.clone(), layers).map_err(|f| f.problems.concat())
+    });
+    let mut variants = match compiled {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}ferret: a swept value does not compile");
+            return EXIT_USAGE;
+        }
+    };
+    let mut code = EXIT_OK;
+    for path in &args.captures {
+        let input = Input::from_arg(path);
+        let data = match &input {
+            Input::File(p) => crate::capture::CaptureData::open(p),
+            Input::Stdin => crate::capture::CaptureData::from_reader(io::stdin().lock()),
+        };
+        match data {
+            Ok(data) => {
+                if let Err(e) = crate::sweep::run(&mut variants, &data) {
+                    eprintln!("ferret: {}: capture damaged {e}; swept what came before", input.name());
+                    code = code.max(EXIT_PARTIAL);
+                }
+            }
+            Err(e) => {
+                eprintln!("ferret: {}: {e}", input.name());
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    let mut out = String::new();
+    crate::sweep::write(&axes, &variants, args.format, &mut out);
+    let written = write_stdout(out.as_bytes());
+    if written != EXIT_OK {
+        written
+    } else {
+        code
     }
 }
 

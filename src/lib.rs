@@ -23,6 +23,8 @@ pub mod decode;
 pub mod engine;
 pub mod load;
 pub mod output;
+pub mod profile;
 pub mod rules;
 pub mod scan;
+pub mod sweep;
 pub mod synth;

@@ -180,6 +180,18 @@ fn compile_checked(
     }
 }
 
+/// The variable names the rule files of `sources` define (plus the built-ins).
+pub fn defined_variables(sources: &[RuleSource]) -> Result<Vec<String>, LoadFailure> {
+    let files: Vec<ParsedFile> = read_sources(sources)?
+        .into_iter()
+        .map(|(path, text)| {
+            let (ast, _) = parse_rule_file(&text);
+            ParsedFile { path, text, ast }
+        })
+        .collect();
+    Ok(compile::defined_var_names(&files))
+}
+
 /// Loads, parses and compiles rules from `sources`.
 pub fn load(sources: &[RuleSource], overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
     compile_texts(read_sources(sources)?, overrides)

@@ -137,7 +137,12 @@ impl<'p, 'a> Features<'p, 'a> {
 
     /// The network of the destination (`true`) or source (`false`) address.
     pub fn network(&self, destination: bool) -> Option<u16> {
-        self.networks[usize::from(destination)]
+        let [src, dst] = self.networks;
+        if destination {
+            dst
+        } else {
+            src
+        }
     }
 
     /// Records how this echo reply relates to earlier requests.

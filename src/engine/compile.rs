@@ -945,11 +945,7 @@ fn value_vars(v: &Value, out: &mut Vec<String>, depth: usize) {
         return;
     }
     match &v.kind {
-        ValueKind::Var(name) => {
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
+        ValueKind::Var(name) if !out.contains(name) => out.push(name.clone()),
         ValueKind::List(items) => items.iter().for_each(|i| value_vars(i, out, depth + 1)),
         ValueKind::Range(a, b) => {
             value_vars(a, out, depth + 1);

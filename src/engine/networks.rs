@@ -85,8 +85,8 @@ impl NetworkMap {
                 }
             }
         }
-        v4.sort_by(|a, b| b.0.cmp(&a.0));
-        v6.sort_by(|a, b| b.0.cmp(&a.0));
+        v4.sort_by_key(|t| std::cmp::Reverse(t.0));
+        v6.sort_by_key(|t| std::cmp::Reverse(t.0));
         Ok(NetworkMap { networks, v4, v6 })
     }
 

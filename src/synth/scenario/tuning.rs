@@ -33,10 +33,9 @@ pub fn two_networks() -> Scenario {
     let office_hosts = [Ipv4Addr::new(10, 1, 0, 40), Ipv4Addr::new(10, 1, 0, 41)];
     let gateway = Ipv4Addr::new(10, 1, 0, 1);
     let mut packets = Vec::new();
-    for second in 0..120i64 {
+    for (second, target) in (0..120i64).zip(lab_hosts.iter().copied().cycle()) {
         let t = START + second * SECOND;
         // Lab monitoring: `ping -s 1000` style, one target per second, answered.
-        let target = lab_hosts[(second as usize) % lab_hosts.len()];
         let data = payload::linux_ping(1000, t);
         let seq = second as u16;
         packets.push(packet(
