@@ -82,7 +82,40 @@ fn pipeline(c: &mut Criterion) {
     g.bench_function("scan_default", |b| b.iter(|| scan(&bytes, &defaults)));
     g.bench_function("scan_stateless", |b| b.iter(|| scan(&bytes, &stateless)));
     g.bench_function("scan_stateful", |b| b.iter(|| scan(&bytes, &stateful)));
+
+    // Issue 4: the same rules with fixed thresholds, and with thresholds scoped
+    // by 256 networks (one /24 each of 10.20.0.0/16, where the generated hosts live).
+    let fixed = rules(SCOPED_RULES);
+    let scoped = Arc::new(
+        ferret::load::compile_with(vec![("bench.rules".into(), SCOPED_RULES.into())], &networks(256)).unwrap(),
+    );
+    g.bench_function("scan_fixed_thresholds", |b| b.iter(|| scan(&bytes, &fixed)));
+    g.bench_function("scan_network_scoped", |b| b.iter(|| scan(&bytes, &scoped)));
     g.finish();
+}
+
+const SCOPED_RULES: &str = "
+var ICMP_ENTROPY = 5.8
+var DNS_ENTROPY = 3.5
+alert icmp any any -> any any { id 1  when payload.len > 64 and payload.entropy > $ICMP_ENTROPY }
+alert dns any any -> any any { id 2  when dns.qname.len > 24 and dns.qname.entropy > $DNS_ENTROPY }
+alert ip any any -> any any { id 3  when ip.ttl < 2 and payload.entropy > $ICMP_ENTROPY }
+";
+
+fn networks(n: u16) -> ferret::engine::compile::VarLayers {
+    use ferret::engine::compile::{NetworkVars, VarLayers};
+    use ferret::rules::ast::{IpNet, Value, ValueKind};
+    let num = |v| Value { kind: ValueKind::Number(v), span: Default::default() };
+    VarLayers {
+        networks: (0..n)
+            .map(|i| NetworkVars {
+                name: format!("net{i}"),
+                nets: vec![IpNet { addr: std::net::Ipv4Addr::new(10, 20, (i % 256) as u8, 0).into(), prefix: 24 }],
+                vars: vec![("ICMP_ENTROPY".into(), num(7.0)), ("DNS_ENTROPY".into(), num(4.0))],
+            })
+            .collect(),
+        ..VarLayers::default()
+    }
 }
 
 criterion_group!(benches, pipeline);
