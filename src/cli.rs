@@ -17,6 +17,11 @@ use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
 use crate::output::summary;
+use crate::progress::Progress;
+use crate::report::collect::Collector;
+use crate::report::files::{self as report_files, StatsFile};
+use crate::report::input::{ReportSink, ReportStats};
+use crate::report::{self, Format};
 use crate::rules::ast::Value;
 use crate::scan::{self, AlertSink, EveSink, Input, TextSink};
 
@@ -45,6 +50,25 @@ enum Command {
     Check(RuleArgs),
     /// Print the compiled matcher tree: groups, header checks, predicate order.
     Explain(ExplainArgs),
+    /// Write an incident report from saved EVE alerts and run statistics.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json).
+    #[arg(required = true, value_name = "EVE_FILE")]
+    eve: Vec<PathBuf>,
+    /// Run statistics from `ferret scan --stats`, one per EVE file in order
+    /// (default: NAME.stats.json, then stats.json, beside each EVE file).
+    #[arg(long, value_name = "FILE")]
+    stats: Vec<PathBuf>,
+    /// Report file; the format follows the extension (.md, .html, .json). Default: Markdown on stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Format, overriding the extension: md, html or json.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -82,6 +106,12 @@ struct ScanArgs {
     /// Write the run statistics as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
+    /// Write an incident report to FILE; the format follows the extension (.md, .html, .json).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write the flagged packets to FILE (pcap; pcapng if their link types differ).
+    #[arg(long, value_name = "FILE")]
+    extract: Option<PathBuf>,
     /// Do not print alert lines on stdout.
     #[arg(short, long)]
     quiet: bool,
@@ -127,6 +157,7 @@ pub fn run() -> i32 {
         Command::Scan(args) => run_scan(args),
         Command::Check(args) => run_check(args),
         Command::Explain(args) => run_explain(args),
+        Command::Report(args) => run_report(args),
     }
 }
 
@@ -219,9 +250,23 @@ fn run_scan(args: ScanArgs) -> i32 {
         eprintln!("ferret: '-' (stdin) can be given only once");
         return EXIT_USAGE;
     }
+    let report_format = match args.report.as_deref().map(|p| (p, Format::from_path(p))) {
+        Some((p, None)) => {
+            eprintln!("ferret: cannot tell the report format of {}: use .md, .html or .json", p.display());
+            return EXIT_USAGE;
+        }
+        other => other.and_then(|(_, f)| f),
+    };
 
+    let progress = Progress::for_stderr();
     let eve_to_stdout = args.eve.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| TextSink::new(io::BufWriter::new(io::stdout())));
+    let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| {
+        if progress.is_shown() && io::stdout().is_terminal() {
+            TextSink::new(progress.line_writer(io::stdout()))
+        } else {
+            TextSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)
+        }
+    });
     let mut eve_sink = match &args.eve {
         None => None,
         Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)),
@@ -240,8 +285,18 @@ fn run_scan(args: ScanArgs) -> i32 {
     if let Some(s) = eve_sink.as_mut() {
         sinks.push(s);
     }
+    let mut report_sink = args.report.is_some().then(ReportSink::default);
+    if let Some(s) = report_sink.as_mut() {
+        sinks.push(s);
+    }
+    let wants_collector = args.report.is_some() || args.extract.is_some() || args.stats.is_some();
+    let mut collector = wants_collector.then(|| Collector::new(args.extract.is_some()));
 
-    let result = scan::scan(&mut engine, &inputs, &mut sinks, |_, _| {});
+    let mut progress = progress;
+    let result = scan::scan_observed(&mut engine, &inputs, &mut sinks, &mut collector, |_, bytes| {
+        progress.packet(bytes);
+    });
+    progress.finish();
     drop(sinks);
     let mut code = EXIT_OK;
     match &result {
@@ -271,11 +326,16 @@ fn run_scan(args: ScanArgs) -> i32 {
         }
         let _ = err.write_all(out.as_bytes());
     }
+    let collected = collector.map(Collector::finish);
+    let extras = collected.as_ref().map(|c| ReportStats::new(c, crate::report::thresholds::thresholds(engine.rules())));
+    let stats_file = StatsFile {
+        summary: summary::StatsJson::new(engine.stats(), engine.rules(), &tables),
+        report: extras.as_ref(),
+    };
     if let Some(path) = &args.stats {
-        let json = summary::StatsJson::new(engine.stats(), engine.rules(), &tables);
         let written = std::fs::File::create(path).and_then(|f| {
             let mut w = io::BufWriter::new(f);
-            serde_json::to_writer_pretty(&mut w, &json).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut w, &stats_file).map_err(io::Error::other)?;
             writeln!(w)?;
             w.flush()
         });
@@ -284,7 +344,90 @@ fn run_scan(args: ScanArgs) -> i32 {
             code = EXIT_ERROR;
         }
     }
+    let mut extracted = None;
+    if let (Some(path), Some(c)) = (&args.extract, &collected) {
+        let written =
+            std::fs::File::create(path).and_then(|f| report::extract::write(&c.frames, io::BufWriter::new(f)));
+        match written {
+            Ok(format) => {
+                if c.frames_dropped > 0 {
+                    eprintln!(
+                        "ferret: {}: {} flagged packets left out (memory limit for --extract reached)",
+                        path.display(),
+                        c.frames_dropped
+                    );
+                }
+                extracted = Some(report::model::Extracted {
+                    path: path.display().to_string(),
+                    format,
+                    packets: c.frames.len() as u64,
+                    dropped: c.frames_dropped,
+                });
+            }
+            Err(e) => {
+                eprintln!("ferret: cannot write extract file {}: {e}", path.display());
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    if let (Some(path), Some(format), Some(sink)) = (&args.report, report_format, &report_sink) {
+        let run_stats = match stats_file.as_run_stats() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("ferret: run statistics unusable for the report: {e}");
+                None
+            }
+        };
+        let sources = report::Sources {
+            alerts: &sink.alerts,
+            stats: run_stats.as_ref(),
+            extracted,
+            ..report::Sources::default()
+        };
+        if let Err(e) = report_files::write(&report::build(sources), path, format) {
+            eprintln!("ferret: cannot write report {}: {e}", path.display());
+            code = EXIT_ERROR;
+        }
+    }
     code
+}
+
+fn run_report(args: ReportArgs) -> i32 {
+    let format = match (&args.format, &args.output) {
+        (Some(name), _) => Format::from_name(name),
+        (None, Some(p)) if p.as_os_str() != "-" => Format::from_path(p),
+        (None, _) => Some(Format::Markdown),
+    };
+    let Some(format) = format else {
+        eprintln!("ferret: cannot tell the report format: use an output ending in .md, .html or .json, or --format");
+        return EXIT_USAGE;
+    };
+    let loaded = match report_files::load(&args.eve, &args.stats) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ferret: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    for note in &loaded.notes {
+        eprintln!("ferret: {note}");
+    }
+    let sources = report::Sources {
+        alerts: &loaded.alerts,
+        stats: loaded.stats.as_ref(),
+        eve_files: loaded.eve_files,
+        extracted: None,
+        notes: loaded.notes,
+    };
+    let path = args.output.unwrap_or_else(|| PathBuf::from("-"));
+    match report_files::write(&report::build(sources), &path, format) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("ferret: cannot write report {}: {e}", path.display());
+            EXIT_ERROR
+        }
+    }
 }
 
 #[cfg(test)]
