@@ -394,13 +394,20 @@ fn run_scan(args: ScanArgs) -> i32 {
 
 fn run_report(args: ReportArgs) -> i32 {
     let format = match (&args.format, &args.output) {
-        (Some(name), _) => Format::from_name(name),
-        (None, Some(p)) if p.as_os_str() != "-" => Format::from_path(p),
-        (None, _) => Some(Format::Markdown),
+        (Some(name), _) => {
+            Format::from_name(name).ok_or_else(|| format!("unknown report format '{name}' (use md, html or json)"))
+        }
+        (None, Some(p)) if p.as_os_str() != "-" => Format::from_path(p).ok_or_else(|| {
+            format!("cannot tell the report format of {}: use .md, .html or .json, or --format", p.display())
+        }),
+        (None, _) => Ok(Format::Markdown),
     };
-    let Some(format) = format else {
-        eprintln!("ferret: cannot tell the report format: use an output ending in .md, .html or .json, or --format");
-        return EXIT_USAGE;
+    let format = match format {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("ferret: {e}");
+            return EXIT_USAGE;
+        }
     };
     let loaded = match report_files::load(&args.eve, &args.stats) {
         Ok(l) => l,

@@ -9,7 +9,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Packets between updates of the bar.
 const EVERY: u64 = 4096;
@@ -32,9 +32,8 @@ impl Progress {
     pub fn new(show: bool) -> Progress {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-            let style =
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {human_pos} packets ({per_sec}) {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
@@ -62,8 +61,13 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_position(self.packets);
             let secs = bar.elapsed().as_secs_f64().max(1e-3);
-            let rate = (self.bytes as f64 / secs) as u64;
-            bar.set_message(format!("{}, {}/s", HumanBytes(self.bytes), HumanBytes(rate)));
+            bar.set_message(format!(
+                "{} packets, {} ({} packets/s, {}/s)",
+                HumanCount(self.packets),
+                HumanBytes(self.bytes),
+                HumanCount((self.packets as f64 / secs) as u64),
+                HumanBytes((self.bytes as f64 / secs) as u64)
+            ));
         }
     }
 

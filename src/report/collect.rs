@@ -157,7 +157,8 @@ impl Sample {
 pub struct Inspected {
     /// Every ICMP and ICMPv6 packet: payload length and entropy.
     pub icmp: Sample,
-    /// Every DNS packet with a question: query name length and entropy.
+    /// DNS packets (UDP or TCP port 53); points for those with a question
+    /// name: its length and entropy.
     pub dns: Sample,
 }
 
@@ -334,18 +335,16 @@ impl PacketObserver for Collector {
                 }
             }
             _ if pkt.is_dns() => {
-                // Only packets with a question name are points; decide after decoding it.
-                let mut f = Features::new(pkt);
-                let len = match f.get(Field::DnsQnameLen) {
-                    Some(FieldValue::Num(n)) => n as u32,
-                    _ => return,
-                };
+                // Decode the message only for a kept point; one without a
+                // question name leaves its slot as it was.
                 if let Some(slot) = self.dns.slot(flagged, &mut self.rng) {
+                    let mut f = Features::new(pkt);
+                    let Some(FieldValue::Num(len)) = f.get(Field::DnsQnameLen) else { return };
                     let h = match f.get(Field::DnsQnameEntropy) {
                         Some(FieldValue::Num(h)) => round4(h),
                         _ => 0.0,
                     };
-                    self.dns.put(slot, Point(self.file, pkt.number, len, h, flagged));
+                    self.dns.put(slot, Point(self.file, pkt.number, len as u32, h, flagged));
                 }
             }
             _ => {}

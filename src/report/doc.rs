@@ -84,6 +84,9 @@ pub struct Document {
     pub sections: Vec<Section>,
 }
 
+/// Recommendations shown per threat type in Markdown and HTML.
+const RECOMMENDATIONS_SHOWN: usize = 50;
+
 fn t(s: impl Into<String>) -> Span {
     Span::Text(s.into())
 }
@@ -192,7 +195,7 @@ fn intro(r: &Report) -> Vec<Block> {
                 if i > 0 {
                     p.push(t(", "));
                 }
-                p.push(c(cap.clone()));
+                p.push(if cap == "-" { t("standard input") } else { c(cap.clone()) });
             }
         }
     }
@@ -216,7 +219,7 @@ fn intro(r: &Report) -> Vec<Block> {
         p.push(t(format!(
             ", captured from {first} to {} UTC ({})",
             time_after(first, last),
-            seconds((last.0 - first.0) as f64 / 1e9)
+            seconds(last.0.saturating_sub(first.0) as f64 / 1e9)
         )));
     }
     p.push(t("."));
@@ -730,6 +733,7 @@ fn recommendations(r: &Report) -> Section {
         blocks.push(Block::List(
             g.items
                 .iter()
+                .take(RECOMMENDATIONS_SHOWN)
                 .map(|i| {
                     let sids: Vec<String> = i.sids.iter().map(u64::to_string).collect();
                     vec![
@@ -744,6 +748,12 @@ fn recommendations(r: &Report) -> Section {
                 })
                 .collect(),
         ));
+        if g.items.len() > RECOMMENDATIONS_SHOWN {
+            blocks.push(Block::Note(vec![t(format!(
+                "The first {RECOMMENDATIONS_SHOWN} of {} recommendations; the JSON report lists all.",
+                thousands(g.items.len() as u64)
+            ))]));
+        }
     }
     Section { id: "recommendations", title: "8. Recommendations".into(), blocks }
 }

@@ -55,6 +55,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 30px; }
   h3 { break-after: avoid; }
   figure, .cards, tr { break-inside: avoid; }
   figure { border: none; padding: 0; }
+  figure svg { max-width: 160mm; }
   thead { display: table-header-group; }
   .table-wrap { overflow: visible; }
   .sev { color: #000; background: none; border: 1px solid #000; }

@@ -5,7 +5,7 @@
 //! traced: each count is a count of [`AlertRecord`]s, each host, time and
 //! packet number is copied from one. Nothing is estimated or narrated.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -682,7 +682,8 @@ fn summary(alerts: &[AlertRecord], risks: &[Risk]) -> Summary {
     hosts.sort_by_key(|h| (std::cmp::Reverse(h.as_source + h.as_destination), h.ip));
     let first = alerts.iter().map(|a| a.ts_nanos).min();
     let last = alerts.iter().map(|a| a.ts_nanos).max();
-    let window = first.zip(last).map(|(f, l)| Window { first: Time(f), last: Time(l), seconds: secs(l - f) });
+    let window =
+        first.zip(last).map(|(f, l)| Window { first: Time(f), last: Time(l), seconds: secs(l.saturating_sub(f)) });
     let worst = alerts.iter().enumerate().max_by_key(|(i, a)| (a.severity, std::cmp::Reverse(*i))).map(|(_, a)| {
         Worst { severity: Sev(a.severity), class: a.class.clone(), sid: a.sid, first_packet: PacketRef::of(a) }
     });
@@ -765,11 +766,12 @@ fn sizes(alerts: &[AlertRecord]) -> Vec<SizeObs> {
 
 fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
     let mut order: Vec<(IpAddr, IpAddr)> = Vec::new();
-    let mut map: BTreeMap<(IpAddr, IpAddr), (u64, u64, BTreeSet<String>)> = BTreeMap::new();
+    // Unordered pair -> the pair as first seen (source of the first detection first).
+    let mut first_seen: HashMap<(IpAddr, IpAddr), (IpAddr, IpAddr)> = HashMap::new();
+    let mut map: HashMap<(IpAddr, IpAddr), (u64, u64, BTreeSet<String>)> = HashMap::new();
     for a in alerts {
         let (Some(src), Some(dst)) = (a.src, a.dst) else { continue };
-        let forward = order.iter().find(|(x, y)| (*x, *y) == (src, dst) || (*x, *y) == (dst, src)).copied();
-        let key = forward.unwrap_or_else(|| {
+        let key = *first_seen.entry((src.min(dst), src.max(dst))).or_insert_with(|| {
             order.push((src, dst));
             (src, dst)
         });
@@ -807,7 +809,7 @@ fn timing(alerts: &[AlertRecord]) -> Option<Timing> {
     let mut start = 0usize;
     for i in 0..times.len() {
         let ends_here = match (times.get(i), times.get(i + 1)) {
-            (Some(a), Some(b)) => b.0 - a.0 > CLUSTER_GAP_NANOS,
+            (Some(a), Some(b)) => b.0.saturating_sub(a.0) > CLUSTER_GAP_NANOS,
             _ => true,
         };
         if ends_here {
@@ -815,7 +817,7 @@ fn timing(alerts: &[AlertRecord]) -> Option<Timing> {
                 clusters.push(Cluster {
                     start: Time(s.0),
                     end: Time(e.0),
-                    seconds: secs(e.0 - s.0),
+                    seconds: secs(e.0.saturating_sub(s.0)),
                     detections: (i + 1 - start) as u64,
                     first_packet: s.1.clone(),
                     last_packet: e.1.clone(),
@@ -829,7 +831,7 @@ fn timing(alerts: &[AlertRecord]) -> Option<Timing> {
     let mut j = 0usize;
     for (i, (t, _)) in times.iter().enumerate() {
         j = j.max(i);
-        while times.get(j + 1).is_some_and(|(u, _)| u - t < BURST_WINDOW_NANOS) {
+        while times.get(j + 1).is_some_and(|(u, _)| u.saturating_sub(*t) < BURST_WINDOW_NANOS) {
             j += 1;
         }
         if j + 1 - i > best.1 {
@@ -844,7 +846,7 @@ fn timing(alerts: &[AlertRecord]) -> Option<Timing> {
     Some(Timing {
         first: Time(first),
         last: Time(last),
-        seconds: secs(last - first),
+        seconds: secs(last.saturating_sub(first)),
         cluster_gap_seconds: secs(CLUSTER_GAP_NANOS),
         clusters,
         busiest,
@@ -933,30 +935,28 @@ fn recommendations(alerts: &[AlertRecord], risks: &[Risk]) -> Vec<Recommendation
         .iter()
         .map(|r| {
             let mut items: Vec<Recommendation> = Vec::new();
+            // Per item: its key, and the packets already listed (maps keep this linear).
+            let mut index: HashMap<(String, Vec<IpAddr>), usize> = HashMap::new();
+            let mut listed: Vec<HashSet<PacketRef>> = Vec::new();
             for a in alerts.iter().filter(|a| a.class == r.class) {
                 for text in &a.recommendations {
-                    let key = same_text_key(text);
-                    let item = match items.iter_mut().position(|i| same_text_key(&i.text) == key) {
-                        Some(i) => items.get_mut(i),
-                        None => {
-                            items.push(Recommendation {
-                                text: text.clone(),
-                                detections: 0,
-                                sids: Vec::new(),
-                                packets: Vec::new(),
-                            });
-                            items.last_mut()
-                        }
-                    };
-                    if let Some(item) = item {
-                        item.detections += 1;
-                        if !item.sids.contains(&a.sid) {
-                            item.sids.push(a.sid);
-                        }
-                        let p = PacketRef::of(a);
-                        if !item.packets.contains(&p) {
-                            item.packets.push(p);
-                        }
+                    let i = *index.entry(same_text_key(text)).or_insert_with(|| {
+                        items.push(Recommendation {
+                            text: text.clone(),
+                            detections: 0,
+                            sids: Vec::new(),
+                            packets: Vec::new(),
+                        });
+                        listed.push(HashSet::new());
+                        items.len() - 1
+                    });
+                    let (Some(item), Some(seen)) = (items.get_mut(i), listed.get_mut(i)) else { continue };
+                    item.detections += 1;
+                    if !item.sids.contains(&a.sid) {
+                        item.sids.push(a.sid);
+                    }
+                    if seen.insert(PacketRef::of(a)) {
+                        item.packets.push(PacketRef::of(a));
                     }
                 }
             }
@@ -1019,14 +1019,18 @@ fn timeline(alerts: &[AlertRecord], classes: &[String], capture: Option<(Time, T
         Some((s, e)) => (s.0.min(first), e.0.max(last)),
         None => (first, last),
     };
-    let span = (end - start).max(1);
+    let span = end.saturating_sub(start).max(1);
     let width = BIN_WIDTHS.iter().copied().find(|w| span / w < MAX_BINS).unwrap_or_else(|| span / MAX_BINS + 1);
-    let origin = start.div_euclid(width) * width;
-    let n = usize::try_from((end - origin) / width + 1).unwrap_or(1).max(1);
-    let mut bins: Vec<Bin> =
-        (0..n).map(|i| Bin { start: Time(origin + i as i64 * width), counts: vec![0; classes.len()] }).collect();
+    let origin = start.div_euclid(width).saturating_mul(width);
+    let n = usize::try_from(end.saturating_sub(origin) / width + 1).unwrap_or(1).clamp(1, 2 * MAX_BINS as usize + 2);
+    let mut bins: Vec<Bin> = (0..n)
+        .map(|i| Bin {
+            start: Time(origin.saturating_add(width.saturating_mul(i as i64))),
+            counts: vec![0; classes.len()],
+        })
+        .collect();
     for a in alerts {
-        let i = usize::try_from((a.ts_nanos - origin) / width).unwrap_or(0);
+        let i = usize::try_from(a.ts_nanos.saturating_sub(origin) / width).unwrap_or(0);
         let c = classes.iter().position(|c| *c == a.class).unwrap_or(0);
         if let Some(slot) = bins.get_mut(i).and_then(|b| b.counts.get_mut(c)) {
             *slot += 1;
@@ -1113,6 +1117,20 @@ mod tests {
         let (shape, ips) = same_text_key("Rate-limit ICMP from fe80::1, (for example 3 packets per second)");
         assert_eq!(shape, "Rate-limit ICMP from \u{0}, (for example 3 packets per second)");
         assert_eq!(ips.len(), 1);
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_panic() {
+        let mut a = alert(1, 0, "a", "b", "t", 1.0);
+        a.ts_nanos = i64::MIN + 5;
+        let mut b = alert(2, 0, "a", "b", "t", 1.0);
+        b.ts_nanos = i64::MAX - 5;
+        let alerts = [a, b];
+        let r = build(Sources { alerts: &alerts, ..Sources::default() });
+        assert!(r.charts.timeline.as_ref().is_some_and(|t| t.bins.len() <= 2 * MAX_BINS as usize + 2));
+        for format in [crate::report::Format::Markdown, crate::report::Format::Html, crate::report::Format::Json] {
+            assert!(!crate::report::render(&r, format).is_empty());
+        }
     }
 
     #[test]
