@@ -18,10 +18,7 @@ use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
 use crate::output::summary;
 use crate::progress::Progress;
-use crate::report::collect::Collector;
-use crate::report::files::{self as report_files, StatsFile};
-use crate::report::input::{ReportSink, ReportStats};
-use crate::report::{self, Format};
+use crate::report::files::{self as report_files, ReportError, ScanExtras};
 use crate::rules::ast::Value;
 use crate::scan::{self, AlertSink, EveSink, Input, TextSink};
 
@@ -250,15 +247,14 @@ fn run_scan(args: ScanArgs) -> i32 {
         eprintln!("ferret: '-' (stdin) can be given only once");
         return EXIT_USAGE;
     }
-    let report_format = match args.report.as_deref().map(|p| (p, Format::from_path(p))) {
-        Some((p, None)) => {
-            eprintln!("ferret: cannot tell the report format of {}: use .md, .html or .json", p.display());
+    let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("ferret: {e}");
             return EXIT_USAGE;
         }
-        other => other.and_then(|(_, f)| f),
     };
-
-    let progress = Progress::for_stderr();
+    let mut progress = Progress::for_stderr();
     let eve_to_stdout = args.eve.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| {
         if progress.is_shown() && io::stdout().is_terminal() {
@@ -285,15 +281,12 @@ fn run_scan(args: ScanArgs) -> i32 {
     if let Some(s) = eve_sink.as_mut() {
         sinks.push(s);
     }
-    let mut report_sink = args.report.is_some().then(ReportSink::default);
-    if let Some(s) = report_sink.as_mut() {
+    let (report_sink, collector) = extras.parts();
+    if let Some(s) = report_sink {
         sinks.push(s);
     }
-    let wants_collector = args.report.is_some() || args.extract.is_some() || args.stats.is_some();
-    let mut collector = wants_collector.then(|| Collector::new(args.extract.is_some()));
 
-    let mut progress = progress;
-    let result = scan::scan_observed(&mut engine, &inputs, &mut sinks, &mut collector, |_, bytes| {
+    let result = scan::scan_observed(&mut engine, &inputs, &mut sinks, collector, |_, bytes| {
         progress.packet(bytes);
     });
     progress.finish();
@@ -326,111 +319,34 @@ fn run_scan(args: ScanArgs) -> i32 {
         }
         let _ = err.write_all(out.as_bytes());
     }
-    let collected = collector.map(Collector::finish);
-    let extras = collected.as_ref().map(|c| ReportStats::new(c, crate::report::thresholds::thresholds(engine.rules())));
-    let stats_file = StatsFile {
-        summary: summary::StatsJson::new(engine.stats(), engine.rules(), &tables),
-        report: extras.as_ref(),
-    };
-    if let Some(path) = &args.stats {
-        let written = std::fs::File::create(path).and_then(|f| {
-            let mut w = io::BufWriter::new(f);
-            serde_json::to_writer_pretty(&mut w, &stats_file).map_err(io::Error::other)?;
-            writeln!(w)?;
-            w.flush()
-        });
-        if let Err(e) = written {
-            eprintln!("ferret: cannot write stats file {}: {e}", path.display());
-            code = EXIT_ERROR;
-        }
+    let outcome = extras.finish(&engine);
+    for w in &outcome.warnings {
+        eprintln!("ferret: {w}");
     }
-    let mut extracted = None;
-    if let (Some(path), Some(c)) = (&args.extract, &collected) {
-        let written =
-            std::fs::File::create(path).and_then(|f| report::extract::write(&c.frames, io::BufWriter::new(f)));
-        match written {
-            Ok(format) => {
-                if c.frames_dropped > 0 {
-                    eprintln!(
-                        "ferret: {}: {} flagged packets left out (memory limit for --extract reached)",
-                        path.display(),
-                        c.frames_dropped
-                    );
-                }
-                extracted = Some(report::model::Extracted {
-                    path: path.display().to_string(),
-                    format,
-                    packets: c.frames.len() as u64,
-                    dropped: c.frames_dropped,
-                });
-            }
-            Err(e) => {
-                eprintln!("ferret: cannot write extract file {}: {e}", path.display());
-                code = EXIT_ERROR;
-            }
-        }
-    }
-    if let (Some(path), Some(format), Some(sink)) = (&args.report, report_format, &report_sink) {
-        let run_stats = match stats_file.as_run_stats() {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("ferret: run statistics unusable for the report: {e}");
-                None
-            }
-        };
-        let sources = report::Sources {
-            alerts: &sink.alerts,
-            stats: run_stats.as_ref(),
-            extracted,
-            ..report::Sources::default()
-        };
-        if let Err(e) = report_files::write(&report::build(sources), path, format) {
-            eprintln!("ferret: cannot write report {}: {e}", path.display());
-            code = EXIT_ERROR;
-        }
+    for e in &outcome.errors {
+        eprintln!("ferret: {e}");
+        code = EXIT_ERROR;
     }
     code
 }
 
 fn run_report(args: ReportArgs) -> i32 {
-    let format = match (&args.format, &args.output) {
-        (Some(name), _) => {
-            Format::from_name(name).ok_or_else(|| format!("unknown report format '{name}' (use md, html or json)"))
+    let result = report_files::report_command(&args.eve, &args.stats, args.output.as_deref(), args.format.as_deref());
+    match result {
+        Ok(notes) => {
+            notes.iter().for_each(|n| eprintln!("ferret: {n}"));
+            EXIT_OK
         }
-        (None, Some(p)) if p.as_os_str() != "-" => Format::from_path(p).ok_or_else(|| {
-            format!("cannot tell the report format of {}: use .md, .html or .json, or --format", p.display())
-        }),
-        (None, _) => Ok(Format::Markdown),
-    };
-    let format = match format {
-        Ok(f) => f,
-        Err(e) => {
+        Err(ReportError::Usage(e)) => {
             eprintln!("ferret: {e}");
-            return EXIT_USAGE;
+            EXIT_USAGE
         }
-    };
-    let loaded = match report_files::load(&args.eve, &args.stats) {
-        Ok(l) => l,
-        Err(e) => {
+        Err(ReportError::Input(e)) => {
             eprintln!("ferret: {e}");
-            return EXIT_ERROR;
+            EXIT_ERROR
         }
-    };
-    for note in &loaded.notes {
-        eprintln!("ferret: {note}");
-    }
-    let sources = report::Sources {
-        alerts: &loaded.alerts,
-        stats: loaded.stats.as_ref(),
-        eve_files: loaded.eve_files,
-        extracted: None,
-        notes: loaded.notes,
-    };
-    let path = args.output.unwrap_or_else(|| PathBuf::from("-"));
-    match report_files::write(&report::build(sources), &path, format) {
-        Ok(()) => EXIT_OK,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
+        Err(ReportError::Output(_, e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(ReportError::Output(path, e)) => {
             eprintln!("ferret: cannot write report {}: {e}", path.display());
             EXIT_ERROR
         }

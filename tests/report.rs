@@ -352,3 +352,31 @@ fn progress_bar_on_a_terminal_shows_packets_bytes_and_rate() {
     assert!(screen.contains(" packets, ") && screen.contains(" packets/s, "), "{screen:?}");
     assert!(screen.contains("B/s)"), "{screen:?}");
 }
+
+#[test]
+fn report_shows_what_stateful_rules_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pairs.rules"),
+        "alert icmp any any -> any any {\n  id 9\n  msg \"Echo requests between {src} and {dst}\"\n  class icmp-sweep\n  \
+         when icmp.type == echo-request\n  threshold 3 within 60s by pair\n  limit 1 per 10m by pair\n}\n",
+    )
+    .unwrap();
+    let sample = repo().join("samples/report-icmp.pcap");
+    let o = run_ferret(
+        &["scan", "-q", "--no-summary", "-r", "pairs.rules", "--report", "r.json", sample.to_str().unwrap()],
+        dir.path(),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let stateful = json["observations"]["stateful"].as_array().unwrap();
+    assert!(!stateful.is_empty());
+    let tunnel = stateful.iter().find(|s| s["key"] == "192.168.1.4 <-> 192.168.1.6").expect("the tunnel pair");
+    assert_eq!((tunnel["clause"].as_str(), tunnel["count"].as_u64()), (Some("threshold"), Some(3)));
+    assert_eq!((tunnel["first_packet"].as_u64(), tunnel["last_packet"].as_u64()), (Some(18), Some(100)));
+    assert_eq!(tunnel["packet"]["packet"], 100);
+    assert_eq!(tunnel["window_seconds"], 60.0);
+    // One alert per pair, each with its own row.
+    assert_eq!(stateful.len() as u64, json["summary"]["detections"].as_u64().unwrap());
+}

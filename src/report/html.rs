@@ -57,6 +57,8 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 30px; }
   figure { border: none; padding: 0; }
   figure svg { max-width: 160mm; }
   thead { display: table-header-group; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 3px 5px; }
   .table-wrap { overflow: visible; }
   .sev { color: #000; background: none; border: 1px solid #000; }
   .card { border-color: #000; }
