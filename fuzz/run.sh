@@ -89,7 +89,10 @@ for t in "${targets[@]}"; do
     if [ "$new" -gt 0 ] || { [ "$status" -ne 0 ] && [ -z "$done_line" ]; }; then
         failed=1
         line="$line  FAILED (exit $status): see $log"
-        grep -E '^(==[0-9]+==ERROR|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 8 >&2 || true
+        # The panic (its message is on the line after "panicked at"), the sanitizer's verdict
+        # and the artifact's path.
+        grep -E -A1 '^thread .* panicked at' "$log" | head -n 4 >&2 || true
+        grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix)' "$log" | head -n 4 >&2 || true
     fi
     echo "run.sh: $line"
     summary+=("$line")

@@ -19,6 +19,8 @@ use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
 use crate::output::summary;
+use crate::progress::Progress;
+use crate::report::files::{self as report_files, ReportError, ScanExtras};
 use crate::rules::ast::Value;
 use crate::scan::{self, AlertSink, EveSink, Input, TextSink};
 
@@ -51,6 +53,8 @@ enum Command {
     Profile(ProfileArgs),
     /// Alerts and host pairs for each value of a variable, in one pass over the captures.
     Sweep(SweepArgs),
+    /// Write an incident report from saved EVE alerts and run statistics.
+    Report(ReportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -107,6 +111,23 @@ struct SweepArgs {
 }
 
 #[derive(Args, Debug)]
+struct ReportArgs {
+    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json).
+    #[arg(required = true, value_name = "EVE_FILE")]
+    eve: Vec<PathBuf>,
+    /// Run statistics from `ferret scan --stats`, one per EVE file in order
+    /// (default: NAME.stats.json, then stats.json, beside each EVE file).
+    #[arg(long, value_name = "FILE")]
+    stats: Vec<PathBuf>,
+    /// Report file; the format follows the extension (.md, .html, .json). Default: Markdown on stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Format, overriding the extension: md, html or json.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+}
+
+#[derive(Args, Debug)]
 struct RuleArgs {
     /// Rule files or directories of *.rules files (default: the config's rules, else the built-in rules).
     paths: Vec<PathBuf>,
@@ -147,6 +168,12 @@ struct ScanArgs {
     /// Write the run statistics as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
+    /// Write an incident report to FILE; the format follows the extension (.md, .html, .json).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write the flagged packets to FILE (pcap; pcapng if their link types differ).
+    #[arg(long, value_name = "FILE")]
+    extract: Option<PathBuf>,
     /// Do not print alert lines on stdout.
     #[arg(short, long)]
     quiet: bool,
@@ -194,6 +221,7 @@ pub fn run() -> i32 {
         Command::Explain(args) => run_explain(args),
         Command::Profile(args) => run_profile(args),
         Command::Sweep(args) => run_sweep(args),
+        Command::Report(args) => run_report(args),
     }
 }
 
@@ -500,9 +528,22 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         eprintln!("ferret: '-' (stdin) can be given only once");
         return EXIT_USAGE;
     }
-
+    let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("ferret: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut progress = Progress::for_stderr();
     let eve_to_stdout = args.eve.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| TextSink::new(io::BufWriter::new(io::stdout())));
+    let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| {
+        if progress.is_shown() && io::stdout().is_terminal() {
+            TextSink::new(progress.line_writer(io::stdout()))
+        } else {
+            TextSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)
+        }
+    });
     let mut eve_sink = match &args.eve {
         None => None,
         Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)),
@@ -521,8 +562,15 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     if let Some(s) = eve_sink.as_mut() {
         sinks.push(s);
     }
+    let (report_sink, collector) = extras.parts();
+    if let Some(s) = report_sink {
+        sinks.push(s);
+    }
 
-    let result = scan::scan(&mut engine, &inputs, &mut sinks, |_, _| {});
+    let result = scan::scan_observed(&mut engine, &inputs, &mut sinks, collector, |_, bytes| {
+        progress.packet(bytes);
+    });
+    progress.finish();
     drop(sinks);
     let mut code = EXIT_OK;
     match &result {
@@ -552,20 +600,38 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
         let _ = err.write_all(out.as_bytes());
     }
-    if let Some(path) = &args.stats {
-        let json = summary::StatsJson::new(engine.stats(), engine.rules(), &tables);
-        let written = std::fs::File::create(path).and_then(|f| {
-            let mut w = io::BufWriter::new(f);
-            serde_json::to_writer_pretty(&mut w, &json).map_err(io::Error::other)?;
-            writeln!(w)?;
-            w.flush()
-        });
-        if let Err(e) = written {
-            eprintln!("ferret: cannot write stats file {}: {e}", path.display());
-            code = EXIT_ERROR;
-        }
+    let outcome = extras.finish(&engine);
+    for w in &outcome.warnings {
+        eprintln!("ferret: {w}");
+    }
+    for e in &outcome.errors {
+        eprintln!("ferret: {e}");
+        code = EXIT_ERROR;
     }
     code
+}
+
+fn run_report(args: ReportArgs) -> i32 {
+    let result = report_files::report_command(&args.eve, &args.stats, args.output.as_deref(), args.format.as_deref());
+    match result {
+        Ok(notes) => {
+            notes.iter().for_each(|n| eprintln!("ferret: {n}"));
+            EXIT_OK
+        }
+        Err(ReportError::Usage(e)) => {
+            eprintln!("ferret: {e}");
+            EXIT_USAGE
+        }
+        Err(ReportError::Input(e)) => {
+            eprintln!("ferret: {e}");
+            EXIT_ERROR
+        }
+        Err(ReportError::Output(_, e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(ReportError::Output(path, e)) => {
+            eprintln!("ferret: cannot write report {}: {e}", path.display());
+            EXIT_ERROR
+        }
+    }
 }
 
 #[cfg(test)]

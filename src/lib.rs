@@ -8,7 +8,8 @@
 //! - [`rules`] parses the rule language into a syntax tree with spans;
 //! - [`engine`] compiles rules into a matcher tree and runs it with state;
 //! - [`output`] writes alert lines, EVE JSON and the summary;
-//! - [`scan`] is the loop tying them together, [`cli`] the command line.
+//! - [`scan`] is the loop tying them together, [`cli`] the command line;
+//! - [`report`] writes incident reports from alerts and run statistics.
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
 #![deny(missing_docs)]
@@ -24,6 +25,8 @@ pub mod engine;
 pub mod load;
 pub mod output;
 pub mod profile;
+pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sweep;

@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::capture::{CaptureData, CaptureError, CaptureErrorKind, PacketReader};
+use crate::capture::{CaptureData, CaptureError, CaptureErrorKind, PacketReader, RawPacket};
 use crate::decode::Packet;
 use crate::engine::alert::Alert;
 use crate::engine::Engine;
@@ -20,6 +20,37 @@ pub trait AlertSink {
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()>;
     /// Flushes at the end of the run.
     fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Sees every packet after the engine has matched it (report statistics,
+/// `--extract`). The unit type observes nothing and costs nothing.
+pub trait PacketObserver {
+    /// A new capture starts; `index` counts inputs from 0, `name` is [`Input::name`].
+    fn start_file(&mut self, index: usize, name: &str);
+    /// One packet: its raw record, its decoded view and how many alerts it raised.
+    fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32);
+}
+
+impl PacketObserver for () {
+    #[inline]
+    fn start_file(&mut self, _: usize, _: &str) {}
+    #[inline]
+    fn packet(&mut self, _: &RawPacket<'_>, _: &Packet<'_>, _: u32) {}
+}
+
+impl<O: PacketObserver> PacketObserver for Option<O> {
+    #[inline]
+    fn start_file(&mut self, index: usize, name: &str) {
+        if let Some(o) = self {
+            o.start_file(index, name);
+        }
+    }
+    #[inline]
+    fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32) {
+        if let Some(o) = self {
+            o.packet(raw, pkt, alerts);
+        }
+    }
 }
 
 /// Human lines.
@@ -173,12 +204,24 @@ pub fn scan(
     engine: &mut Engine,
     inputs: &[Input],
     sinks: &mut [&mut dyn AlertSink],
+    on_packet: impl FnMut(u64, u64),
+) -> io::Result<ScanOutcome> {
+    scan_observed(engine, inputs, sinks, &mut (), on_packet)
+}
+
+/// Like [`scan`], showing every packet to `observer` too.
+pub fn scan_observed<O: PacketObserver>(
+    engine: &mut Engine,
+    inputs: &[Input],
+    sinks: &mut [&mut dyn AlertSink],
+    observer: &mut O,
     mut on_packet: impl FnMut(u64, u64),
 ) -> io::Result<ScanOutcome> {
     let mut outcome = ScanOutcome::default();
     let name_files = inputs.len() > 1;
-    for input in inputs {
+    for (index, input) in inputs.iter().enumerate() {
         let name = input.name();
+        observer.start_file(index, &name);
         let data = match input {
             Input::File(p) => CaptureData::open(p),
             Input::Stdin => CaptureData::from_reader(io::stdin().lock()),
@@ -191,7 +234,7 @@ pub fn scan(
             }
         };
         let file_label = name_files.then_some(name.as_str());
-        match scan_bytes(engine, data.bytes(), file_label, sinks, &mut on_packet)? {
+        match scan_bytes_observed(engine, data.bytes(), file_label, sinks, observer, &mut on_packet)? {
             Ok(_) => {}
             Err((error, packets)) if packets == 0 && is_header_error(error.kind) => {
                 outcome.problems.push(InputProblem::Unreadable { name, reason: header_reason(error) });
@@ -232,6 +275,18 @@ pub fn scan_bytes(
     sinks: &mut [&mut dyn AlertSink],
     on_packet: &mut impl FnMut(u64, u64),
 ) -> io::Result<Result<u64, (CaptureError, u64)>> {
+    scan_bytes_observed(engine, bytes, file, sinks, &mut (), on_packet)
+}
+
+/// Like [`scan_bytes`], showing every packet to `observer` too.
+pub fn scan_bytes_observed<O: PacketObserver>(
+    engine: &mut Engine,
+    bytes: &[u8],
+    file: Option<&str>,
+    sinks: &mut [&mut dyn AlertSink],
+    observer: &mut O,
+    on_packet: &mut impl FnMut(u64, u64),
+) -> io::Result<Result<u64, (CaptureError, u64)>> {
     let reader = match PacketReader::new(bytes) {
         Ok(r) => r,
         Err(e) => return Ok(Err((e, 0))),
@@ -245,7 +300,9 @@ pub fn scan_bytes(
         };
         number += 1;
         let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
+        let mut alerts = 0u32;
         engine.process(&pkt, &mut |alert| {
+            alerts += 1;
             if sink_error.is_some() {
                 return;
             }
@@ -259,6 +316,7 @@ pub fn scan_bytes(
         if let Some(e) = sink_error.take() {
             return Err(e);
         }
+        observer.packet(&raw, &pkt, alerts);
         on_packet(number, u64::from(raw.orig_len));
     }
     sink_result(sink_error, Ok(number))
