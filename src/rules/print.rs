@@ -352,6 +352,7 @@ impl Display for Value {
             ValueKind::Regex { pattern, flags } => write!(f, "{}{flags}", Regex(pattern)),
             ValueKind::Bool(b) => write!(f, "{b}"),
             ValueKind::Not(inner) => write!(f, "!{inner}"),
+            ValueKind::File(path) => write!(f, "file({})", Quoted(path)),
         }
     }
 }
@@ -827,7 +828,8 @@ mod tests {
 
     // ----- property tests: random trees survive print -> parse -> print -----
 
-    const RESERVED: [&str; 26] = [
+    const RESERVED: [&str; 27] = [
+        "under",
         "and",
         "or",
         "not",
@@ -924,6 +926,7 @@ mod tests {
             name().prop_map(ValueKind::Var),
             any::<bool>().prop_map(ValueKind::Bool),
             (regex_pattern(), "[imsx]{0,3}").prop_map(|(pattern, flags)| ValueKind::Regex { pattern, flags }),
+            text().prop_map(ValueKind::File),
         ]
         .prop_map(val)
     }
@@ -952,6 +955,7 @@ mod tests {
             Just(TestOp::Contains),
             Just(TestOp::StartsWith),
             Just(TestOp::EndsWith),
+            Just(TestOp::Under),
         ];
         let regex = prop_oneof![
             (regex_pattern(), "[imsx]{0,2}").prop_map(|(pattern, flags)| val(ValueKind::Regex { pattern, flags })),
