@@ -8,6 +8,7 @@
 //! caret. File access stays here so the compiler never touches the disk.
 
 use std::fmt::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::engine::compile::{self, ParsedFile};
@@ -110,7 +111,14 @@ fn read_text_file(path: &Path, what: &str) -> Result<String, String> {
             MAX_RULE_FILE_BYTES >> 20
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    // Read at most one byte past the limit: a file can grow, and some (devices) report size 0.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_RULE_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        return Err(format!("{what} is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         format!("not UTF-8 text (invalid byte at offset {offset})")
@@ -215,7 +223,13 @@ impl DataBase {
             DataBase::Builtin => builtin_data(path).map(str::to_string).ok_or_else(|| {
                 format!("no data file '{path}' is built in (the default rules ship data/dns-allowlist.txt)")
             }),
-            DataBase::Dir(dir) => read_text_file(&dir.join(path), "data file"),
+            DataBase::Dir(dir) => {
+                let full = dir.join(path);
+                if full.metadata().is_ok_and(|m| !m.is_file()) {
+                    return Err("not a regular file".into());
+                }
+                read_text_file(&full, "data file")
+            }
         }
     }
 }

@@ -70,7 +70,7 @@ fn explain_prints_groups_and_predicate_order() {
     let s = text(&out.stdout);
     assert!(s.starts_with("16 rules in 4 groups"), "{s}");
     let icmp = s.find("group icmp").unwrap();
-    let len = s[icmp..].find("payload.len >= 16").unwrap();
+    let len = s[icmp..].find("payload.len >= 32").unwrap();
     let pattern = s[icmp..].find("payload.pattern == random").unwrap();
     let ent = s[icmp..].find("payload.entropy > 5.8").unwrap();
     assert!(len < pattern && pattern < ent, "cheap predicate first:\n{s}");
@@ -190,6 +190,24 @@ fn var_overrides_change_thresholds_and_bad_vars_are_errors() {
     let bad = run_ferret(&["scan", "--var", "ICMP_MIN_PAYLOAD=[1,", &s], &std::env::temp_dir(), b"");
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("--var ICMP_MIN_PAYLOAD:1:"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn the_dns_allowlist_extends_from_the_command_line() {
+    let s = sample("report-dns-icmp.pcap");
+    let dns_alerts = |out: &std::process::Output| text(&out.stdout).lines().filter(|l| l.contains("{UDP}")).count();
+    let plain = run_ferret(&["scan", &s], &std::env::temp_dir(), b"");
+    assert_eq!(dns_alerts(&plain), 8);
+    let listed = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=[\"t-exfil.net\"]", &s], &std::env::temp_dir(), b"");
+    assert_eq!(dns_alerts(&listed), 0, "{}", text(&listed.stderr));
+    assert!(text(&listed.stderr).contains("passed (suppressed by pass rules): 8"), "{}", text(&listed.stderr));
+    let dir = tmp();
+    std::fs::write(dir.path().join("mine.txt"), "# ours\nT-EXFIL.net\n").unwrap();
+    let from_file = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=file(\"mine.txt\")", &s], dir.path(), b"");
+    assert_eq!(dns_alerts(&from_file), 0, "{}", text(&from_file.stderr));
+    let missing = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=file(\"none.txt\")", &s], dir.path(), b"");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read data file 'none.txt'"), "{}", text(&missing.stderr));
 }
 
 #[test]

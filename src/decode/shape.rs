@@ -273,18 +273,20 @@ fn internet_checksum(bytes: &[u8]) -> u16 {
 pub enum NameAlphabet {
     /// No letters or digits at all (the name is its registered domain).
     Empty,
-    /// Letters, with digits only at the edges of hyphen-separated parts
-    /// (`www`, `mail2`, `eu-west-1`, `skype-prd-neu04`): how people name hosts.
+    /// Letters, with digits only at the edges of hyphen-separated parts or inside short parts
+    /// (`www`, `mail2`, `eu-west-1`, `skype-prd-neu04`, `fe3cr`): how people name hosts.
     Text,
     /// Digits only (reversed IPv4 addresses, phone numbers).
     Numeric,
-    /// Hexadecimal digits in one case, with both letters and digits (hashes, dnscat2).
+    /// Hexadecimal digits in one case, with both letters and digits and a part of 8 characters
+    /// or more (hashes, dnscat2).
     Hex,
-    /// Letters and digits interleaved inside a part (`k3x9q2m`, `4g5ednsz`): base32 and base36
-    /// encodings (iodine's default), DGA names, some CDN node names.
+    /// Letters and digits interleaved inside a part of 8 characters or more (`k3x9q2m7`,
+    /// `4g5ednsz`): base32 and base36 encodings (iodine's default), DGA names, some CDN node
+    /// names. Short numbered parts (`v10c`, `fe3cr`) are `Text`.
     Alnum,
-    /// Base64 symbols (`+`, `/`, `=`), or upper and lower case mixed with interleaved digits
-    /// (dns2tcp, iodine's base64 and base128 modes).
+    /// Base64 symbols (`+`, `/`, `=`), or upper and lower case mixed with digits interleaved
+    /// in a part of 8 characters or more (dns2tcp, iodine's base64 and base128 modes).
     Base64,
     /// Bytes outside letters, digits, `-`, `_` and the base64 symbols: raw 8-bit labels
     /// (iodine's raw mode), spaces, control characters.
@@ -349,7 +351,7 @@ pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
         return if digit { NameAlphabet::Numeric } else { NameAlphabet::Empty };
     }
     let mixed_case = upper && lower;
-    if digit && !non_hex_letter && !mixed_case {
+    if digit && !non_hex_letter && !mixed_case && longest_part(name) >= MIN_ENCODED_PART {
         return NameAlphabet::Hex;
     }
     if !digit || !interleaves_digits(name) {
@@ -361,10 +363,23 @@ pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
     }
 }
 
-/// True when some part (between `.`, `-` and `_`) switches between letters
-/// and digits at least twice: `a1b`, `4g5e`, but not `mail2` or `v10`.
+/// Shortest part (between `.`, `-` and `_`) that can count as encoded data:
+/// host names number short parts (`v10c`, `fe3cr`, `us05web`), encoders write long ones.
+const MIN_ENCODED_PART: usize = 8;
+
+fn parts(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    name.split(|b| matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn longest_part(name: &[u8]) -> usize {
+    parts(name).map(<[u8]>::len).max().unwrap_or(0)
+}
+
+/// True when some part of 8 characters or more switches between letters and
+/// digits at least twice: `j9sede5jje0azz`, `4g5ednsz`, but not `mail2`,
+/// `skypedataprdcolneu04` or the short `fe3cr`.
 fn interleaves_digits(name: &[u8]) -> bool {
-    name.split(|b| matches!(b, b'.' | b'-' | b'_')).any(|part| {
+    parts(name).filter(|part| part.len() >= MIN_ENCODED_PART).any(|part| {
         let switches =
             part.windows(2).filter(|w| matches!(w, [a, b] if a.is_ascii_digit() != b.is_ascii_digit())).count();
         switches >= 2
@@ -478,12 +493,17 @@ mod tests {
             (b"scontent-ams2-1.xx", Text),
             (b"WWW.ExAmple", Text),
             (b"25.206.119", Numeric),
-            (b"b.a.9.8.7.6.5.0.4", Hex),
+            (b"b.a.9.8.7.6.5.0.4", Text),
             (b"dnscat.546b03f50000000000a6023ed4df184d", Alnum),
             (b"546b03f50000000000a6023ed4df184d.5a03b5b1", Hex),
             (b"j9sede5jje0azz", Alnum),
             (b"dmwardy7lysrw", Alnum),
             (b"r4---sn-4g5ednsz", Alnum),
+            (b"fe3cr.delivery.mp", Text),
+            (b"v10c.events.data", Text),
+            (b"us05web", Text),
+            (b"e1.fb", Text),
+            (b"cafe0123.ab", Hex),
             (b"hvOBgAABAEI5ODFGMjk4MEMyRTFFOEZD", Base64),
             (b"AAAAAO1kQA.=auth", Base64),
             (b"zi03aA-La-fl\xfbte", Raw),

@@ -2412,6 +2412,7 @@ alert icmp $HOME_NET any -> any any {
             ("contains", TestOp::Contains),
             ("starts_with", TestOp::StartsWith),
             ("ends_with", TestOp::EndsWith),
+            ("under", TestOp::Under),
         ];
         for (text, op) in ops {
             let src = format!("x.y {text} 5");
@@ -2523,6 +2524,31 @@ alert icmp $HOME_NET any -> any any {
         assert!(matches!(value("!53"), ValueKind::Not(_)));
         let v = parse_value(" [1, 2] ").unwrap();
         assert_eq!(v.span, Span::new(1, 7));
+    }
+
+    #[test]
+    fn file_values() {
+        assert_eq!(value("file(\"data/list.txt\")"), ValueKind::File("data/list.txt".into()));
+        assert_eq!(value("file( \"a b\\x41\" )"), ValueKind::File("a bA".into()));
+        let items = kinds(value("[file(\"a.txt\"), $LOCAL, \"x.example\"]"));
+        assert_eq!(items[0], ValueKind::File("a.txt".into()));
+        // Without a parenthesis `file` is an ordinary word.
+        assert_eq!(value("file"), ValueKind::Word("file".into()));
+        let v = parse_value("  file(\"x\")").unwrap();
+        assert_eq!(v.span, Span::new(2, 11));
+        let Expr::Test(t) = parse_expr("dns.qname under file(\"allow.txt\")").unwrap() else { panic!() };
+        assert_eq!(t.op.node, TestOp::Under);
+        assert_eq!(t.value.kind, ValueKind::File("allow.txt".into()));
+    }
+
+    #[test]
+    fn error_file_values() {
+        error_in(
+            "when dns.qname under file(allow.txt)",
+            "expected a quoted path after 'file(', found 'allow.txt'",
+            "allow.txt",
+        );
+        error_in("when dns.qname under file(\"a.txt\" x", "expected ')' after the file path, found 'x'", "x");
     }
 
     #[test]

@@ -210,7 +210,6 @@ pub fn short_label_dns_exfil() -> Scenario {
         }
         let name = format!("{}.cdn-sync.net", base32_label(&mut labels, 8));
         let answer = [198, 51, 100, (i % 200) as u8 + 1];
-        tl.rng.next_u64();
         let gap = tl.rng.range_i64(150 * MS, 250 * MS);
         tunnel_lookup(&mut tl, client, &name, TYPE_A, &answer, gap);
     }
@@ -273,15 +272,15 @@ pub fn large_linux_pings() -> Scenario {
     for _second in 0..120 {
         for (i, pinger) in pingers.iter_mut().enumerate() {
             let gap = tl.rng.range_i64(50 * MS, 200 * MS);
-            let data = match i {
-                2 => payload::macos_ping(1000, tl.now()),
-                3 => payload::windows_ping(1000),
-                _ => Vec::new(),
-            };
-            if data.is_empty() {
-                ping(&mut tl, pinger, gap);
-            } else {
-                big_ping(&mut tl, pinger, &data, gap);
+            match i {
+                // The ping tools' own sizes: Linux `-s 1000` and `-s 1472`.
+                0 | 1 => ping(&mut tl, pinger, gap),
+                // macOS `-s 1000` (stamped a moment before sending) and Windows `-l 1000`.
+                2 => {
+                    let data = payload::macos_ping(1000, tl.now() + gap - 30 * US);
+                    big_ping(&mut tl, pinger, &data, gap);
+                }
+                _ => big_ping(&mut tl, pinger, &payload::windows_ping(1000), gap),
             }
         }
         bg.step(&mut tl, 50 * MS, 200 * MS);
@@ -301,7 +300,8 @@ fn big_ping(tl: &mut Timeline, pinger: &mut Pinger, data: &[u8], gap: i64) {
 /// Benign: a monitoring server (10.20.0.5) pinging 15 devices every 15
 /// seconds for 5 minutes with the patterned payloads such tools use: 0xAA
 /// fills, Cisco's 0xABCD, `ping -p ff00` after a timestamp, zeros (fping), a
-/// fixed text banner, and a timestamp plus tracker with 0x01 padding, each
+/// fixed text banner, a timestamp plus tracker with 0x01 padding, and the
+/// 24-byte timestamp plus random tracker of a Go ping library, each
 /// answered. Nothing here is a tunnel.
 pub fn monitoring_pings() -> Scenario {
     let mut tl = Timeline::new(START + 6 * 3600 * SEC, 0x0a0a);
@@ -329,7 +329,11 @@ pub fn monitoring_pings() -> Scenario {
 
 /// The payload the monitor sends to device `i` at `ts`.
 fn monitor_payload(i: usize, ts: i64) -> Vec<u8> {
-    match i % 6 {
+    // A Go ping library's default: a timestamp and the pinger's random 16-byte id.
+    const TRACKER: [u8; 16] =
+        [0x9c, 0x41, 0xe2, 0x07, 0x5b, 0xd3, 0x18, 0xaf, 0x66, 0x2e, 0xf1, 0x8a, 0x34, 0xc9, 0x70, 0x0d];
+    match i % 7 {
+        6 => [&ts.to_be_bytes()[..], &TRACKER[..]].concat(),
         0 => vec![0xaa; 64],
         1 => [0xab, 0xcd].repeat(50),
         2 => {
