@@ -119,9 +119,20 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
     };
     let mut problems = Vec::new();
     let mut config = Config { path: path.to_string(), text: text.to_string(), ..Config::default() };
+    // `file("...")` values name data files relative to the config's folder.
+    let base = crate::load::DataBase::Dir(dir.to_path_buf());
+    let expand = |name: &str, mut v: Value, problems: &mut Vec<Diagnostic>| {
+        for d in crate::load::expand_value(&mut v, &base) {
+            problems.push(Diagnostic::new(d.message, find(text, name, None), d.label));
+        }
+        v
+    };
     for (name, value) in &file.vars {
         match convert(value, text, name) {
-            Ok(v) => config.vars.push((name.clone(), v)),
+            Ok(v) => {
+                let v = expand(name, v, &mut problems);
+                config.vars.push((name.clone(), v));
+            }
             Err(d) => problems.push(d),
         }
     }
@@ -147,7 +158,10 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
         let mut vars = Vec::new();
         for (var, value) in &network.vars {
             match convert(value, text, var) {
-                Ok(v) => vars.push((var.clone(), v)),
+                Ok(v) => {
+                    let v = expand(var, v, &mut problems);
+                    vars.push((var.clone(), v));
+                }
                 Err(d) => problems.push(d),
             }
         }

@@ -1,17 +1,20 @@
 //! From rule paths (or the embedded defaults) to a compiled [`RuleSet`].
 //!
 //! Reads files and directories (`*.rules`, sorted, recursively), guards
-//! against oversized or non-UTF-8 files, parses each, compiles all together,
-//! and returns either the rule set or every problem found, rendered with
-//! `file:line:col`, the line and a caret.
+//! against oversized or non-UTF-8 files, parses each, reads the data files
+//! their `file("...")` values name (allowlists beside the rules, embedded for
+//! the default rules), compiles all together, and returns either the rule set
+//! or every problem found, rendered with `file:line:col`, the line and a
+//! caret. File access stays here so the compiler never touches the disk.
 
 use std::fmt::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::engine::compile::{self, ParsedFile, VarLayers};
 use crate::engine::ruleset::RuleSet;
-use crate::rules::ast::Value;
-use crate::rules::defaults::{display_path, DEFAULT_RULES};
+use crate::rules::ast::{Expr, Item, RuleFile, RuleOption, Value, ValueKind};
+use crate::rules::defaults::{builtin_data, display_path, DEFAULT_RULES, DISPLAY_PREFIX};
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_rule_file;
 
@@ -95,19 +98,30 @@ fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn read_rule_file(path: &Path) -> Result<String, String> {
-    let shown = path.display();
-    let size = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?.len();
+    read_text_file(path, "rule file").map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a rule or data file (`what`) of at most [`MAX_RULE_FILE_BYTES`] of UTF-8 text.
+fn read_text_file(path: &Path, what: &str) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     if size > MAX_RULE_FILE_BYTES {
         return Err(format!(
-            "{shown}: rule file is {:.1} MiB; the limit is {} MiB",
+            "{what} is {:.1} MiB; the limit is {} MiB",
             size as f64 / (1 << 20) as f64,
             MAX_RULE_FILE_BYTES >> 20
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
+    // Read at most one byte past the limit: a file can grow, and some (devices) report size 0.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_RULE_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        return Err(format!("{what} is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        format!("{shown}: not UTF-8 text (invalid byte at offset {offset})")
+        format!("not UTF-8 text (invalid byte at offset {offset})")
     })
 }
 
@@ -142,8 +156,10 @@ fn compile_checked(
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
     for (path, text) in texts {
-        let (ast, diags) = parse_rule_file(&text);
+        let (mut ast, diags) = parse_rule_file(&text);
         found.extend(diags.into_iter().map(|d| (files.len(), d)));
+        let data_diags = expand_data_files(&mut ast, &DataBase::for_rule_file(&path));
+        found.extend(data_diags.into_iter().map(|d| (files.len(), d)));
         files.push(ParsedFile { path, text, ast });
     }
     if let Some(config) = config {
@@ -212,7 +228,116 @@ pub fn parse_var_override(arg: &str) -> Result<(String, Value), LoadFailure> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(LoadFailure::single(format!("--var {arg}: '{name}' is not a variable name")));
     }
-    crate::rules::parse::parse_value(value)
-        .map(|v| (name.to_string(), v))
-        .map_err(|d| LoadFailure { problems: vec![render(&d, &format!("--var {name}"), value)] })
+    let shown = format!("--var {name}");
+    let mut parsed = crate::rules::parse::parse_value(value)
+        .map_err(|d| LoadFailure { problems: vec![render(&d, &shown, value)] })?;
+    let problems: Vec<String> = expand_value(&mut parsed, &DataBase::Dir(PathBuf::from(".")))
+        .iter()
+        .map(|d| render(d, &shown, value))
+        .collect();
+    if problems.is_empty() {
+        Ok((name.to_string(), parsed))
+    } else {
+        Err(LoadFailure { problems })
+    }
+}
+
+/// Where the paths of `file("...")` values are looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataBase {
+    /// The data files embedded with the default rules (`data/dns-allowlist.txt`).
+    Builtin,
+    /// A folder on disk: the rule file's own folder, or the working
+    /// directory for `--var` values.
+    Dir(PathBuf),
+}
+
+impl DataBase {
+    /// The base for a rule file shown as `path`: the embedded data for the
+    /// embedded rules, else the file's folder.
+    pub fn for_rule_file(path: &str) -> DataBase {
+        if path.starts_with(DISPLAY_PREFIX) {
+            return DataBase::Builtin;
+        }
+        let parent = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+        DataBase::Dir(parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf))
+    }
+
+    fn read(&self, path: &str) -> Result<String, String> {
+        match self {
+            DataBase::Builtin => builtin_data(path).map(str::to_string).ok_or_else(|| {
+                format!("no data file '{path}' is built in (the default rules ship data/dns-allowlist.txt)")
+            }),
+            DataBase::Dir(dir) => {
+                let full = dir.join(path);
+                if full.metadata().is_ok_and(|m| !m.is_file()) {
+                    return Err("not a regular file".into());
+                }
+                read_text_file(&full, "data file")
+            }
+        }
+    }
+}
+
+/// Replaces every `file("path")` value in a parsed rule file (variables and
+/// conditions) by the list of strings the file holds, one per line.
+/// Returns a diagnostic at the `file(...)` text for each file that cannot be read.
+pub fn expand_data_files(ast: &mut RuleFile, base: &DataBase) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for item in &mut ast.items {
+        match item {
+            Item::Var(decl) => diags.extend(expand_value(&mut decl.value, base)),
+            Item::Rule(rule) => {
+                for option in &mut rule.options {
+                    if let RuleOption::When(expr) = option {
+                        expand_expr(expr, base, &mut diags);
+                    }
+                }
+            }
+        }
+    }
+    diags
+}
+
+fn expand_expr(expr: &mut Expr, base: &DataBase, diags: &mut Vec<Diagnostic>) {
+    match expr {
+        Expr::And(items, _) | Expr::Or(items, _) => items.iter_mut().for_each(|e| expand_expr(e, base, diags)),
+        Expr::Not(inner, _) => expand_expr(inner, base, diags),
+        Expr::Test(test) => diags.extend(expand_value(&mut test.value, base)),
+        Expr::Field(_) | Expr::Bool(_) => {}
+    }
+}
+
+/// Replaces every `file("path")` inside `value` by the file's entries: each
+/// line with any `#` comment removed and surrounding spaces trimmed, empty
+/// lines skipped, as a list of strings.
+pub fn expand_value(value: &mut Value, base: &DataBase) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let span = value.span;
+    match &mut value.kind {
+        ValueKind::File(path) => match base.read(path) {
+            Ok(text) => {
+                let items =
+                    data_entries(&text).map(|entry| Value { kind: ValueKind::Str(entry.to_string()), span }).collect();
+                value.kind = ValueKind::List(items);
+            }
+            Err(reason) => diags.push(
+                Diagnostic::new(format!("cannot read data file '{path}': {reason}"), span, "named here")
+                    .with_help("paths are relative to the folder of the rule file (for --var, the working directory)"),
+            ),
+        },
+        ValueKind::List(items) => items.iter_mut().for_each(|v| diags.extend(expand_value(v, base))),
+        ValueKind::Range(a, b) => {
+            diags.extend(expand_value(a, base));
+            diags.extend(expand_value(b, base));
+        }
+        ValueKind::Not(inner) => diags.extend(expand_value(inner, base)),
+        _ => {}
+    }
+    diags
+}
+
+/// The entries of a data file's text.
+pub fn data_entries(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(|line| line.split('#').next().unwrap_or("").trim()).filter(|entry| !entry.is_empty())
 }

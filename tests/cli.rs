@@ -24,7 +24,7 @@ fn text(b: &[u8]) -> String {
 fn check_accepts_the_default_rules() {
     let out = run_ferret(&["check"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 8 rules compiled\n");
+    assert_eq!(text(&out.stdout), "ok: 16 rules compiled\n");
 }
 
 #[test]
@@ -68,11 +68,12 @@ fn explain_prints_groups_and_predicate_order() {
     let out = run_ferret(&["explain"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.starts_with("8 rules in 4 groups"), "{s}");
+    assert!(s.starts_with("16 rules in 4 groups"), "{s}");
     let icmp = s.find("group icmp").unwrap();
-    let len = s[icmp..].find("payload.len > 64").unwrap();
+    let len = s[icmp..].find("payload.len >= 32").unwrap();
+    let pattern = s[icmp..].find("payload.pattern == random").unwrap();
     let ent = s[icmp..].find("payload.entropy > 5.8").unwrap();
-    assert!(len < ent, "cheap predicate first:\n{s}");
+    assert!(len < pattern && pattern < ent, "cheap predicate first:\n{s}");
     let fields = run_ferret(&["explain", "--fields"], &std::env::temp_dir(), b"");
     assert!(text(&fields.stdout).contains("payload.entropy.norm"));
 }
@@ -85,7 +86,7 @@ fn scan_prints_alert_lines_and_summary() {
     assert_eq!(lines.len(), 5);
     assert_eq!(
         lines[0],
-        "2025-04-05 20:55:00.611316  [1:1000001:1] [critical] Potential ICMP tunneling detected \
+        "2025-04-05 20:55:00.611316  [1:1000001:2] [critical] Potential ICMP tunneling detected \
          (byte length=159, entropy=6.78) {ICMP} 192.168.1.4 -> 192.168.1.6 (packet 18)"
     );
     let err = text(&out.stderr);
@@ -111,7 +112,7 @@ fn eve_lines_are_suricata_shaped() {
     assert_eq!(dns["dest_port"], 53);
     assert_eq!(dns["alert"]["signature_id"], 1000101);
     assert_eq!(dns["alert"]["gid"], 1);
-    assert_eq!(dns["alert"]["rev"], 1);
+    assert_eq!(dns["alert"]["rev"], 2);
     assert_eq!(dns["alert"]["severity"], 2);
     assert_eq!(dns["alert"]["category"], "dns-tunnel");
     assert_eq!(dns["alert"]["action"], "allowed");
@@ -184,11 +185,29 @@ fn eve_to_stdout_carries_only_json() {
 #[test]
 fn var_overrides_change_thresholds_and_bad_vars_are_errors() {
     let s = sample("report-icmp.pcap");
-    let out = run_ferret(&["scan", "--var", "ICMP_ENTROPY=7", &s], &std::env::temp_dir(), b"");
-    assert_eq!(text(&out.stdout).lines().count(), 3, "only 7.13, 7.65 and 7.58 exceed 7");
-    let bad = run_ferret(&["scan", "--var", "ICMP_ENTROPY=[1,", &s], &std::env::temp_dir(), b"");
+    let out = run_ferret(&["scan", "--var", "ICMP_MIN_PAYLOAD=200", &s], &std::env::temp_dir(), b"");
+    assert_eq!(text(&out.stdout).lines().count(), 3, "only 233, 496 and 528 bytes reach 200");
+    let bad = run_ferret(&["scan", "--var", "ICMP_MIN_PAYLOAD=[1,", &s], &std::env::temp_dir(), b"");
     assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("--var ICMP_ENTROPY:1:"), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("--var ICMP_MIN_PAYLOAD:1:"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn the_dns_allowlist_extends_from_the_command_line() {
+    let s = sample("report-dns-icmp.pcap");
+    let dns_alerts = |out: &std::process::Output| text(&out.stdout).lines().filter(|l| l.contains("{UDP}")).count();
+    let plain = run_ferret(&["scan", &s], &std::env::temp_dir(), b"");
+    assert_eq!(dns_alerts(&plain), 8);
+    let listed = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=[\"t-exfil.net\"]", &s], &std::env::temp_dir(), b"");
+    assert_eq!(dns_alerts(&listed), 0, "{}", text(&listed.stderr));
+    assert!(text(&listed.stderr).contains("passed (suppressed by pass rules): 8"), "{}", text(&listed.stderr));
+    let dir = tmp();
+    std::fs::write(dir.path().join("mine.txt"), "# ours\nT-EXFIL.net\n").unwrap();
+    let from_file = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=file(\"mine.txt\")", &s], dir.path(), b"");
+    assert_eq!(dns_alerts(&from_file), 0, "{}", text(&from_file.stderr));
+    let missing = run_ferret(&["scan", "--var", "DNS_ALLOW_LOCAL=file(\"none.txt\")", &s], dir.path(), b"");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read data file 'none.txt'"), "{}", text(&missing.stderr));
 }
 
 #[test]

@@ -204,3 +204,81 @@ fn messages_interpolate_fields() {
     engine.process(&pkt, &mut |a| msgs.push(a.message));
     assert_eq!(msgs, ["len=40 e=0.000 10.0.0.1->10.0.0.2 type=8 q=- {x}"]);
 }
+
+#[test]
+fn payload_shape_fields() {
+    let (a, b) = (ip("10.0.0.1"), ip("10.0.0.2"));
+    let echo = |data: &[u8]| frame::icmp_echo(a, b, false, 1, 1, data);
+    let linux = echo(&ferret::synth::payload::linux_ping(1000, 1_700_000_000_000_000_000));
+    let windows = echo(&ferret::synth::payload::windows_ping(32));
+    let random = echo(&ferret::synth::payload::random(64, 3));
+    let text = echo(b"Lorem ipsum dolor sit amet, consectetur adipiscing elit");
+    let inner = frame::icmp_echo(a, b, false, 9, 9, &ferret::synth::payload::linux_ping(56, 0));
+    let tunnelled = echo(&inner[14..]);
+    for (frame, cond, want) in [
+        (&linux, "payload.pattern == incrementing", true),
+        (&linux, "payload.pattern in [zeros, repeating, incrementing]", true),
+        (&linux, "payload.entropy > 7.9", true),
+        (&windows, "payload.pattern == incrementing and payload.printable == 1", true),
+        (&random, "payload.pattern == random and payload.entropy < 6", true),
+        (&text, "payload.pattern == text and payload.printable == 1", true),
+        (&tunnelled, "payload.pattern == ip", true),
+        (&ping(10), "payload.pattern == repeating", true),
+        (&ping(0), "payload.pattern == empty and payload.printable == 0", true),
+        (&linux, "icmp.is_error", false),
+    ] {
+        assert_eq!(matches("icmp", cond, frame), want, "{cond}");
+    }
+    let exceeded = frame::icmp_error(b, a, 11, 0, &frame::quote(&random));
+    assert!(matches("icmp", "icmp.is_error and payload.pattern == ip", &exceeded));
+    assert!(!matches("ip", "icmp.is_error", &dns("example.com", 1)), "absent outside ICMP");
+}
+
+#[test]
+fn dns_name_alphabet_and_under() {
+    for (qname, cond, want) in [
+        ("j9sede5jje0azz.t-exfil.net", "dns.subdomain.alphabet == alnum", true),
+        ("546b03f5aa.example.com", "dns.subdomain.alphabet == hex", true),
+        ("mail2.example.com", "dns.subdomain.alphabet == text", true),
+        ("example.com", "dns.subdomain.alphabet == empty", true),
+        ("hvOBgA1kQ2Aa.example.com", "dns.subdomain.alphabet in [base64, raw]", true),
+        ("a.b.Example.CO.uk", "dns.qname under [\"example.co.uk\"]", true),
+        ("example.co.uk", "dns.qname under [\"example.co.uk\"]", true),
+        ("badexample.co.uk", "dns.qname under [\"example.co.uk\"]", false),
+        ("x.tunnel.example.co.uk", "dns.qname under [\"*.Tunnel.example.co.uk.\", \"other.net\"]", true),
+        ("x.example.co.uk", "dns.qname under [\"co.uk\"]", true),
+        ("x.example.co.uk", "dns.qname under []", false),
+        ("x.example.co.uk", "dns.domain under [\"example.co.uk\"]", true),
+    ] {
+        assert_eq!(matches("dns", cond, &dns(qname, 1)), want, "{qname}: {cond}");
+    }
+}
+
+#[test]
+fn word_valued_fields_show_words() {
+    let rules = r#"alert ip any any -> any any {
+        id 1
+        msg "{payload.pattern} {payload.printable:.2} {dns.subdomain.alphabet}"
+    }"#;
+    let rules = common::rules(rules);
+    let f = ping(40);
+    let pkt = Packet::decode(1, &f, 1, 0, f.len() as u32);
+    let mut engine = Engine::new(Arc::clone(&rules));
+    let mut alerts = Vec::new();
+    engine.process(&pkt, &mut |a| alerts.push(a));
+    assert_eq!(alerts[0].message, "repeating 1.00 -");
+    let measured: Vec<String> = alerts[0].measured.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+    assert!(measured.contains(&"payload.pattern=Text(\"repeating\")".to_string()), "{measured:?}");
+}
+
+#[test]
+fn shape_words_and_under_are_checked() {
+    let bad = |cond: &str| {
+        let text = format!("alert ip any any -> any any {{\n  id 1\n  when {cond}\n}}\n");
+        ferret::load::compile_texts(vec![("t.rules".into(), text)], &[]).unwrap_err().problems.concat()
+    };
+    assert!(bad("payload.pattern == noise").contains("unknown value 'noise' for payload.pattern"));
+    assert!(bad("dns.subdomain.alphabet == random").contains("unknown value 'random' for dns.subdomain.alphabet"));
+    assert!(bad("payload under [\"x\"]").contains("'under' cannot be used on payload"));
+    assert!(bad("dns.qname under 5").contains("expected a quoted string or a list of them"));
+}

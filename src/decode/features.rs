@@ -1,15 +1,16 @@
 //! Per-packet features, computed lazily and at most once.
 //!
 //! Header fields are read straight from the [`Packet`]. The expensive ones
-//! (payload entropy, the DNS message, the registered-domain split and the
-//! entropies of names) are computed the first time a rule asks and cached for
-//! the rest of that packet's rules. A [`Features`] lives on the stack for one
+//! (payload entropy, pattern and printable share, the DNS message, the
+//! registered-domain split, the entropies and alphabet of names) are computed
+//! the first time a rule asks and cached for the rest of that packet's rules. A [`Features`] lives on the stack for one
 //! packet; nothing here allocates.
 
 use std::net::IpAddr;
 
 use super::dns::{self, DnsError, DnsMessage};
 use super::entropy;
+use super::shape::{self, NameAlphabet, PayloadPattern};
 use super::{Packet, Transport};
 
 /// Every field a rule can test. The rule language's names and types for these
@@ -32,10 +33,13 @@ pub enum Field {
     IcmpSeq,
     IcmpReplyMismatch,
     IcmpUnpairedReply,
+    IcmpIsError,
     Payload,
     PayloadLen,
     PayloadEntropy,
     PayloadEntropyNorm,
+    PayloadPattern,
+    PayloadPrintable,
     PktLen,
     DnsId,
     DnsIsResponse,
@@ -55,6 +59,7 @@ pub enum Field {
     DnsSubdomain,
     DnsSubdomainLen,
     DnsSubdomainEntropy,
+    DnsSubdomainAlphabet,
     ArpOp,
 }
 
@@ -97,6 +102,8 @@ enum DnsState<'a> {
 pub struct Features<'p, 'a> {
     pkt: &'p Packet<'a>,
     payload_entropy: Option<f64>,
+    payload_printable: Option<f64>,
+    payload_pattern: Option<PayloadPattern>,
     dns: DnsState<'a>,
     /// Byte offset in the question name where the registered domain starts
     /// (`None` inside: the name has no registered domain).
@@ -104,6 +111,7 @@ pub struct Features<'p, 'a> {
     qname_entropy: Option<f64>,
     domain_entropy: Option<f64>,
     subdomain_entropy: Option<f64>,
+    subdomain_alphabet: Option<NameAlphabet>,
     echo: Option<EchoStatus>,
     /// Network ids of the source and destination addresses (set by the engine).
     networks: [Option<u16>; 2],
@@ -115,11 +123,14 @@ impl<'p, 'a> Features<'p, 'a> {
         Features {
             pkt,
             payload_entropy: None,
+            payload_printable: None,
+            payload_pattern: None,
             dns: DnsState::NotTried,
             domain_start: None,
             qname_entropy: None,
             domain_entropy: None,
             subdomain_entropy: None,
+            subdomain_alphabet: None,
             echo: None,
             networks: [None, None],
         }
@@ -153,6 +164,29 @@ impl<'p, 'a> Features<'p, 'a> {
     /// Payload entropy in bits per byte (computed once).
     pub fn payload_entropy(&mut self) -> f64 {
         *self.payload_entropy.get_or_insert_with(|| entropy::shannon(self.pkt.payload))
+    }
+
+    /// Share of printable ASCII bytes in the payload, 0-1 (computed once).
+    pub fn payload_printable(&mut self) -> f64 {
+        *self.payload_printable.get_or_insert_with(|| shape::printable_ratio(self.pkt.payload))
+    }
+
+    /// What the payload looks like (computed once; entropy and printable share
+    /// only when no fill pattern or IP header explains it).
+    pub fn payload_pattern(&mut self) -> PayloadPattern {
+        if let Some(p) = self.payload_pattern {
+            return p;
+        }
+        let data = self.pkt.payload;
+        let pattern = match shape::structural_pattern(data) {
+            Some(p) => p,
+            None => {
+                let printable = self.payload_printable();
+                shape::content_pattern(data.len(), printable, self.payload_entropy())
+            }
+        };
+        self.payload_pattern = Some(pattern);
+        pattern
     }
 
     /// The decoded DNS message, if the packet is DNS and decodes (decoded once).
@@ -237,6 +271,14 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IcmpSeq => num(u64::from(pkt.icmp()?.seq?)),
             Field::IcmpReplyMismatch => self.echo.map(|e| Bool(e == EchoStatus::Mismatch)),
             Field::IcmpUnpairedReply => self.echo.map(|e| Bool(e == EchoStatus::Unpaired)),
+            Field::IcmpIsError => {
+                let is_error = match pkt.transport {
+                    Transport::Icmp(h) => matches!(h.icmp_type, 3 | 4 | 5 | 11 | 12),
+                    Transport::Icmp6(h) => matches!(h.icmp_type, 1..=4),
+                    _ => return None,
+                };
+                Some(Bool(is_error))
+            }
             Field::Payload => Some(Bytes(pkt.payload)),
             Field::PayloadLen => num(pkt.payload.len() as u64),
             Field::PayloadEntropy => Some(Num(self.payload_entropy())),
@@ -245,6 +287,8 @@ impl<'p, 'a> Features<'p, 'a> {
                 let h = self.payload_entropy();
                 Some(Num(if max > 0.0 { (h / max).min(1.0) } else { 0.0 }))
             }
+            Field::PayloadPattern => Some(Num(f64::from(self.payload_pattern().code()))),
+            Field::PayloadPrintable => Some(Num(self.payload_printable())),
             Field::PktLen => num(u64::from(pkt.wire_len)),
             Field::ArpOp => match pkt.network {
                 super::Network::Arp { op } => num(u64::from(op)),
@@ -282,6 +326,12 @@ impl<'p, 'a> Features<'p, 'a> {
                     self.subdomain_entropy = Some(entropy::shannon(self.dns_subdomain()?));
                 }
                 self.subdomain_entropy.map(Num)
+            }
+            Field::DnsSubdomainAlphabet => {
+                if self.subdomain_alphabet.is_none() {
+                    self.subdomain_alphabet = Some(shape::name_alphabet(self.dns_subdomain()?));
+                }
+                self.subdomain_alphabet.map(|a| Num(f64::from(a.code())))
             }
         }
     }

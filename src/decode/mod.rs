@@ -4,12 +4,14 @@
 //! could be read are filled in, and the first problem is recorded as a
 //! [`DecodeError`] for the statistics. Everything here borrows from the capture
 //! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
-//! Suffix lookup) are not computed here but on demand in [`features`].
+//! Suffix lookup, payload and name shapes from [`shape`]) are not computed
+//! here but on demand in [`features`].
 
 pub mod dns;
 pub mod entropy;
 pub mod features;
 mod link;
+pub mod shape;
 
 use std::net::IpAddr;
 

@@ -111,7 +111,16 @@ impl Alert {
         let measured = rule
             .measured
             .iter()
-            .filter_map(|&fld| Some((field::info(fld).name, Measured::from_value(f.get(fld)?))))
+            .filter_map(|&fld| {
+                let measured = match f.get(fld)? {
+                    FieldValue::Num(n) => match field::value_name(fld, n) {
+                        Some(word) => Measured::Text(word.to_string()),
+                        None => Measured::Num(n),
+                    },
+                    v => Measured::from_value(v),
+                };
+                Some((field::info(fld).name, measured))
+            })
             .collect();
         Some(Alert {
             rules: Arc::clone(rules),

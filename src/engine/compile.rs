@@ -14,7 +14,7 @@ use crate::decode::features::Field;
 use crate::engine::field::{self, FieldInfo, FieldType};
 use crate::engine::header::{HeaderMatch, Net, PortRange, SetMatch};
 use crate::engine::networks::{Network, NetworkMap};
-use crate::engine::predicate::{Check, CmpOp, Node, Predicate};
+use crate::engine::predicate::{Check, CmpOp, DomainSet, Node, Predicate};
 use crate::engine::ruleset::{CompiledRule, RuleSet, RuleSource, Scoped, Side, VarReport};
 use crate::engine::state::{KeyItem, StateSpec, Window};
 use crate::engine::template::Template;
@@ -730,6 +730,11 @@ impl RuleCx<'_> {
                     _ => Check::EndsWith { needle, nocase },
                 })
             }
+            (FieldType::Str, TestOp::Under) => {
+                let mut values = Vec::new();
+                self.strings(&value, &mut values, 0)?;
+                pred(Check::Under(DomainSet::new(values.iter().map(Vec::as_slice))))
+            }
             (FieldType::Str | FieldType::Bytes, TestOp::Matches) => {
                 let ValueKind::Regex { pattern, flags } = &value.kind else {
                     return self.mismatch(&value, "a regex like /pattern/i");
@@ -741,9 +746,8 @@ impl RuleCx<'_> {
                     FieldType::Num => "==, !=, <, <=, >, >=, in, not in",
                     FieldType::Bool => "== or !=, or the field on its own",
                     FieldType::Ip => "==, !=, in, not in",
-                    FieldType::Str | FieldType::Bytes => {
-                        "==, !=, in, not in, contains, starts_with, ends_with, matches"
-                    }
+                    FieldType::Str => "==, !=, in, not in, contains, starts_with, ends_with, matches, under",
+                    FieldType::Bytes => "==, !=, in, not in, contains, starts_with, ends_with, matches",
                 };
                 self.diags.push(
                     Diagnostic::new(
@@ -998,6 +1002,7 @@ fn describe(v: &Value) -> String {
         ValueKind::Regex { .. } => "a regex".into(),
         ValueKind::Bool(b) => format!("{b}"),
         ValueKind::Not(_) => "a negation".into(),
+        ValueKind::File(path) => format!("file({path:?}), which was not read"),
     }
 }
 

@@ -6,6 +6,7 @@
 //! `decode::features`.
 
 use crate::decode::features::Field;
+use crate::decode::shape::{NameAlphabet, PayloadPattern};
 use crate::rules::ast::Proto;
 
 /// The type of a field's values.
@@ -115,10 +116,13 @@ fields! {
     IcmpSeq "icmp.seq" Num Icmp 1 "echo sequence number (echo request/reply only)";
     IcmpReplyMismatch "icmp.reply_mismatch" Bool Icmp 2 "echo reply whose payload differs from its request (same pair, id, seq)";
     IcmpUnpairedReply "icmp.unpaired_reply" Bool Icmp 2 "echo reply with no request seen";
+    IcmpIsError "icmp.is_error" Bool Icmp 1 "an ICMP error that quotes another packet (v4 types 3 4 5 11 12, v6 types 1-4)";
     Payload "payload" Bytes Payload 4 "layer-4 payload (ICMP: after the 8-byte header)";
     PayloadLen "payload.len" Num Payload 1 "payload length in bytes";
     PayloadEntropy "payload.entropy" Num Payload 20 "Shannon entropy of the payload, bits per byte (0-8)";
     PayloadEntropyNorm "payload.entropy.norm" Num Payload 20 "payload entropy / log2(min(len, 256)) (0-1)";
+    PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary";
+    PayloadPrintable "payload.printable" Num Payload 6 "share of printable ASCII bytes in the payload (0-1)";
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";
     DnsIsResponse "dns.is_response" Bool Dns 10 "true for responses (QR bit)";
@@ -138,6 +142,7 @@ fields! {
     DnsSubdomain "dns.subdomain" Str Dns 16 "the question name before dns.domain";
     DnsSubdomainLen "dns.subdomain.len" Num Dns 16 "length of dns.subdomain";
     DnsSubdomainEntropy "dns.subdomain.entropy" Num Dns 18 "Shannon entropy of dns.subdomain";
+    DnsSubdomainAlphabet "dns.subdomain.alphabet" Num Dns 18 "characters of dns.subdomain: empty text numeric hex alnum base64 raw";
     ArpOp "arp.op" Num Arp 1 "ARP operation (1 request, 2 reply)";
 }
 
@@ -230,9 +235,24 @@ pub fn word_value(field: Field, word: &str) -> Option<f64> {
             "reply" => 2,
             _ => return None,
         },
+        Field::PayloadPattern => u32::from(PayloadPattern::ALL.iter().find(|p| p.name() == w)?.code()),
+        Field::DnsSubdomainAlphabet => u32::from(NameAlphabet::ALL.iter().find(|a| a.name() == w)?.code()),
         _ => return None,
     };
     Some(f64::from(v))
+}
+
+/// For fields whose values are words rather than quantities (`payload.pattern`,
+/// `dns.subdomain.alphabet`), the word for a value: messages and EVE show
+/// `random`, not `6`.
+pub fn value_name(field: Field, value: f64) -> Option<&'static str> {
+    match field {
+        Field::PayloadPattern => PayloadPattern::ALL.iter().find(|p| f64::from(p.code()) == value).map(|p| p.name()),
+        Field::DnsSubdomainAlphabet => {
+            NameAlphabet::ALL.iter().find(|a| f64::from(a.code()) == value).map(|a| a.name())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -260,5 +280,11 @@ mod tests {
         assert_eq!(word_value(Field::IcmpType, "echo-request"), Some(8.0));
         assert_eq!(word_value(Field::TcpFlags, "SYN"), Some(2.0));
         assert_eq!(word_value(Field::PayloadLen, "SYN"), None);
+        assert_eq!(word_value(Field::PayloadPattern, "random"), Some(6.0));
+        assert_eq!(word_value(Field::DnsSubdomainAlphabet, "HEX"), Some(3.0));
+        assert_eq!(word_value(Field::DnsSubdomainAlphabet, "random"), None);
+        assert_eq!(value_name(Field::PayloadPattern, 3.0), Some("incrementing"));
+        assert_eq!(value_name(Field::DnsSubdomainAlphabet, 6.0), Some("raw"));
+        assert_eq!(value_name(Field::IcmpType, 8.0), None);
     }
 }

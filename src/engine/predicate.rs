@@ -5,6 +5,7 @@
 //! regex): a packet that fails `payload.len > 64` never pays for its entropy.
 //! A predicate on a field the packet does not have is false.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use regex::bytes::Regex;
@@ -99,6 +100,84 @@ pub enum Check {
     },
     /// `matches /re/`
     Regex(Regex),
+    /// `under [domains]`: the name is one of the domains or below one.
+    Under(DomainSet),
+}
+
+/// The domains of an `under` test, lowercased, for label-by-label lookup.
+///
+/// A name is under the set when the name itself, or the part after any of
+/// its dots, is an entry: `a.b.example.com` is under `example.com`, while
+/// `badexample.com` is not. Lookups hash at most one suffix per label and
+/// allocate nothing.
+#[derive(Clone, Debug)]
+pub struct DomainSet {
+    names: HashSet<Box<[u8]>, foldhash::fast::FixedState>,
+}
+
+impl DomainSet {
+    /// A set of domains: case is ignored, and a leading `*.` or `.` and a
+    /// trailing `.` are dropped (`*.example.com.` is `example.com`); empty
+    /// entries are skipped.
+    pub fn new<'e>(entries: impl IntoIterator<Item = &'e [u8]>) -> DomainSet {
+        let mut names = HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x0075_6e64_6572));
+        for entry in entries {
+            let e = entry.strip_prefix(b"*.").unwrap_or(entry);
+            let e = e.strip_prefix(b".").unwrap_or(e);
+            let e = e.strip_suffix(b".").unwrap_or(e);
+            if !e.is_empty() {
+                names.insert(e.to_ascii_lowercase().into_boxed_slice());
+            }
+        }
+        DomainSet { names }
+    }
+
+    /// Number of domains.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when the set holds no domain.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// True when `name` (dotted, any case, trailing dot ignored) is an entry or below one.
+    pub fn covers(&self, name: &[u8]) -> bool {
+        let name = name.strip_suffix(b".").unwrap_or(name);
+        let mut buf = [0u8; 256];
+        let Some(lower) = buf.get_mut(..name.len()) else {
+            return self.covers_long(name);
+        };
+        lower.iter_mut().zip(name).for_each(|(d, s)| *d = s.to_ascii_lowercase());
+        let mut rest: &[u8] = lower;
+        loop {
+            if self.names.contains(rest) {
+                return true;
+            }
+            match rest.iter().position(|&b| b == b'.') {
+                Some(dot) => rest = rest.get(dot + 1..).unwrap_or_default(),
+                None => return false,
+            }
+        }
+    }
+
+    /// The slow path for names longer than any DNS name (other text fields).
+    fn covers_long(&self, name: &[u8]) -> bool {
+        self.names.iter().any(|entry| {
+            let Some(cut) = name.len().checked_sub(entry.len()) else { return false };
+            let tail_matches = name.get(cut..).is_some_and(|t| t.eq_ignore_ascii_case(entry));
+            tail_matches && (cut == 0 || name.get(cut - 1) == Some(&b'.'))
+        })
+    }
+
+    /// Up to `n` entries, sorted, for display.
+    fn sample(&self, n: usize) -> Vec<String> {
+        let mut all: Vec<String> = self.names.iter().map(|e| String::from_utf8_lossy(e).into_owned()).collect();
+        all.sort();
+        all.truncate(n);
+        all
+    }
 }
 
 impl Check {
@@ -111,6 +190,7 @@ impl Check {
             Check::BytesIn { values, .. } => 2 * values.len() as u32,
             Check::Contains { .. } | Check::StartsWith { .. } | Check::EndsWith { .. } => 8,
             Check::Regex(_) => 40,
+            Check::Under(_) => 6,
         }
     }
 
@@ -132,6 +212,7 @@ impl Check {
                 a.len() >= needle.len() && a.get(a.len() - needle.len()..).is_some_and(|p| eq(p, needle, *nocase))
             }
             (Check::Regex(re), FieldValue::Bytes(a)) => re.is_match(a),
+            (Check::Under(set), FieldValue::Bytes(a)) => set.covers(a),
             _ => false,
         }
     }
@@ -298,11 +379,13 @@ fn fold_junction(children: Vec<Node>, is_and: bool) -> Node {
 impl fmt::Display for Predicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = field::info(self.field).name;
+        // Word-valued fields show their words: `payload.pattern == random`, not `== 6`.
+        let num = |v: f64| field::value_name(self.field, v).map_or_else(|| v.to_string(), str::to_string);
         match &self.check {
-            Check::Num(op, v) => write!(f, "{name} {} {v}", op.as_str()),
+            Check::Num(op, v) => write!(f, "{name} {} {}", op.as_str(), num(*v)),
             Check::NumRange(lo, hi) => write!(f, "{name} in {lo}..{hi}"),
             Check::NumSet(v) => {
-                let list: Vec<String> = v.iter().map(ToString::to_string).collect();
+                let list: Vec<String> = v.iter().map(|v| num(*v)).collect();
                 write!(f, "{name} in [{}]", list.join(", "))
             }
             Check::Bool(b) => write!(f, "{name} == {b}"),
@@ -318,10 +401,22 @@ impl fmt::Display for Predicate {
             Check::StartsWith { needle, nocase } => write_needle(f, name, "starts_with", needle, *nocase),
             Check::EndsWith { needle, nocase } => write_needle(f, name, "ends_with", needle, *nocase),
             Check::Regex(re) => write!(f, "{name} matches /{}/", re.as_str()),
+            Check::Under(set) => {
+                let shown = set.sample(3);
+                let more = set.len().saturating_sub(shown.len());
+                let list: Vec<String> = shown.iter().map(|d| format!("{d:?}")).collect();
+                match more {
+                    0 => write!(f, "{name} under [{}]", list.join(", ")),
+                    _ => write!(f, "{name} under [{}, ... {more} more]", list.join(", ")),
+                }
+            }
         }
     }
 }
 
 fn write_needle(f: &mut fmt::Formatter<'_>, name: &str, op: &str, needle: &[u8], nocase: bool) -> fmt::Result {
-    write!(f, "{name} {op} {:?}{}", String::from_utf8_lossy(needle), if nocase { " (nocase)" } else { "" })
+    // Printable ASCII as is, other bytes as \xHH, so binary needles read back.
+    write!(f, "{name} {op} \"")?;
+    crate::decode::dns::write_escaped(needle, f)?;
+    write!(f, "\"{}", if nocase { " (nocase)" } else { "" })
 }

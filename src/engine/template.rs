@@ -174,6 +174,10 @@ fn render_slot(slot: Slot, precision: Option<usize>, f: &mut Features<'_, '_>, s
             let _ = write!(out, "{sid}");
         }
         Slot::Field(field) => match f.get(field) {
+            Some(FieldValue::Num(n)) => match field::value_name(field, n) {
+                Some(word) => out.push_str(word),
+                None => write_value(out, FieldValue::Num(n), precision),
+            },
             Some(v) => write_value(out, v, precision),
             None => out.push('-'),
         },

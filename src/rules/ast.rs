@@ -369,6 +369,8 @@ pub enum TestOp {
     EndsWith,
     /// `matches` (the value is a regex literal)
     Matches,
+    /// `under`: a DNS name equals one of the listed domains or lies below one.
+    Under,
 }
 
 impl TestOp {
@@ -387,6 +389,7 @@ impl TestOp {
             TestOp::StartsWith => "starts_with",
             TestOp::EndsWith => "ends_with",
             TestOp::Matches => "matches",
+            TestOp::Under => "under",
         }
     }
 }
@@ -429,4 +432,8 @@ pub enum ValueKind {
     Bool(bool),
     /// `!v`: negation inside an address or port list held by a variable.
     Not(Box<Value>),
+    /// `file("path")`: the non-empty, non-comment lines of a data file, as a list
+    /// of strings. The loader reads the file (relative to the rule file) and
+    /// replaces this node by that list before compiling.
+    File(String),
 }

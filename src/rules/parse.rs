@@ -338,7 +338,7 @@ const OPTION_KEYS: [&str; 14] = [
 
 /// Words that are never a field or a bare-word value, so that an expression or value that runs
 /// into the next option (or keyword) stops there instead of swallowing it.
-const RESERVED: [&str; 13] = [
+const RESERVED: [&str; 14] = [
     "and",
     "or",
     "not",
@@ -349,6 +349,7 @@ const RESERVED: [&str; 13] = [
     "starts_with",
     "ends_with",
     "matches",
+    "under",
     "alert",
     "pass",
     "var",
@@ -1618,12 +1619,13 @@ impl<'s> Cx<'s> {
             ("<", TestOp::Lt),
             (">", TestOp::Gt),
         ];
-        const WORDS: [(&str, TestOp); 5] = [
+        const WORDS: [(&str, TestOp); 6] = [
             ("in", TestOp::In),
             ("contains", TestOp::Contains),
             ("starts_with", TestOp::StartsWith),
             ("ends_with", TestOp::EndsWith),
             ("matches", TestOp::Matches),
+            ("under", TestOp::Under),
         ];
         for (sym, op) in SYMBOLS {
             let r: PResult<&str> = tag(sym)(at);
@@ -1732,6 +1734,7 @@ impl<'s> Cx<'s> {
             _ => match word(at) {
                 Some(("true", rest)) => (rest, ValueKind::Bool(true)),
                 Some(("false", rest)) => (rest, ValueKind::Bool(false)),
+                Some(("file", rest)) if rest.starts_with('(') => return self.file_value(at, rest),
                 Some((w, rest)) if !is_reserved(w) => {
                     if rest.starts_with('.') && rest.get(1..).is_some_and(|r| r.starts_with(is_word_char)) {
                         let len = w.len() + split_while(rest, |c| is_word_char(c) || c == '.').0.len();
@@ -1750,6 +1753,34 @@ impl<'s> Cx<'s> {
             },
         };
         Ok((rest, Value { kind, span: self.span(at, rest) }))
+    }
+
+    /// `file("path")`: the lines of a data file, read by the loader; `open` starts at `(`.
+    fn file_value(&self, at: &'s str, open: &'s str) -> PResult<'s, Value> {
+        let path_at = ws(open.get(1..).unwrap_or(""));
+        if !path_at.starts_with('"') {
+            let (span, raw) = found_token(path_at, 0);
+            let e = PError::message(
+                path_at,
+                span.end,
+                format!("expected a quoted path after 'file(', found {}", describe(raw)),
+                "expected a string",
+            );
+            return Err(Err::Failure(e.help("write file(\"data/list.txt\"), relative to the rule file")));
+        }
+        let (rest, path) = self.string(path_at)?;
+        let close_at = ws(rest);
+        let Some(rest) = close_at.strip_prefix(')') else {
+            let (span, raw) = found_token(close_at, 0);
+            let e = PError::message(
+                close_at,
+                span.end,
+                format!("expected ')' after the file path, found {}", describe(raw)),
+                "expected ')'",
+            );
+            return Err(Err::Failure(e));
+        };
+        Ok((rest, Value { kind: ValueKind::File(path), span: self.span(at, rest) }))
     }
 
     /// A value whose text contains `:`: an IPv6 address/network, or a Suricata-style port range
@@ -2404,6 +2435,7 @@ alert icmp $HOME_NET any -> any any {
             ("contains", TestOp::Contains),
             ("starts_with", TestOp::StartsWith),
             ("ends_with", TestOp::EndsWith),
+            ("under", TestOp::Under),
         ];
         for (text, op) in ops {
             let src = format!("x.y {text} 5");
@@ -2515,6 +2547,31 @@ alert icmp $HOME_NET any -> any any {
         assert!(matches!(value("!53"), ValueKind::Not(_)));
         let v = parse_value(" [1, 2] ").unwrap();
         assert_eq!(v.span, Span::new(1, 7));
+    }
+
+    #[test]
+    fn file_values() {
+        assert_eq!(value("file(\"data/list.txt\")"), ValueKind::File("data/list.txt".into()));
+        assert_eq!(value("file( \"a b\\x41\" )"), ValueKind::File("a bA".into()));
+        let items = kinds(value("[file(\"a.txt\"), $LOCAL, \"x.example\"]"));
+        assert_eq!(items[0], ValueKind::File("a.txt".into()));
+        // Without a parenthesis `file` is an ordinary word.
+        assert_eq!(value("file"), ValueKind::Word("file".into()));
+        let v = parse_value("  file(\"x\")").unwrap();
+        assert_eq!(v.span, Span::new(2, 11));
+        let Expr::Test(t) = parse_expr("dns.qname under file(\"allow.txt\")").unwrap() else { panic!() };
+        assert_eq!(t.op.node, TestOp::Under);
+        assert_eq!(t.value.kind, ValueKind::File("allow.txt".into()));
+    }
+
+    #[test]
+    fn error_file_values() {
+        error_in(
+            "when dns.qname under file(allow.txt)",
+            "expected a quoted path after 'file(', found 'allow.txt'",
+            "allow.txt",
+        );
+        error_in("when dns.qname under file(\"a.txt\" x", "expected ')' after the file path, found 'x'", "x");
     }
 
     #[test]

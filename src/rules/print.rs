@@ -360,6 +360,7 @@ impl Display for Value {
             ValueKind::Regex { pattern, flags } => write!(f, "{}{flags}", Regex(pattern)),
             ValueKind::Bool(b) => write!(f, "{b}"),
             ValueKind::Not(inner) => write!(f, "!{inner}"),
+            ValueKind::File(path) => write!(f, "file({})", Quoted(path)),
         }
     }
 }
@@ -837,7 +838,8 @@ mod tests {
 
     // ----- property tests: random trees survive print -> parse -> print -----
 
-    const RESERVED: [&str; 26] = [
+    const RESERVED: [&str; 27] = [
+        "under",
         "and",
         "or",
         "not",
@@ -934,6 +936,7 @@ mod tests {
             name().prop_map(ValueKind::Var),
             any::<bool>().prop_map(ValueKind::Bool),
             (regex_pattern(), "[imsx]{0,3}").prop_map(|(pattern, flags)| ValueKind::Regex { pattern, flags }),
+            text().prop_map(ValueKind::File),
         ]
         .prop_map(val)
     }
@@ -962,6 +965,7 @@ mod tests {
             Just(TestOp::Contains),
             Just(TestOp::StartsWith),
             Just(TestOp::EndsWith),
+            Just(TestOp::Under),
         ];
         let regex = prop_oneof![
             (regex_pattern(), "[imsx]{0,2}").prop_map(|(pattern, flags)| val(ValueKind::Regex { pattern, flags })),

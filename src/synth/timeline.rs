@@ -71,6 +71,22 @@ impl Timeline {
         self.push(gap, note, |_| frame);
     }
 
+    /// Emits a tunnel packet (`tunnel == true`) `gap` nanoseconds after the
+    /// previous one; `build` gets its timestamp. For scenarios whose tunnel
+    /// traffic is not pinned to packet numbers.
+    pub fn push_tunnel(&mut self, gap: i64, note: &'static str, build: impl FnOnce(i64) -> Vec<u8>) {
+        self.flush_pinned();
+        self.clock = self.clock.saturating_add(gap.max(0));
+        let frame = build(self.clock);
+        self.record(frame, true, note);
+        self.flush_pinned();
+    }
+
+    /// The time of the last packet emitted (the start time before any).
+    pub fn now(&self) -> i64 {
+        self.clock
+    }
+
     /// Emits any pinned packets left (normally none) and returns the scenario.
     pub fn finish(mut self, name: &'static str) -> Scenario {
         self.flush_pinned();

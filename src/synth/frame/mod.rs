@@ -98,6 +98,28 @@ pub fn quote(eth_frame: &[u8]) -> Vec<u8> {
     ip.get(..keep).map(<[u8]>::to_vec).unwrap_or_default()
 }
 
+/// The IP packet inside an Ethernet frame, cut to at most `max` bytes: what an
+/// ICMP error quotes when the sender quotes more than RFC 792's minimum
+/// (Linux quotes up to 548 bytes, filling a 576-byte error).
+pub fn quote_up_to(eth_frame: &[u8], max: usize) -> Vec<u8> {
+    let ip = eth_frame.get(ETH_LEN..).unwrap_or_default();
+    ip.get(..max.min(ip.len())).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// Ethernet + IPv6 + any ICMPv6 message (`icmp_type`, `code`, the 4 bytes after
+/// the checksum, then `payload`), with a valid checksum: errors such as packet
+/// too big (2, with the MTU in `rest`) quoting an offending packet.
+pub fn icmpv6_message(src: Ipv6Addr, dst: Ipv6Addr, icmp_type: u8, code: u8, rest: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let payload = payload.get(..MAX_V6_SEGMENT - 8).unwrap_or(payload);
+    let mut segment = Vec::with_capacity(8 + payload.len());
+    segment.extend_from_slice(&[icmp_type, code, 0, 0]);
+    segment.extend_from_slice(&rest);
+    segment.extend_from_slice(payload);
+    let sum = checksum(pseudo_v6(src, dst, PROTO_ICMPV6, segment.len()), &segment);
+    set_u16(&mut segment, 2, sum);
+    ipv6_frame(src, dst, PROTO_ICMPV6, &segment)
+}
+
 /// Ethernet + IPv6 + ICMPv6 echo request (128) or reply (129) with a valid checksum.
 pub fn icmpv6_echo(src: Ipv6Addr, dst: Ipv6Addr, reply: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     let payload = payload.get(..MAX_V6_SEGMENT - 8).unwrap_or(payload);

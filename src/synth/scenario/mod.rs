@@ -5,9 +5,12 @@
 //! * [`office`] is benign-only traffic for false-positive rates;
 //! * [`bench_mix`] streams millions of packets for benchmarks;
 //! * [`link_types`] repeats one small tunnel capture under every link header;
-//! * [`tuning::two_networks`] is the per-network tuning example (a lab and an office).
+//! * [`tuning::two_networks`] is the per-network tuning example (a lab and an office);
+//! * [`evasions`] are tunnels built to slip past naive detectors and benign
+//!   traffic built to trip them, one case per scenario.
 
 mod bench;
+mod evasions;
 mod link_types;
 mod office;
 mod reports;
@@ -15,6 +18,10 @@ mod talk;
 pub mod tuning;
 
 pub use bench::{bench_mix, BenchMix};
+pub use evasions::{
+    benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
+    monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
+};
 pub use link_types::link_types;
 pub use office::office;
 pub use reports::{report_dns_icmp, report_icmp};

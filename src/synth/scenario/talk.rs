@@ -177,12 +177,15 @@ pub(crate) fn traceroute_packets(hops: usize) -> usize {
 
 /// Windows-tracert-style probes (ICMP echo, 64 zero bytes, TTL 1, 2, ...)
 /// answered by each router's time-exceeded error, then by the target's reply.
+/// Windows numbers echo requests from one system-wide counter, so each run
+/// starts wherever that counter stands (drawn at random here).
 pub(crate) fn traceroute(tl: &mut Timeline, src: Ipv4Addr, target: Ipv4Addr, routers: &[Ipv4Addr], gap: i64) {
     let id = 1;
     let zeros = payload::zeros(64);
+    let counter = u16::try_from(tl.rng.below(60_000)).unwrap_or(0x100);
     let mut next_gap = gap;
     for (ttl, &router) in (1u8..).zip(routers) {
-        let seq = 0x100 + u16::from(ttl);
+        let seq = counter + u16::from(ttl);
         let probe = with_ttl(&icmp_echo(src, target, false, id, seq, &zeros), ttl);
         let quoted = quote(&with_ttl(&probe, 1)); // as the router received it
         tl.push_frame(next_gap, "traceroute probe", probe);
@@ -191,7 +194,7 @@ pub(crate) fn traceroute(tl: &mut Timeline, src: Ipv4Addr, target: Ipv4Addr, rou
         next_gap = tl.rng.range_i64(MS, 5 * MS);
     }
     let final_ttl = u8::try_from(routers.len() + 1).unwrap_or(u8::MAX);
-    let seq = 0x100 + u16::from(final_ttl);
+    let seq = counter + u16::from(final_ttl);
     let probe = with_ttl(&icmp_echo(src, target, false, id, seq, &zeros), final_ttl);
     tl.push_frame(next_gap, "traceroute probe", probe);
     let delay = tl.rng.range_i64(5 * MS, 40 * MS);

@@ -403,3 +403,85 @@ fn external_readers_accept_the_captures() {
         }
     }
 }
+
+#[test]
+fn evasion_scenarios_are_valid_labelled_and_seeded() {
+    let all = evasions();
+    let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "fixed_size_icmp_tunnel",
+            "text_exfil_pings",
+            "rate_only_icmp_channel",
+            "short_label_dns_exfil",
+            "txt_null_dns_tunnel",
+            "large_linux_pings",
+            "monitoring_pings",
+            "icmp_errors_quoting_encrypted",
+            "benign_dns_families",
+        ]
+    );
+    for (i, s) in all.iter().enumerate() {
+        assert!(s.packets.windows(2).all(|w| w[0].ts_nanos <= w[1].ts_nanos), "{}: time goes forward", s.name);
+        assert!(s.packets.iter().all(|p| p.link_type == 1));
+        for p in &s.packets {
+            let headers = PacketHeaders::from_ethernet_slice(&p.frame).unwrap();
+            assert_valid_headers(&headers);
+        }
+        let tunnels = s.tunnel_packet_numbers().len();
+        let benign = s.packets.len() - tunnels;
+        if i < 5 {
+            assert!(tunnels >= 40 && benign >= 20, "{}: {tunnels} tunnel, {benign} benign packets", s.name);
+        } else {
+            assert_eq!(tunnels, 0, "{}", s.name);
+        }
+    }
+    assert_eq!(fixed_size_icmp_tunnel(), fixed_size_icmp_tunnel());
+    assert_eq!(benign_dns_families(), benign_dns_families());
+}
+
+#[test]
+fn evasion_payloads_are_what_they_claim() {
+    // Fixed-size tunnel: 64-byte payloads that stay under 6 bits/byte.
+    for p in fixed_size_icmp_tunnel().packets.iter().filter(|p| p.tunnel) {
+        let Seen::Echo { data, .. } = decode(&p.frame) else { panic!("{}", p.note) };
+        assert_eq!(data.len(), 64);
+        assert!(shannon(&data) < 6.0);
+    }
+    // Text exfiltration: printable 56-byte chunks near 4 bits/byte.
+    for p in text_exfil_pings().packets.iter().filter(|p| p.tunnel) {
+        let Seen::Echo { data, .. } = decode(&p.frame) else { panic!("{}", p.note) };
+        assert_eq!(data.len(), 56);
+        assert!(data.iter().all(|b| b.is_ascii_graphic() || *b == b' '));
+        assert!(shannon(&data) < 5.0);
+    }
+    // Rate-only channel: 4000 ordinary Linux pings in about 2 seconds, 1% answered.
+    let rate = rate_only_icmp_channel();
+    let (mut requests, mut replies, mut first, mut last) = (0, 0, i64::MAX, 0);
+    for p in rate.packets.iter().filter(|p| p.tunnel) {
+        let Seen::Echo { request, data, .. } = decode(&p.frame) else { panic!("{}", p.note) };
+        assert_eq!(data.len(), 56);
+        if request {
+            requests += 1;
+            first = first.min(p.ts_nanos);
+            last = last.max(p.ts_nanos);
+        } else {
+            replies += 1;
+        }
+    }
+    assert_eq!((requests, replies), (4000, 40));
+    assert!(last - first < 3 * SEC);
+    // Short-label exfiltration: 400 unique names of at most 21 characters.
+    let names: std::collections::BTreeSet<String> = short_label_dns_exfil()
+        .packets
+        .iter()
+        .filter(|p| p.tunnel)
+        .filter_map(|p| match decode(&p.frame) {
+            Seen::Dns { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names.len(), 400);
+    assert!(names.iter().all(|n| n.len() <= 21 && n.ends_with(".cdn-sync.net")));
+}

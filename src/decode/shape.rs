@@ -1,0 +1,526 @@
+//! Shapes of bytes: what kind of data an ICMP payload or a DNS name carries.
+//!
+//! Entropy alone cannot tell a tunnel from a ping. A Linux `ping -s 1000`
+//! fills its payload with a counter (near 8 bits/byte, yet fully
+//! predictable), plain text scores about 4 bits/byte (below an ordinary
+//! ping), and 64 encrypted bytes cannot exceed 6. So rules ask what the bytes
+//! *are*: the fill patterns real ping tools use, an IP packet, text, or data
+//! as random as its length allows. For DNS the question is the alphabet of the
+//! labels: hex, base32/36, base64 and raw bytes are how tunnels encode data,
+//! while hostnames are words with numbers at their edges.
+//!
+//! Everything here reads a borrowed slice once or a few times and allocates
+//! nothing; `decode::features` caches the results per packet.
+
+/// What an ICMP (or any) payload looks like, from the most to the least
+/// predictable. The first kind that fits wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayloadPattern {
+    /// No bytes.
+    Empty,
+    /// Every byte zero (Windows tracert, fping, padding).
+    Zeros,
+    /// One unit of 1-64 bytes repeated at least twice over 8 bytes or more (`ping -p ff00`,
+    /// Cisco's 0xABCD, 0xAA fills), after an optional timestamp of 4, 8, 12 or 16 bytes, when it
+    /// is not a counter.
+    Repeating,
+    /// A counter: each byte one more than the one before, possibly cycling back to its first value
+    /// (Windows' `abc...w` alphabet), after an optional timestamp of 4, 8, 12 or 16 bytes (Linux
+    /// writes 16, macOS and BSD 8). Checked before `Repeating`.
+    Incrementing,
+    /// An IPv4 header with a valid checksum, or an IPv6 header whose length fits the rest, within
+    /// the first 16 bytes: a whole IP packet (IP-over-ICMP tunnels; ICMP errors quoting the
+    /// offending packet).
+    Ip,
+    /// At least 90% printable ASCII (tabs and line breaks count), 8 bytes or more.
+    Text,
+    /// 16 bytes or more, with at least 90% of the entropy uniformly random bytes of that length
+    /// have on average (encrypted or compressed data).
+    Random,
+    /// Anything else: structured binary data.
+    Binary,
+}
+
+impl PayloadPattern {
+    /// Every pattern, in numeric order.
+    pub const ALL: [PayloadPattern; 8] = [
+        PayloadPattern::Empty,
+        PayloadPattern::Zeros,
+        PayloadPattern::Repeating,
+        PayloadPattern::Incrementing,
+        PayloadPattern::Ip,
+        PayloadPattern::Text,
+        PayloadPattern::Random,
+        PayloadPattern::Binary,
+    ];
+
+    /// The word rules use for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PayloadPattern::Empty => "empty",
+            PayloadPattern::Zeros => "zeros",
+            PayloadPattern::Repeating => "repeating",
+            PayloadPattern::Incrementing => "incrementing",
+            PayloadPattern::Ip => "ip",
+            PayloadPattern::Text => "text",
+            PayloadPattern::Random => "random",
+            PayloadPattern::Binary => "binary",
+        }
+    }
+
+    /// The number a rule compares (its position in [`PayloadPattern::ALL`]).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Shortest counter tail that counts as a counter.
+const MIN_COUNTER_TAIL: usize = 4;
+/// Shortest fill (after any timestamp) that counts as repeating.
+const MIN_REPEAT_FILL: usize = 8;
+/// Longest unit a repeating payload may repeat.
+const MAX_REPEAT_UNIT: usize = 64;
+/// Offsets at which an embedded IP header is looked for.
+const MAX_IP_OFFSET: usize = 16;
+/// Shortest payload classified as text.
+const MIN_TEXT_LEN: usize = 8;
+/// Share of printable bytes that makes text.
+const TEXT_PRINTABLE: f64 = 0.9;
+/// Shortest payload classified as random.
+const MIN_RANDOM_LEN: usize = 16;
+/// Share of the expected entropy of random bytes that makes random.
+const RANDOM_FRACTION: f64 = 0.9;
+
+/// The patterns that do not depend on entropy or printable share: `Empty`,
+/// `Zeros`, `Incrementing`, `Repeating` and `Ip`, tried in that order.
+pub fn structural_pattern(data: &[u8]) -> Option<PayloadPattern> {
+    if data.is_empty() {
+        Some(PayloadPattern::Empty)
+    } else if data.iter().all(|&b| b == 0) {
+        Some(PayloadPattern::Zeros)
+    } else if is_counter(data) {
+        Some(PayloadPattern::Incrementing)
+    } else if is_repeating(data) {
+        Some(PayloadPattern::Repeating)
+    } else if embeds_ip_packet(data) {
+        Some(PayloadPattern::Ip)
+    } else {
+        None
+    }
+}
+
+/// The pattern of a payload that has no [`structural_pattern`], from its
+/// length, printable share (0-1) and Shannon entropy (bits per byte).
+pub fn content_pattern(len: usize, printable: f64, entropy: f64) -> PayloadPattern {
+    if len >= MIN_TEXT_LEN && printable >= TEXT_PRINTABLE {
+        PayloadPattern::Text
+    } else if len >= MIN_RANDOM_LEN && entropy >= RANDOM_FRACTION * expected_random_entropy(len) {
+        PayloadPattern::Random
+    } else {
+        PayloadPattern::Binary
+    }
+}
+
+/// Classifies a payload (convenience for tests and tools; the engine caches the parts).
+pub fn payload_pattern(data: &[u8]) -> PayloadPattern {
+    structural_pattern(data)
+        .unwrap_or_else(|| content_pattern(data.len(), printable_ratio(data), super::entropy::shannon(data)))
+}
+
+/// Share of bytes that are printable ASCII (0x20-0x7e) or tab, line feed or
+/// carriage return; 0 for an empty slice.
+pub fn printable_ratio(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let printable = data.iter().filter(|&&b| matches!(b, 0x20..=0x7e | b'\t' | b'\n' | b'\r')).count();
+    printable as f64 / data.len() as f64
+}
+
+/// The Shannon entropy `n` uniformly random bytes have on average, in bits
+/// per byte: about 3.9 for 16 bytes, 5.77 for 64, 7.18 for 256, 7.8 for 1000.
+///
+/// Exact for `n <= 4096` (the expectation over the binomial count of each
+/// byte value); beyond, the Miller-Madow approximation `8 - 255 / (2 n ln 2)`,
+/// which is within 0.001 there.
+pub fn expected_random_entropy(n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let nf = n as f64;
+    if n > 4096 {
+        return 8.0 - 255.0 / (2.0 * nf * std::f64::consts::LN_2);
+    }
+    // E[sum over values of c log2 c], c ~ Binomial(n, 1/256), summed while terms matter.
+    let p: f64 = 1.0 / 256.0;
+    let mut pmf = (1.0 - p).powf(nf); // P(c = 0)
+    let mut sum = 0.0;
+    let mean = nf * p;
+    for k in 0..n {
+        let kf = k as f64;
+        if k >= 2 {
+            sum += pmf * kf * kf.log2();
+        }
+        pmf *= (nf - kf) / (kf + 1.0) * p / (1.0 - p);
+        if kf > mean && pmf < 1e-15 {
+            break;
+        }
+    }
+    nf.log2() - 256.0 * sum / nf
+}
+
+/// Where the filled part of a ping payload may start: right away, or after
+/// the timestamp ping tools write first (4, 8, 12 or 16 bytes: BSD and 32-bit
+/// systems write 8, 64-bit Linux 16).
+const FILL_STARTS: [usize; 5] = [0, 4, 8, 12, 16];
+
+/// The fills of `data` after each possible timestamp prefix.
+fn fills(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    FILL_STARTS.iter().filter_map(move |&start| data.get(start..))
+}
+
+/// True when, after a prefix of 0-16 bytes, the data is one unit of 1..=64
+/// bytes repeated at least twice.
+fn is_repeating(data: &[u8]) -> bool {
+    fills(data).filter(|fill| fill.len() >= MIN_REPEAT_FILL).any(|fill| {
+        let longest = MAX_REPEAT_UNIT.min(fill.len() / 2);
+        let Some(&first) = fill.first() else { return false };
+        (1..=longest).any(|unit| fill.get(unit) == Some(&first) && repeats_with(fill, unit))
+    })
+}
+
+/// True when `data[i] == data[i - unit]` for every `i >= unit` (one memcmp).
+fn repeats_with(data: &[u8], unit: usize) -> bool {
+    match (data.get(unit..), data.get(..data.len().saturating_sub(unit))) {
+        (Some(later), Some(earlier)) => later == earlier,
+        _ => false,
+    }
+}
+
+/// A counter after a prefix of 0-16 bytes (see [`PayloadPattern::Incrementing`]).
+fn is_counter(data: &[u8]) -> bool {
+    fills(data).any(|fill| fill.len() >= MIN_COUNTER_TAIL && counts_up(fill))
+}
+
+/// Each byte one more than the previous (wrapping at 255), except that the
+/// run may restart at its first value after `p >= 2` bytes and then repeat
+/// with period `p`, as Windows' `abcdefghijklmnopqrstuvw` alphabet does.
+fn counts_up(tail: &[u8]) -> bool {
+    let Some(&first) = tail.first() else { return false };
+    let period = tail.windows(2).position(|w| matches!(w, [a, b] if *b != a.wrapping_add(1))).map(|i| i + 1);
+    match period {
+        None => true,
+        Some(p) => p >= 2 && tail.get(p) == Some(&first) && repeats_with(tail, p),
+    }
+}
+
+/// True when an IP packet starts at one of the first 17 offsets: an IPv4
+/// header (version 4, header length 20-60, total length at least the header
+/// and, past offset 0, no more than what follows) with a correct checksum, or
+/// an IPv6 header (version 6) whose payload length is exactly what follows.
+pub fn embeds_ip_packet(data: &[u8]) -> bool {
+    (0..=MAX_IP_OFFSET).any(|offset| data.get(offset..).is_some_and(|rest| ipv4_at(rest, offset == 0) || ipv6_at(rest)))
+}
+
+fn ipv4_at(rest: &[u8], truncation_allowed: bool) -> bool {
+    let Some(&first) = rest.first() else { return false };
+    if first >> 4 != 4 {
+        return false;
+    }
+    let header_len = usize::from(first & 0x0f) * 4;
+    let Some(header) = rest.get(..header_len) else { return false };
+    if header_len < 20 {
+        return false;
+    }
+    let total = match header {
+        [_, _, hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+        _ => return false,
+    };
+    if total < header_len || (!truncation_allowed && total > rest.len()) {
+        return false;
+    }
+    internet_checksum(header) == 0
+}
+
+fn ipv6_at(rest: &[u8]) -> bool {
+    match rest {
+        [first, _, _, _, hi, lo, ..] if rest.len() >= 40 && first >> 4 == 6 => {
+            usize::from(u16::from_be_bytes([*hi, *lo])) + 40 == rest.len()
+        }
+        _ => false,
+    }
+}
+
+/// The ones' complement sum of 16-bit words (0 over a header whose checksum is right).
+fn internet_checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|c| match c {
+            [hi, lo] => u32::from(u16::from_be_bytes([*hi, *lo])),
+            [hi] => u32::from(*hi) << 8,
+            _ => 0,
+        })
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The alphabet of a DNS name part (normally `dns.subdomain`), judged over
+/// all its labels together. The first kind that fits wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NameAlphabet {
+    /// No letters or digits at all (the name is its registered domain).
+    Empty,
+    /// Letters, with digits only at the edges of hyphen-separated parts or inside short parts
+    /// (`www`, `mail2`, `eu-west-1`, `skype-prd-neu04`, `fe3cr`): how people name hosts.
+    Text,
+    /// Digits only (reversed IPv4 addresses, phone numbers).
+    Numeric,
+    /// Hexadecimal digits in one case, with both letters and digits and a part of 8 characters
+    /// or more (hashes, dnscat2).
+    Hex,
+    /// Letters and digits interleaved inside a part of 8 characters or more (`k3x9q2m7`,
+    /// `4g5ednsz`): base32 and base36 encodings (iodine's default), DGA names, some CDN node
+    /// names. Short numbered parts (`v10c`, `fe3cr`) are `Text`.
+    Alnum,
+    /// Base64 symbols (`+`, `/`, `=`), or upper and lower case mixed with digits interleaved
+    /// in a part of 8 characters or more (dns2tcp, iodine's base64 and base128 modes).
+    Base64,
+    /// Bytes outside letters, digits, `-`, `_` and the base64 symbols: raw 8-bit labels
+    /// (iodine's raw mode), spaces, control characters.
+    Raw,
+}
+
+impl NameAlphabet {
+    /// Every alphabet, in numeric order.
+    pub const ALL: [NameAlphabet; 7] = [
+        NameAlphabet::Empty,
+        NameAlphabet::Text,
+        NameAlphabet::Numeric,
+        NameAlphabet::Hex,
+        NameAlphabet::Alnum,
+        NameAlphabet::Base64,
+        NameAlphabet::Raw,
+    ];
+
+    /// The word rules use for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NameAlphabet::Empty => "empty",
+            NameAlphabet::Text => "text",
+            NameAlphabet::Numeric => "numeric",
+            NameAlphabet::Hex => "hex",
+            NameAlphabet::Alnum => "alnum",
+            NameAlphabet::Base64 => "base64",
+            NameAlphabet::Raw => "raw",
+        }
+    }
+
+    /// The number a rule compares (its position in [`NameAlphabet::ALL`]).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Classifies the characters of a dotted name (see [`NameAlphabet`]).
+pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
+    let (mut upper, mut lower, mut digit, mut non_hex_letter, mut base64_symbol) = (false, false, false, false, false);
+    for &b in name {
+        match b {
+            b'.' | b'-' | b'_' => {}
+            b'0'..=b'9' => digit = true,
+            b'a'..=b'z' => {
+                lower = true;
+                non_hex_letter |= b > b'f';
+            }
+            b'A'..=b'Z' => {
+                upper = true;
+                non_hex_letter |= b > b'F';
+            }
+            b'+' | b'/' | b'=' => base64_symbol = true,
+            _ => return NameAlphabet::Raw,
+        }
+    }
+    let letters = upper || lower;
+    if base64_symbol {
+        return NameAlphabet::Base64;
+    }
+    if !letters {
+        return if digit { NameAlphabet::Numeric } else { NameAlphabet::Empty };
+    }
+    let mixed_case = upper && lower;
+    if digit && !non_hex_letter && !mixed_case && longest_part(name) >= MIN_ENCODED_PART {
+        return NameAlphabet::Hex;
+    }
+    if !digit || !interleaves_digits(name) {
+        NameAlphabet::Text
+    } else if mixed_case {
+        NameAlphabet::Base64
+    } else {
+        NameAlphabet::Alnum
+    }
+}
+
+/// Shortest part (between `.`, `-` and `_`) that can count as encoded data:
+/// host names number short parts (`v10c`, `fe3cr`, `us05web`), encoders write long ones.
+const MIN_ENCODED_PART: usize = 8;
+
+fn parts(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    name.split(|b| matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn longest_part(name: &[u8]) -> usize {
+    parts(name).map(<[u8]>::len).max().unwrap_or(0)
+}
+
+/// True when some part of 8 characters or more switches between letters and
+/// digits at least twice: `j9sede5jje0azz`, `4g5ednsz`, but not `mail2`,
+/// `skypedataprdcolneu04` or the short `fe3cr`.
+fn interleaves_digits(name: &[u8]) -> bool {
+    parts(name).filter(|part| part.len() >= MIN_ENCODED_PART).any(|part| {
+        let switches =
+            part.windows(2).filter(|w| matches!(w, [a, b] if a.is_ascii_digit() != b.is_ascii_digit())).count();
+        switches >= 2
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::payload;
+
+    #[test]
+    fn ping_tools_are_patterns_not_random() {
+        let ts = 1_743_886_500_123_456_789;
+        for len in [8, 20, 56, 100, 1000, 1472] {
+            assert_eq!(payload_pattern(&payload::linux_ping(len, ts)), PayloadPattern::Incrementing, "linux {len}");
+        }
+        // `ping -s 16` sends the timestamp alone: structured, not random.
+        assert_eq!(payload_pattern(&payload::linux_ping(16, ts)), PayloadPattern::Binary);
+        for len in [12, 56, 1000] {
+            assert_eq!(payload_pattern(&payload::macos_ping(len, ts)), PayloadPattern::Incrementing, "macos {len}");
+        }
+        for len in [32, 64, 500] {
+            assert_eq!(payload_pattern(&payload::windows_ping(len)), PayloadPattern::Incrementing, "windows {len}");
+        }
+        assert_eq!(payload_pattern(&payload::zeros(64)), PayloadPattern::Zeros);
+        assert_eq!(payload_pattern(&[0xab, 0xcd].repeat(50)), PayloadPattern::Repeating);
+        assert_eq!(payload_pattern(&[0xff; 8]), PayloadPattern::Repeating);
+        assert_eq!(payload_pattern(&[0xff; 3]), PayloadPattern::Binary);
+        // `ping -s 1000 -p dead`: the timestamp, then the pattern.
+        let mut patterned = [0xde, 0xad].repeat(500);
+        patterned[..16].copy_from_slice(&payload::linux_ping(16, ts));
+        assert_eq!(payload_pattern(&patterned), PayloadPattern::Repeating);
+        assert_eq!(payload_pattern(b""), PayloadPattern::Empty);
+    }
+
+    #[test]
+    fn random_text_and_binary() {
+        for len in [16, 32, 48, 64, 128, 159, 256, 300, 1000] {
+            for seed in 0..20 {
+                assert_eq!(payload_pattern(&payload::random(len, seed)), PayloadPattern::Random, "{len} {seed}");
+            }
+        }
+        assert_eq!(payload_pattern(&payload::text(95, 1)), PayloadPattern::Text);
+        assert_eq!(payload_pattern(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), PayloadPattern::Text);
+        let mut structured = vec![0u8; 40];
+        structured[..8].copy_from_slice(&[0x0d, 0, 0, 0, 0x0d, 0, 0, 0]);
+        structured[20] = 0x18;
+        assert_eq!(payload_pattern(&structured), PayloadPattern::Binary);
+        // Too short to judge.
+        assert_eq!(payload_pattern(&payload::random(12, 1)), PayloadPattern::Binary);
+    }
+
+    #[test]
+    fn ip_packets_inside_payloads() {
+        // A whole IPv4 echo request carried as data, at offset 0 and after a 5-byte tool header.
+        let inner = crate::synth::frame::icmp_echo(
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            false,
+            7,
+            1,
+            &payload::linux_ping(56, 0),
+        );
+        let ip = &inner[14..];
+        assert_eq!(payload_pattern(ip), PayloadPattern::Ip);
+        let mut framed = b"hans\x01".to_vec();
+        framed.extend_from_slice(ip);
+        assert_eq!(payload_pattern(&framed), PayloadPattern::Ip);
+        // A quote (header + 8 bytes) is an IP packet at offset 0 even though it is cut short.
+        assert!(embeds_ip_packet(&ip[..28]));
+        // A broken checksum is not.
+        let mut bad = ip.to_vec();
+        bad[10] ^= 1;
+        assert!(!embeds_ip_packet(&bad));
+        // IPv6: exact length.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+        v6.extend_from_slice(&[0u8; 32]);
+        v6.extend_from_slice(&[1u8; 8]);
+        assert!(embeds_ip_packet(&v6));
+        v6.push(0);
+        assert!(!embeds_ip_packet(&v6[..v6.len() - 2]));
+    }
+
+    #[test]
+    fn expected_entropy_matches_known_values() {
+        for (n, want) in [(16, 3.942), (64, 5.766), (128, 6.55), (256, 7.175), (1000, 7.804)] {
+            let got = expected_random_entropy(n);
+            assert!((got - want).abs() < 0.002, "{n}: {got}");
+        }
+        assert!((expected_random_entropy(5000) - 7.9632).abs() < 0.002);
+        assert_eq!(expected_random_entropy(1), 0.0);
+    }
+
+    #[test]
+    fn printable_share() {
+        assert_eq!(printable_ratio(b""), 0.0);
+        assert_eq!(printable_ratio(b"ab\n\x00"), 0.75);
+    }
+
+    #[test]
+    fn name_alphabets() {
+        use NameAlphabet::*;
+        let cases: &[(&[u8], NameAlphabet)] = &[
+            (b"", Empty),
+            (b"www", Text),
+            (b"skypedataprdcolneu04", Text),
+            (b"b-tr-teams-euno-05.northeurope", Text),
+            (b"_ldap._tcp.dc._msdcs", Text),
+            (b"e6858.dscx", Text),
+            (b"scontent-ams2-1.xx", Text),
+            (b"WWW.ExAmple", Text),
+            (b"25.206.119", Numeric),
+            (b"b.a.9.8.7.6.5.0.4", Text),
+            (b"dnscat.546b03f50000000000a6023ed4df184d", Alnum),
+            (b"546b03f50000000000a6023ed4df184d.5a03b5b1", Hex),
+            (b"j9sede5jje0azz", Alnum),
+            (b"dmwardy7lysrw", Alnum),
+            (b"r4---sn-4g5ednsz", Alnum),
+            (b"fe3cr.delivery.mp", Text),
+            (b"v10c.events.data", Text),
+            (b"us05web", Text),
+            (b"e1.fb", Text),
+            (b"cafe0123.ab", Hex),
+            (b"hvOBgAABAEI5ODFGMjk4MEMyRTFFOEZD", Base64),
+            (b"AAAAAO1kQA.=auth", Base64),
+            (b"zi03aA-La-fl\xfbte", Raw),
+            (b"my host", Raw),
+        ];
+        for (name, want) in cases {
+            assert_eq!(name_alphabet(name), *want, "{}", String::from_utf8_lossy(name));
+        }
+    }
+
+    #[test]
+    fn codes_follow_the_lists() {
+        for (i, p) in PayloadPattern::ALL.iter().enumerate() {
+            assert_eq!(usize::from(p.code()), i);
+        }
+        for (i, a) in NameAlphabet::ALL.iter().enumerate() {
+            assert_eq!(usize::from(a.code()), i);
+        }
+    }
+}
