@@ -24,7 +24,7 @@ fn text(b: &[u8]) -> String {
 fn check_accepts_the_default_rules() {
     let out = run_ferret(&["check"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 16 rules compiled\n");
+    assert_eq!(text(&out.stdout), "ok: 17 rules compiled\n");
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn explain_prints_groups_and_predicate_order() {
     let out = run_ferret(&["explain"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.starts_with("16 rules in 4 groups"), "{s}");
+    assert!(s.starts_with("17 rules in 4 groups"), "{s}");
     let icmp = s.find("group icmp").unwrap();
     let len = s[icmp..].find("payload.len >= 32").unwrap();
     let pattern = s[icmp..].find("payload.pattern == random").unwrap();
