@@ -6,14 +6,14 @@
 # and this project has only a stable toolchain. RUSTC_BOOTSTRAP=1 lets stable rustc accept
 # them; it is set for the cargo-fuzz commands below only, never for the main crate's builds.
 #
-# Usage: fuzz/run.sh SECONDS [TARGET...]     (targets: rules capture packet dns; default all)
+# Usage: fuzz/run.sh SECONDS [TARGET...]     (targets: rules capture packet dns config; default all)
 # Env:   FUZZ_SANITIZER=address|none         (default address)
 #        FUZZ_BUILD_JOBS=N                   (cargo build jobs, default 1: the machine is shared)
 # Exit:  0 no crash, 1 a target crashed/hung/ran out of memory, 2 usage or build error.
 set -euo pipefail
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-all_targets=(rules capture packet dns)
+all_targets=(rules capture packet dns config)
 
 usage() {
     echo "usage: $0 SECONDS [TARGET...]   (targets: ${all_targets[*]})" >&2

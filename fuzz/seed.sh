@@ -19,7 +19,7 @@ pcaps="${FERRET_PCAPS:-$repo/../shared/pcaps}"
 # capture is itself a useful seed: it ends in a truncated record).
 max_capture_seed=65536
 
-mkdir -p "$corpus"/{rules,capture,packet,dns}
+mkdir -p "$corpus"/{rules,capture,packet,dns,config}
 
 # Writes the hex digits of $2 (whitespace ignored) as bytes to file $1 (plain bash: no xxd).
 hex_seed() {
@@ -37,6 +37,13 @@ hex_seed() {
 capture_seed() {
     head -c "$max_capture_seed" "$2" > "$1"
 }
+
+# ---- config: the shipped example configs and a few broken ones.
+for f in "$repo"/ferret.example.yaml "$repo"/examples/tuning/ferret.yaml; do
+    [ -f "$f" ] && cp "$f" "$corpus/config/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+printf 'networks:\n  lab:\n    cidrs: [10.0.0.0/33, "::1/200"]\n    vars: {X: [1, [2, {a: b}]]}\n' > "$corpus/config/seed-bad-networks.yaml"
+printf 'vars: {A: "10s", B: file("x"), C: "[1,2"}\nstate: {idle: soon, max_entries: -1}\nrules: ["*.nope", builtin]\n' > "$corpus/config/seed-bad-values.yaml"
 
 # ---- rules: the shipped rules, grammar examples, the fuzz engine rules, and a few snippets.
 for f in "$repo"/rules/*.rules "$repo"/grammar/examples/*.rules "$fuzz_dir"/fuzz_targets/engine.rules; do
