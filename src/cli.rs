@@ -352,10 +352,7 @@ fn run_profile(args: ProfileArgs) -> i32 {
     let mut code = EXIT_OK;
     for path in &args.captures {
         let input = Input::from_arg(path);
-        let data = match &input {
-            Input::File(p) => crate::capture::CaptureData::open(p),
-            Input::Stdin => crate::capture::CaptureData::from_reader(io::stdin().lock()),
-        };
+        let data = input.open();
         match data {
             Ok(data) => {
                 if let Err(e) = profile.add_capture(&data, &opts) {
@@ -468,10 +465,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
     let mut code = EXIT_OK;
     for path in &args.captures {
         let input = Input::from_arg(path);
-        let data = match &input {
-            Input::File(p) => crate::capture::CaptureData::open(p),
-            Input::Stdin => crate::capture::CaptureData::from_reader(io::stdin().lock()),
-        };
+        let data = input.open();
         match data {
             Ok(data) => {
                 if let Err(e) = crate::sweep::run(&mut variants, &data) {

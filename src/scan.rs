@@ -138,6 +138,14 @@ impl Input {
         }
     }
 
+    /// Maps the file, or reads all of stdin.
+    pub fn open(&self) -> io::Result<CaptureData> {
+        match self {
+            Input::File(p) => CaptureData::open(p),
+            Input::Stdin => CaptureData::from_reader(io::stdin().lock()),
+        }
+    }
+
     /// The name shown in messages and EVE `pcap_filename`.
     pub fn name(&self) -> String {
         match self {
@@ -222,11 +230,7 @@ pub fn scan_observed<O: PacketObserver>(
     for (index, input) in inputs.iter().enumerate() {
         let name = input.name();
         observer.start_file(index, &name);
-        let data = match input {
-            Input::File(p) => CaptureData::open(p),
-            Input::Stdin => CaptureData::from_reader(io::stdin().lock()),
-        };
-        let data = match data {
+        let data = match input.open() {
             Ok(d) => d,
             Err(e) => {
                 outcome.problems.push(InputProblem::Unreadable { name, reason: e.to_string() });

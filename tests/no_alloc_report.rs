@@ -2,38 +2,15 @@
 //! are full: counting protocols, sampling ICMP payloads and DNS names (with
 //! their entropy and DNS decoding) all run without the heap.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use ferret::capture::PacketReader;
 use ferret::decode::Packet;
 use ferret::report::collect::{Collector, SAMPLED_POINTS};
 use ferret::scan::PacketObserver;
 
-struct Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers to the system allocator; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::allocations;
 
 #[test]
 fn collecting_allocates_nothing_once_the_reservoirs_are_full() {
@@ -50,9 +27,9 @@ fn collecting_allocates_nothing_once_the_reservoirs_are_full() {
         for (number, raw) in (1..).zip(PacketReader::new(&bytes).unwrap()) {
             let raw = raw.unwrap();
             let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
-            let before = ALLOCS.load(Ordering::Relaxed);
+            let before = allocations();
             collector.packet(&raw, &pkt, 0);
-            allocs += ALLOCS.load(Ordering::Relaxed) - before;
+            allocs += allocations() - before;
         }
         allocs
     };

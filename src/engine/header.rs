@@ -59,7 +59,8 @@ impl fmt::Display for Net {
     }
 }
 
-fn mask_v4(a: u32, prefix: u8) -> u32 {
+/// `a` with all but the first `prefix` bits cleared.
+pub(crate) fn mask_v4(a: u32, prefix: u8) -> u32 {
     if prefix == 0 {
         0
     } else {
@@ -67,7 +68,8 @@ fn mask_v4(a: u32, prefix: u8) -> u32 {
     }
 }
 
-fn mask_v6(a: u128, prefix: u8) -> u128 {
+/// `a` with all but the first `prefix` bits cleared.
+pub(crate) fn mask_v6(a: u128, prefix: u8) -> u128 {
     if prefix == 0 {
         0
     } else {

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::engine::header::Net;
+use crate::engine::header::{mask_v4, mask_v6, Net};
 
 /// Index of a network in the configuration, in declaration order.
 pub type NetworkId = u16;
@@ -42,22 +42,6 @@ pub struct Overlap {
     pub first: String,
     /// The network that claimed it again.
     pub second: String,
-}
-
-fn mask_v4(a: u32, prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        a & (u32::MAX << (32 - u32::from(prefix)))
-    }
-}
-
-fn mask_v6(a: u128, prefix: u8) -> u128 {
-    if prefix == 0 {
-        0
-    } else {
-        a & (u128::MAX << (128 - u32::from(prefix)))
-    }
 }
 
 impl NetworkMap {

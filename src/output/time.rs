@@ -34,36 +34,25 @@ fn civil(ts_nanos: i64) -> Civil {
     Civil { year, month, day, hour: sod / 3600, minute: sod / 60 % 60, second: sod % 60, nanos }
 }
 
+/// Writes `YYYY-MM-DD{sep}hh:mm:ss.uuuuuu`.
+fn write_micros(ts_nanos: i64, sep: char, out: &mut String) {
+    let c = civil(ts_nanos);
+    let (y, mo, d, h, mi, s, us) = (c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos / 1000);
+    let _ = write!(out, "{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}.{us:06}");
+}
+
 /// RFC 3339 with microseconds and a numeric offset, as EVE wants:
 /// `2025-04-05T20:55:01.123456+00:00`.
 pub fn rfc3339_micros(ts_nanos: i64, out: &mut String) {
-    let c = civil(ts_nanos);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-        c.year,
-        c.month,
-        c.day,
-        c.hour,
-        c.minute,
-        c.second,
-        c.nanos / 1000
-    );
+    write_micros(ts_nanos, 'T', out);
+    out.push_str("+00:00");
 }
 
 /// A shorter form for people: `2025-04-05 20:55:01.123456`.
 pub fn human(ts_nanos: i64) -> String {
-    let c = civil(ts_nanos);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-        c.year,
-        c.month,
-        c.day,
-        c.hour,
-        c.minute,
-        c.second,
-        c.nanos / 1000
-    )
+    let mut out = String::with_capacity(26);
+    write_micros(ts_nanos, ' ', &mut out);
+    out
 }
 
 #[cfg(test)]

@@ -8,28 +8,7 @@
 use super::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN};
 
 /// LINKTYPE_* values (pcap link-layer header types) that [`reframe`] produces.
-pub mod linktype {
-    /// BSD loopback: 4-byte address family in the capturing host's byte order.
-    pub const NULL: u32 = 0;
-    /// Ethernet II.
-    pub const ETHERNET: u32 = 1;
-    /// Raw IP as DLT_RAW 12 (most BSDs and Linux libpcap before 0.9.5 wrote 12).
-    pub const RAW_12: u32 = 12;
-    /// Raw IP as DLT_RAW 14 (OpenBSD's value).
-    pub const RAW_14: u32 = 14;
-    /// Raw IPv4 or IPv6 (LINKTYPE_RAW).
-    pub const RAW: u32 = 101;
-    /// OpenBSD loopback: 4-byte address family in network byte order.
-    pub const LOOP: u32 = 108;
-    /// Linux cooked capture v1 (16-byte header).
-    pub const LINUX_SLL: u32 = 113;
-    /// Raw IPv4 only.
-    pub const IPV4: u32 = 228;
-    /// Raw IPv6 only.
-    pub const IPV6: u32 = 229;
-    /// Linux cooked capture v2 (20-byte header).
-    pub const LINUX_SLL2: u32 = 276;
-}
+pub use crate::capture::linktype;
 
 /// AF_INET, the same on every BSD and Linux.
 const AF_INET: u32 = 2;
@@ -70,7 +49,7 @@ pub fn reframe(eth_frame: &[u8], link_type: u32) -> Option<Vec<u8>> {
         linktype::ETHERNET => return Some(eth_frame.to_vec()),
         linktype::NULL => out.extend_from_slice(&family?.to_le_bytes()),
         linktype::LOOP => out.extend_from_slice(&family?.to_be_bytes()),
-        linktype::RAW_12 | linktype::RAW_14 | linktype::RAW => {
+        linktype::BSD_RAW_12 | linktype::BSD_RAW_14 | linktype::RAW => {
             family?;
         }
         linktype::IPV4 if ethertype == ETHERTYPE_IPV4 => {}
@@ -200,7 +179,7 @@ mod tests {
     fn raw_ip_types() {
         let v4 = v4_frame();
         let v6 = v6_frame();
-        for lt in [linktype::RAW_12, linktype::RAW_14, linktype::RAW] {
+        for lt in [linktype::BSD_RAW_12, linktype::BSD_RAW_14, linktype::RAW] {
             assert_eq!(reframe(&v4, lt).unwrap(), v4[14..]);
             assert_ip_parses(&reframe(&v6, lt).unwrap(), true);
         }
