@@ -41,15 +41,15 @@ fn write_endpoint(out: &mut String, ip: Option<std::net::IpAddr>, port: Option<u
 
 /// A duration for people: `10s`, `1.5s`, `250ms`.
 pub fn duration(nanos: u64) -> String {
-    if nanos % 3_600_000_000_000 == 0 {
+    if nanos.is_multiple_of(3_600_000_000_000) {
         format!("{}h", nanos / 3_600_000_000_000)
-    } else if nanos % 60_000_000_000 == 0 {
+    } else if nanos.is_multiple_of(60_000_000_000) {
         format!("{}m", nanos / 60_000_000_000)
-    } else if nanos % 1_000_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000_000) {
         format!("{}s", nanos / 1_000_000_000)
     } else if nanos >= 1_000_000_000 {
         format!("{:.3}s", nanos as f64 / 1e9)
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         format!("{}ms", nanos / 1_000_000)
     } else {
         format!("{nanos}ns")

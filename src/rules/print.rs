@@ -149,7 +149,7 @@ impl Display for Duration {
         if ns == 0 {
             return f.write_str("0s");
         }
-        let (unit, size) = UNITS.iter().copied().find(|&(_, size)| ns % size == 0).unwrap_or(("ns", 1));
+        let (unit, size) = UNITS.iter().copied().find(|&(_, size)| ns.is_multiple_of(size)).unwrap_or(("ns", 1));
         write!(f, "{}{unit}", ns / size)
     }
 }

@@ -26,7 +26,7 @@ pub fn with_entropy(len: usize, target_bits: f64, seed: u64) -> Vec<u8> {
     rng.shuffle(&mut symbols);
     let mut out = Vec::with_capacity(len);
     for (&symbol, &count) in symbols.iter().zip(&counts) {
-        out.extend(std::iter::repeat(symbol).take(count));
+        out.extend(std::iter::repeat_n(symbol, count));
     }
     rng.shuffle(&mut out);
     out
@@ -399,7 +399,7 @@ impl Histogram {
                 let Some(to_slot) = to_slot else { continue };
                 let sum = self.sum + self.move_delta(from_count, to_count);
                 let gap = (self.n.log2() - sum / self.n - target).abs();
-                if gap < now && best.map_or(true, |(g, _, _)| gap < g) {
+                if gap < now && best.is_none_or(|(g, _, _)| gap < g) {
                     best = Some((gap, from_slot, to_slot));
                 }
             }
