@@ -282,3 +282,29 @@ fn shape_words_and_under_are_checked() {
     assert!(bad("payload under [\"x\"]").contains("'under' cannot be used on payload"));
     assert!(bad("dns.qname under 5").contains("expected a quoted string or a list of them"));
 }
+
+#[test]
+fn ip_rules_needing_icmp_or_dns_fields_are_filed_by_what_they_need() {
+    let rules = "
+        alert ip any any -> any any { id 1  when icmp.type == echo-request or icmp.type == 128 }
+        alert ip any any -> any any { id 2  when not icmp.type == 0 }
+        alert ip any any -> any any { id 3  when dns.qtype == A and ip.ttl > 0 }
+        alert ip any any -> any any { id 4  when icmp.type == 8 or ip.ttl > 0 }
+    ";
+    let v6 = frame::icmpv6_echo("fe80::1".parse().unwrap(), "fe80::2".parse().unwrap(), false, 1, 1, b"x");
+    let tcp = frame::tcp(ip("1.1.1.1"), ip("2.2.2.2"), 5, 80, 2, 0, b"");
+    // Filed under icmp and icmp6, rule 1 still sees both kinds of echo request, once each.
+    assert_eq!(fired(rules, &ping(8)), vec![1, 2, 4]);
+    assert_eq!(fired(rules, &v6), vec![1, 2, 4]);
+    // `not` and `or` keep rules 2 and 4 in the ip group: they match TCP too.
+    assert_eq!(fired(rules, &tcp), vec![2, 4]);
+    assert_eq!(fired(rules, &dns("example.com", 1)), vec![2, 3, 4]);
+    let explained = {
+        let set = common::rules(rules);
+        let mut s = String::new();
+        set.explain(&mut s).unwrap();
+        s
+    };
+    assert!(explained.contains("(an ip rule filed here: its condition needs icmp fields)"), "{explained}");
+    assert!(explained.contains("(an ip rule filed here: its condition needs dns fields)"), "{explained}");
+}

@@ -10,7 +10,7 @@ use std::fmt::{self, Write};
 
 use crate::decode::{Network, Packet, Transport};
 use crate::engine::compile::proto_name;
-use crate::engine::field;
+use crate::engine::field::{self, Layer};
 use crate::engine::header::HeaderMatch;
 use crate::engine::networks::NetworkMap;
 use crate::engine::predicate::{Field, Node};
@@ -111,6 +111,53 @@ impl CompiledRule {
     }
 }
 
+/// The groups a rule goes into. An `ip` rule whose condition cannot be true
+/// without an ICMP field (`icmp.type in [...] and ...`) can only match ICMP or
+/// ICMPv6 packets, and one that needs a DNS field only DNS packets, so it is
+/// filed there and other packets never meet it. (A packet is ICMP or ICMPv6,
+/// never both, so a rule filed under both is still evaluated once.)
+fn effective_groups(rule: &CompiledRule) -> Vec<Proto> {
+    if rule.proto != Proto::Ip {
+        return vec![rule.proto];
+    }
+    let mut required = required_layers(&rule.cond);
+    if let Some(s) = &rule.scoped {
+        for node in s.by_network.iter().flatten() {
+            let other = required_layers(node);
+            required.retain(|l| other.contains(l));
+        }
+    }
+    if required.contains(&Layer::Icmp) {
+        vec![Proto::Icmp, Proto::Icmp6]
+    } else if required.contains(&Layer::Dns) {
+        vec![Proto::Dns]
+    } else {
+        vec![Proto::Ip]
+    }
+}
+
+/// Layers a packet must have for the condition to be true (a test of an
+/// absent field is false, so every field tested outside `not` and `or` counts).
+fn required_layers(node: &Node) -> Vec<Layer> {
+    match node {
+        Node::Pred(p) => vec![field::info(p.field).layer],
+        Node::And(children) => {
+            let mut out: Vec<Layer> = children.iter().flat_map(required_layers).collect();
+            out.dedup();
+            out
+        }
+        Node::Or(children) => {
+            let mut iter = children.iter().map(required_layers);
+            let first = iter.next().unwrap_or_default();
+            iter.fold(first, |mut acc, next| {
+                acc.retain(|l| next.contains(l));
+                acc
+            })
+        }
+        Node::Not(_) | Node::Const(_) => Vec::new(),
+    }
+}
+
 /// Indexes of rules that can match one protocol.
 #[derive(Debug, Default)]
 struct Group {
@@ -144,18 +191,20 @@ impl RuleSet {
     pub fn with_networks(rules: Vec<CompiledRule>, networks: NetworkMap) -> RuleSet {
         let mut groups: [Group; 7] = Default::default();
         for (i, rule) in rules.iter().enumerate() {
-            let Some(group) = groups.get_mut(group_index(rule.proto)) else { continue };
-            let i = i as u32;
-            if rule.action == Action::Pass {
-                group.pass.push(i);
-                continue;
-            }
-            let port = (!rule.header.both_directions && matches!(rule.proto, Proto::Tcp | Proto::Udp | Proto::Dns))
-                .then(|| rule.header.dst_ports.single().filter(|r| r.lo == r.hi).map(|r| r.lo))
-                .flatten();
-            match port {
-                Some(p) => group.by_dst_port.entry(p).or_default().push(i),
-                None => group.any_port.push(i),
+            for proto in effective_groups(rule) {
+                let Some(group) = groups.get_mut(group_index(proto)) else { continue };
+                let i = i as u32;
+                if rule.action == Action::Pass {
+                    group.pass.push(i);
+                    continue;
+                }
+                let port = (!rule.header.both_directions && matches!(proto, Proto::Tcp | Proto::Udp | Proto::Dns))
+                    .then(|| rule.header.dst_ports.single().filter(|r| r.lo == r.hi).map(|r| r.lo))
+                    .flatten();
+                match port {
+                    Some(p) => group.by_dst_port.entry(p).or_default().push(i),
+                    None => group.any_port.push(i),
+                }
             }
         }
         let scoped = rules.iter().any(|r| r.scoped.is_some());
@@ -239,14 +288,14 @@ impl RuleSet {
             }
             writeln!(out, "\ngroup {}", proto_name(*proto))?;
             for &i in &group.pass {
-                self.explain_rule(out, i, "  ")?;
+                self.explain_rule(out, i, "  ", *proto)?;
             }
             let mut ports: Vec<_> = group.by_dst_port.iter().collect();
             ports.sort_by_key(|(p, _)| **p);
             for (port, rules) in ports {
                 writeln!(out, "  dst.port {port}:")?;
                 for &i in rules {
-                    self.explain_rule(out, i, "    ")?;
+                    self.explain_rule(out, i, "    ", *proto)?;
                 }
             }
             let pad = if group.by_dst_port.is_empty() { "  " } else { "    " };
@@ -254,18 +303,26 @@ impl RuleSet {
                 writeln!(out, "  any port:")?;
             }
             for &i in &group.any_port {
-                self.explain_rule(out, i, pad)?;
+                self.explain_rule(out, i, pad, *proto)?;
             }
         }
         Ok(())
     }
 
-    fn explain_rule(&self, out: &mut String, index: u32, pad: &str) -> fmt::Result {
+    fn explain_rule(&self, out: &mut String, index: u32, pad: &str, group: Proto) -> fmt::Result {
         let Some(r) = self.rule(index) else { return Ok(()) };
         let action = if r.action == Action::Pass { "pass " } else { "" };
         let severity = crate::output::text::severity_name(r.severity);
         let (sid, rev, path, line) = (r.sid, r.rev, &r.source.path, r.source.line);
         writeln!(out, "{pad}{action}rule {sid} rev {rev} ({path}:{line}) severity {severity}")?;
+        if r.proto != group {
+            writeln!(
+                out,
+                "{pad}  (an {} rule filed here: its condition needs {} fields)",
+                proto_name(r.proto),
+                proto_name(group)
+            )?;
+        }
         if !r.header.is_any() {
             writeln!(out, "{pad}  header {}", r.header)?;
         }
