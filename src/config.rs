@@ -252,6 +252,14 @@ fn expand_rules(entry: &str, dir: &Path) -> Result<Vec<RuleSource>, String> {
         }
         return Ok(vec![RuleSource::Path(anchored)]);
     }
+    // Wildcards only in the file name: a pattern such as `/*/*/*.rules` would walk
+    // the whole file system (found by fuzzing: a config that never finished loading).
+    let wild_dir = Path::new(entry).parent().is_some_and(|d| d.to_string_lossy().contains(['*', '?', '[']));
+    if wild_dir {
+        return Err(format!(
+            "rules: '{entry}' has wildcards in its folders; they are allowed in the file name only (rules.d/*.rules)"
+        ));
+    }
     let pattern = anchored.to_string_lossy().into_owned();
     let paths = glob::glob(&pattern).map_err(|e| format!("rules: bad glob '{entry}': {e}"))?;
     let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
