@@ -33,7 +33,7 @@ run() { # name, command...: best of 5 wall-clock seconds
   run cat cat "$work/bench.pcap"
   run scan_nomatch "$bin" scan -q --no-summary -r "$work/none.rules" "$work/bench.pcap"
   run scan_default "$bin" scan -q --no-summary "$work/bench.pcap"
-  run scan_default_plus_state "$bin" scan -q --no-summary -r "$work/state.rules" "$work/bench.pcap"
+  run scan_stateful "$bin" scan -q --no-summary -r "$work/state.rules" "$work/bench.pcap"
 } > "$work/times"
 
 base=$(awk '$1=="scan_nomatch"{print $2}' "$work/times")
