@@ -257,6 +257,17 @@ fn report_failure(failure: &LoadFailure, what: &str) -> i32 {
     EXIT_USAGE
 }
 
+/// Where rules come from: `paths` if given, else the config's `rules`, else the built-in rules.
+fn rule_sources(paths: &[PathBuf], config: Option<&Config>) -> Vec<RuleSource> {
+    if !paths.is_empty() {
+        paths.iter().cloned().map(RuleSource::Path).collect()
+    } else if let Some(c) = config.filter(|c| !c.rules.is_empty()) {
+        c.rules.clone()
+    } else {
+        vec![RuleSource::Defaults]
+    }
+}
+
 /// Finds and reads the config, then loads the rules: `paths` if given, else the
 /// config's `rules`, else the built-in rules.
 fn load_everything(config_arg: Option<&Path>, paths: &[PathBuf], vars: &[String]) -> Result<Loaded, i32> {
@@ -264,13 +275,7 @@ fn load_everything(config_arg: Option<&Path>, paths: &[PathBuf], vars: &[String]
         Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
         None => None,
     };
-    let sources = if !paths.is_empty() {
-        paths.iter().cloned().map(RuleSource::Path).collect()
-    } else if let Some(c) = config.as_ref().filter(|c| !c.rules.is_empty()) {
-        c.rules.clone()
-    } else {
-        vec![RuleSource::Defaults]
-    };
+    let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
     let layers = VarLayers {
         config: config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
@@ -366,13 +371,7 @@ fn run_profile(args: ProfileArgs) -> i32 {
             }
         }
     }
-    let sources = if !args.rules.is_empty() {
-        args.rules.iter().cloned().map(RuleSource::Path).collect()
-    } else if let Some(c) = config.as_ref().filter(|c| !c.rules.is_empty()) {
-        c.rules.clone()
-    } else {
-        vec![RuleSource::Defaults]
-    };
+    let sources = rule_sources(&args.rules, config.as_ref());
     let defined = match load::defined_variables(&sources) {
         Ok(names) => names,
         Err(f) => return report_failure(&f, "rules"),
@@ -432,13 +431,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
         Err(code) => return code,
     };
     let config = loaded.config.unwrap_or_default();
-    let sources = if !args.rules.is_empty() {
-        args.rules.iter().cloned().map(RuleSource::Path).collect()
-    } else if !config.rules.is_empty() {
-        config.rules.clone()
-    } else {
-        vec![RuleSource::Defaults]
-    };
+    let sources = rule_sources(&args.rules, Some(&config));
     let texts = match load::read_sources(&sources) {
         Ok(t) => t,
         Err(f) => return report_failure(&f, "rules"),
