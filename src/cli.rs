@@ -354,23 +354,7 @@ fn run_profile(args: ProfileArgs) -> i32 {
     };
     let opts = crate::profile::ProfileOptions { by, networks: &map };
     let mut profile = crate::profile::Profile::default();
-    let mut code = EXIT_OK;
-    for path in &args.captures {
-        let input = Input::from_arg(path);
-        let data = input.open();
-        match data {
-            Ok(data) => {
-                if let Err(e) = profile.add_capture(&data, &opts) {
-                    eprintln!("ferret: {}: capture damaged {e}; profiled what came before", input.name());
-                    code = code.max(EXIT_PARTIAL);
-                }
-            }
-            Err(e) => {
-                eprintln!("ferret: {}: {e}", input.name());
-                code = EXIT_ERROR;
-            }
-        }
-    }
+    let mut code = for_each_capture(&args.captures, "profiled", |data| profile.add_capture(data, &opts));
     let sources = rule_sources(&args.rules, config.as_ref());
     let defined = match load::defined_variables(&sources) {
         Ok(names) => names,
@@ -394,6 +378,39 @@ fn run_profile(args: ProfileArgs) -> i32 {
         written
     } else {
         code
+    }
+}
+
+/// Opens each capture in turn and hands it to `work`; reports unreadable and
+/// damaged captures and returns the exit code they call for.
+fn for_each_capture(
+    captures: &[PathBuf],
+    done: &str,
+    mut work: impl FnMut(&crate::capture::CaptureData) -> Result<(), crate::capture::CaptureError>,
+) -> i32 {
+    let (mut unreadable, mut damaged) = (false, false);
+    for path in captures {
+        let input = Input::from_arg(path);
+        match input.open() {
+            Ok(data) => {
+                if let Err(e) = work(&data) {
+                    eprintln!("ferret: {}: capture damaged {e}; {done} what came before", input.name());
+                    damaged = true;
+                }
+            }
+            Err(e) => {
+                eprintln!("ferret: {}: {e}", input.name());
+                unreadable = true;
+            }
+        }
+    }
+    // As for `scan`: an input that could not be read at all outranks a damaged one.
+    if unreadable {
+        EXIT_ERROR
+    } else if damaged {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
     }
 }
 
@@ -455,23 +472,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let mut code = EXIT_OK;
-    for path in &args.captures {
-        let input = Input::from_arg(path);
-        let data = input.open();
-        match data {
-            Ok(data) => {
-                if let Err(e) = crate::sweep::run(&mut variants, &data) {
-                    eprintln!("ferret: {}: capture damaged {e}; swept what came before", input.name());
-                    code = code.max(EXIT_PARTIAL);
-                }
-            }
-            Err(e) => {
-                eprintln!("ferret: {}: {e}", input.name());
-                code = EXIT_ERROR;
-            }
-        }
-    }
+    let code = for_each_capture(&args.captures, "swept", |data| crate::sweep::run(&mut variants, data).map(drop));
     let mut out = String::new();
     crate::sweep::write(&axes, &variants, args.format, &mut out);
     let written = write_stdout(out.as_bytes());

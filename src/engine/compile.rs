@@ -420,7 +420,7 @@ impl RuleCx<'_> {
                     let info = field::info(f);
                     if !info.layer.allowed_in(self.proto) {
                         self.diags.push(Diagnostic::new(
-                            format!("field '{}' is not available in {} rules", info.name, proto_name(self.proto)),
+                            format!("field '{}' is not available in {} rules", info.name, self.proto.keyword()),
                             text.span,
                             "used in this message",
                         ));
@@ -459,7 +459,7 @@ impl RuleCx<'_> {
         {
             let span = port_span(&rule.src_port).to(port_span(&rule.dst_port));
             self.diags.push(
-                Diagnostic::new(format!("{} has no ports", proto_name(self.proto)), span, "ports given here")
+                Diagnostic::new(format!("{} has no ports", self.proto.keyword()), span, "ports given here")
                     .with_help("write 'any' for both ports"),
             );
             return None;
@@ -618,9 +618,9 @@ impl RuleCx<'_> {
         };
         if !info.layer.allowed_in(self.proto) {
             self.diags.push(Diagnostic::new(
-                format!("field '{}' is not available in {} rules", info.name, proto_name(self.proto)),
+                format!("field '{}' is not available in {} rules", info.name, self.proto.keyword()),
                 f.span,
-                format!("{} packets never have it", proto_name(self.proto)),
+                format!("{} packets never have it", self.proto.keyword()),
             ));
             return None;
         }
@@ -966,19 +966,6 @@ fn names_home(spec: &AddrSpec) -> bool {
         AddrSpec::Var(name) => name.node == "HOME_NET",
         AddrSpec::List(items) => items.node.iter().any(names_home),
         AddrSpec::Not(..) | AddrSpec::Any(_) | AddrSpec::Net(_) => false,
-    }
-}
-
-/// The protocol's keyword.
-pub fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Ip => "ip",
-        Proto::Icmp => "icmp",
-        Proto::Icmp6 => "icmp6",
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-        Proto::Dns => "dns",
-        Proto::Arp => "arp",
     }
 }
 

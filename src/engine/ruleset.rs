@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use crate::decode::{Network, Packet, Transport};
-use crate::engine::compile::proto_name;
 use crate::engine::field::{self, Layer};
 use crate::engine::header::HeaderMatch;
 use crate::engine::networks::NetworkMap;
@@ -286,7 +285,7 @@ impl RuleSet {
             if group.is_empty() {
                 continue;
             }
-            writeln!(out, "\ngroup {}", proto_name(*proto))?;
+            writeln!(out, "\ngroup {}", proto.keyword())?;
             for &i in &group.pass {
                 self.explain_rule(out, i, "  ", *proto)?;
             }
@@ -319,8 +318,8 @@ impl RuleSet {
             writeln!(
                 out,
                 "{pad}  (an {} rule filed here: its condition needs {} fields)",
-                proto_name(r.proto),
-                proto_name(group)
+                r.proto.keyword(),
+                group.keyword()
             )?;
         }
         if !r.header.is_any() {

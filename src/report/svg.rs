@@ -177,6 +177,24 @@ impl Frame {
         self.h - self.top - self.bottom
     }
 
+    /// Horizontal grid lines with their labels every `step` up the y axis.
+    fn y_grid(&self, out: &mut String, step: f64) {
+        let mut v = 0.0;
+        while v <= self.y_max + 1e-9 {
+            let y = self.y(v);
+            let _ = write!(
+                out,
+                r#"<line x1="{}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{GRID}" stroke-width="0.6"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                self.left,
+                self.w - self.right,
+                self.left - 6.0,
+                y + 4.0,
+                tick_label(v)
+            );
+            v += step;
+        }
+    }
+
     fn axes(&self, out: &mut String, tint: &str, x_label: &str, y_label: &str) {
         let _ = write!(
             out,
@@ -200,21 +218,7 @@ impl Frame {
             );
             v += xs;
         }
-        let ys = nice_step(self.y_max, 5.0);
-        let mut v = 0.0;
-        while v <= self.y_max + 1e-9 {
-            let y = self.y(v);
-            let _ = write!(
-                out,
-                r#"<line x1="{}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{GRID}" stroke-width="0.6"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-                self.left,
-                self.w - self.right,
-                self.left - 6.0,
-                y + 4.0,
-                tick_label(v)
-            );
-            v += ys;
-        }
+        self.y_grid(out, nice_step(self.y_max, 5.0));
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
@@ -415,20 +419,7 @@ pub fn timeline(t: &Timeline) -> String {
         f.plot_h(),
         TINTS[3]
     );
-    let mut v = 0.0;
-    while v <= y_max + 1e-9 {
-        let y = f.y(v);
-        let _ = write!(
-            out,
-            r#"<line x1="{}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{GRID}" stroke-width="0.6"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            f.left,
-            f.w - f.right,
-            f.left - 6.0,
-            y + 4.0,
-            tick_label(v)
-        );
-        v += step;
-    }
+    f.y_grid(&mut out, step);
     let n = t.bins.len().max(1) as f64;
     let bw = f.plot_w() / n;
     for (i, bin) in t.bins.iter().enumerate() {

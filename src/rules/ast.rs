@@ -79,6 +79,21 @@ pub enum Proto {
     Arp,
 }
 
+impl Proto {
+    /// The protocol's keyword in the rule language.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Proto::Ip => "ip",
+            Proto::Icmp => "icmp",
+            Proto::Icmp6 => "icmp6",
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Dns => "dns",
+            Proto::Arp => "arp",
+        }
+    }
+}
+
 /// `->` (source to destination) or `<>` (either direction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {

@@ -203,15 +203,7 @@ impl Display for Action {
 
 impl Display for Proto {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Proto::Ip => "ip",
-            Proto::Icmp => "icmp",
-            Proto::Icmp6 => "icmp6",
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-            Proto::Dns => "dns",
-            Proto::Arp => "arp",
-        })
+        f.write_str(self.keyword())
     }
 }
 
