@@ -18,6 +18,7 @@ use crate::engine::compile::VarLayers;
 use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
+use crate::output::sink::{Output, OutputFile};
 use crate::output::summary;
 use crate::progress::Progress;
 use crate::report::files::{self as report_files, ReportError, ScanExtras};
@@ -44,7 +45,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Scan captures (pcap, pcapng, or - for stdin) and report alerts.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Validate rule files; errors show file:line:col, the line and a caret.
     Check(RuleArgs),
     /// Print the compiled matcher tree: groups, header checks, predicate order.
@@ -150,9 +151,37 @@ struct ExplainArgs {
 
 #[derive(Args, Debug)]
 struct ScanArgs {
-    /// Captures to scan, in order; - reads standard input.
-    #[arg(required = true, value_name = "CAPTURE")]
+    /// Captures to scan, in order; - reads standard input as a stream (so does a named pipe).
+    #[arg(value_name = "CAPTURE", required_unless_present_any = ["interface"])]
     captures: Vec<PathBuf>,
+    /// Capture live from this network interface (a build with `--features live`).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", conflicts_with = "captures")]
+    interface: Option<String>,
+    /// BPF capture filter for -i, e.g. 'icmp or port 53'.
+    #[arg(long, value_name = "FILTER")]
+    bpf: Option<String>,
+    /// Bytes captured per packet with -i [default: 65535].
+    #[arg(long, value_name = "BYTES")]
+    snaplen: Option<i32>,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(long)]
+    no_promisc: bool,
+    /// Kernel capture buffer size in bytes for -i [default: libpcap's, 2 MiB on Linux].
+    #[arg(long, value_name = "BYTES")]
+    buffer_size: Option<i32>,
+    /// Once the interface is open, run as this user (name or uid).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+    /// Once the interface is open, run as this group (name or gid) [default: the user's].
+    #[arg(long, value_name = "GROUP")]
+    group: Option<String>,
+    /// While running live or on a stream: write statistics (EVE stats events, the --stats file)
+    /// this often; 0 turns it off [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    stats_interval: Option<u64>,
+    /// While running live or on a stream: do not watch the rule folders for changes (SIGUSR2 still reloads).
+    #[arg(long)]
+    no_watch: bool,
     /// Rule file or directory (repeatable; default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
@@ -216,7 +245,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Check(args) => run_check(args),
         Command::Explain(args) => run_explain(args),
         Command::Profile(args) => run_profile(args),
@@ -391,7 +420,11 @@ fn for_each_capture(
     let (mut unreadable, mut damaged) = (false, false);
     for path in captures {
         let input = Input::from_arg(path);
-        match input.open() {
+        let opened = match &input {
+            Input::Stdin => crate::capture::CaptureData::from_reader(io::stdin().lock()),
+            _ => crate::capture::CaptureData::open(path),
+        };
+        match opened {
             Ok(data) => {
                 if let Err(e) = work(&data) {
                     eprintln!("ferret: {}: capture damaged {e}; {done} what came before", input.name());
@@ -494,10 +527,144 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     }
 }
 
+/// True when an input has no known end (stdin or a pipe, not a regular file): the
+/// scan then runs as a sensor (rule reloads, periodic statistics).
+fn is_unbounded(path: &Path) -> bool {
+    if path.as_os_str() == "-" {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            return io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(std::fs::File::from)
+                .and_then(|f| f.metadata())
+                .map_or(true, |m| !m.is_file());
+        }
+        #[cfg(not(unix))]
+        return true;
+    }
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Opens the live capture the flags and config ask for.
+#[cfg(feature = "live")]
+fn open_live(
+    args: &ScanArgs,
+    config: &Config,
+    iface: &str,
+    rules: &crate::engine::ruleset::RuleSet,
+) -> Result<crate::capture::Source, i32> {
+    use crate::capture::live::{LiveCapture, LiveOptions};
+    let c = &config.sensor;
+    let defaults = LiveOptions::default();
+    let opts = LiveOptions {
+        interface: iface.to_string(),
+        bpf: args.bpf.clone().or_else(|| c.bpf.clone()),
+        snaplen: args.snaplen.or(c.snaplen).unwrap_or(defaults.snaplen),
+        promiscuous: !args.no_promisc && c.promiscuous.unwrap_or(defaults.promiscuous),
+        buffer_size: args.buffer_size.or(c.buffer_size),
+        immediate: true,
+    };
+    let need = snaplen_need(rules);
+    if opts.snaplen < need {
+        eprintln!(
+            "ferret: warning: --snaplen {} is shorter than what the rules read (payload and DNS fields need whole packets, up to {need} bytes): they will see truncated payloads",
+            opts.snaplen
+        );
+    }
+    match LiveCapture::open(&opts) {
+        Ok(cap) => Ok(crate::capture::Source::live(cap)),
+        Err(e) => {
+            eprintln!("ferret: {iface}: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn open_live(
+    _args: &ScanArgs,
+    _config: &Config,
+    iface: &str,
+    _rules: &crate::engine::ruleset::RuleSet,
+) -> Result<crate::capture::Source, i32> {
+    eprintln!("ferret: -i {iface}: {}", crate::capture::live_help::LIVE_UNAVAILABLE);
+    Err(EXIT_USAGE)
+}
+
+/// Bytes of each packet the rules read: whole packets when a rule reads the
+/// payload or DNS, else the headers.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+fn snaplen_need(rules: &crate::engine::ruleset::RuleSet) -> i32 {
+    let reads_payload = rules.rules().iter().any(|r| {
+        r.measured.iter().any(|f| {
+            let name = crate::engine::field::info(*f).name;
+            name.starts_with("payload")
+                || name.starts_with("dns")
+                || name.starts_with("icmp.reply")
+                || name.starts_with("icmp.unpaired")
+        })
+    });
+    if reads_payload {
+        65535
+    } else {
+        128
+    }
+}
+
+/// Loads the rules of a sensor: file by file, so a bad file is refused and the rest load.
+fn load_sensor_rules(
+    config_arg: Option<&Path>,
+    paths: &[PathBuf],
+    vars: &[String],
+) -> Result<(crate::sensor::reload::RuleLoader, Arc<crate::engine::ruleset::RuleSet>, Option<Config>, usize), i32> {
+    let config = match config::discover(config_arg) {
+        Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
+        None => None,
+    };
+    let sources = rule_sources(paths, config.as_ref());
+    let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
+    let layers = VarLayers {
+        config: config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
+        overrides,
+        networks: config.as_ref().map(|c| c.networks.clone()).unwrap_or_default(),
+    };
+    let mut loader = crate::sensor::reload::RuleLoader::new(sources, layers);
+    let loaded = loader.load();
+    let mut err = io::stderr().lock();
+    for r in &loaded.refused {
+        let _ = writeln!(err, "ferret: warning: rule file {} refused; the sensor starts without it:", r.file);
+        for p in &r.problems {
+            let _ = err.write_all(p.as_bytes());
+        }
+    }
+    for p in &loaded.general {
+        let _ = err.write_all(p.as_bytes());
+    }
+    let failed = loaded.errors();
+    match loaded.rules {
+        Some(rules) if !rules.rules().is_empty() || loaded.refused.is_empty() => Ok((loader, rules, config, failed)),
+        _ => {
+            let _ = writeln!(err, "ferret: no rule could be loaded; the sensor does not start");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
 fn run_scan(mut args: ScanArgs) -> i32 {
-    let (rules, config) = match load_everything(args.config.as_deref(), &args.rules, &args.vars) {
-        Ok(loaded) => (Arc::new(loaded.rules), loaded.config.unwrap_or_default()),
-        Err(code) => return code,
+    let config_arg = args.config.clone();
+    let sensor_mode = args.interface.is_some() || args.captures.iter().any(|p| is_unbounded(p));
+    let (rules, config, loader, rules_failed) = if sensor_mode {
+        match load_sensor_rules(config_arg.as_deref(), &args.rules, &args.vars) {
+            Ok((loader, rules, config, failed)) => (rules, config.unwrap_or_default(), Some(loader), failed),
+            Err(code) => return code,
+        }
+    } else {
+        match load_everything(config_arg.as_deref(), &args.rules, &args.vars) {
+            Ok(loaded) => (Arc::new(loaded.rules), loaded.config.unwrap_or_default(), None, 0),
+            Err(code) => return code,
+        }
     };
     // Command-line flags win over the config file.
     let outputs = &config.outputs;
@@ -510,12 +677,30 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         max_entries: args.state_max_entries.or(config.state_max_entries).unwrap_or(defaults.max_entries).max(1),
         idle_nanos: args.state_idle.or(config.state_idle_nanos).unwrap_or(defaults.idle_nanos),
     };
-    let mut engine = Engine::with_limits(rules, limits);
-    let inputs: Vec<Input> = args.captures.iter().map(|p| Input::from_arg(p)).collect();
+    let interface = args.interface.clone().or_else(|| {
+        // The config's interface applies when no capture is named.
+        args.captures.is_empty().then(|| config.sensor.interface.clone()).flatten()
+    });
+    let mut inputs: Vec<Input> = args.captures.iter().map(|p| Input::from_arg(p)).collect();
     if inputs.iter().filter(|i| matches!(i, Input::Stdin)).count() > 1 {
         eprintln!("ferret: '-' (stdin) can be given only once");
         return EXIT_USAGE;
     }
+    if let Some(iface) = &interface {
+        match open_live(&args, &config, iface, &rules) {
+            Ok(source) => inputs = vec![Input::opened(source)],
+            Err(code) => return code,
+        }
+    }
+    let (user, group) =
+        (args.user.clone().or(config.sensor.user.clone()), args.group.clone().or(config.sensor.group.clone()));
+    if user.is_some() || group.is_some() {
+        if let Err(e) = crate::privileges::drop_to(user.as_deref(), group.as_deref()) {
+            eprintln!("ferret: cannot drop privileges: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    let mut engine = Engine::with_limits(rules, limits);
     let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
         Ok(e) => e,
         Err(e) => {
@@ -534,9 +719,9 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     });
     let mut eve_sink = match &args.eve {
         None => None,
-        Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)),
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(EveSink::new(Box::new(io::BufWriter::new(f)) as Box<dyn Write>)),
+        Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Output>)),
+        Some(path) => match OutputFile::create(path) {
+            Ok(f) => Some(EveSink::new(Box::new(f) as Box<dyn Output>)),
             Err(e) => {
                 eprintln!("ferret: cannot create EVE file {}: {e}", path.display());
                 return EXIT_ERROR;
@@ -555,7 +740,60 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         sinks.push(s);
     }
 
-    let result = scan::scan_observed(&mut engine, &inputs, &mut sinks, collector, |_, bytes| {
+    let reloader = match loader {
+        Some(loader) => {
+            let watch = !args.no_watch && config.sensor.watch != Some(false);
+            match crate::sensor::reload::Reloader::start(loader, watch) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    eprintln!("ferret: cannot watch the rule folders: {e}");
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        None => None,
+    };
+    let flags = match crate::sensor::signals::listen(reloader.as_ref().map(|r| r.requester())) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("ferret: cannot handle signals: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let interval = args.stats_interval.or(config.stats_interval_nanos).unwrap_or(60_000_000_000);
+    let options = crate::sensor::SensorOptions {
+        stats_interval: (sensor_mode && interval > 0).then(|| std::time::Duration::from_nanos(interval)),
+        stats_file: if sensor_mode { args.stats.clone() } else { None },
+    };
+    let log: crate::sensor::Log = Box::new(|level, text: &str| {
+        let mut stamp = String::new();
+        crate::output::time::rfc3339_micros(crate::sensor::wall_nanos(), &mut stamp);
+        let level = match level {
+            crate::sensor::Level::Notice => "",
+            crate::sensor::Level::Warning => "warning: ",
+            crate::sensor::Level::Error => "error: ",
+        };
+        eprint!("ferret: {stamp} {level}{text}{}", if text.ends_with('\n') { "" } else { "\n" });
+    });
+    let mut sensor = crate::sensor::Sensor::new(flags, reloader, options, rules_failed, log);
+    if sensor_mode {
+        let names: Vec<String> = inputs.iter().map(Input::name).collect();
+        let watching = if args.no_watch || config.sensor.watch == Some(false) { "not watched" } else { "watched" };
+        let every = match interval {
+            0 => "no periodic statistics".to_string(),
+            n => format!("statistics every {}", crate::output::text::duration(n)),
+        };
+        sensor.log(
+            crate::sensor::Level::Notice,
+            &format!(
+                "sensor running: reading {}; {} rules, rule folders {watching} (SIGUSR2 reloads); {every}",
+                names.join(", "),
+                engine.rules().rules().len()
+            ),
+        );
+    }
+
+    let result = scan::scan_observed(&mut engine, inputs, &mut sinks, collector, &mut sensor, |_, bytes| {
         progress.packet(bytes);
     });
     progress.finish();
@@ -582,13 +820,23 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     if !args.no_summary {
         let mut out = String::new();
         summary::write_summary(engine.stats(), engine.rules(), &tables, &mut out);
+        if let Some(c) = crate::sensor::final_capture(&sensor) {
+            summary::write_capture_counters(&c, &mut out);
+        }
+        let counters = sensor.counters();
+        if counters.reloads > 0 {
+            out.push_str(&format!(
+                "rule reloads: {} ({} refused a file)\n",
+                counters.reloads, counters.reloads_with_refusals
+            ));
+        }
         let mut err = io::stderr().lock();
         if err.is_terminal() {
             let _ = writeln!(err);
         }
         let _ = err.write_all(out.as_bytes());
     }
-    let outcome = extras.finish(&engine);
+    let outcome = extras.finish(&engine, sensor_mode.then(|| sensor.counters()));
     for w in &outcome.warnings {
         eprintln!("ferret: {w}");
     }

@@ -37,6 +37,8 @@ struct ConfigFile {
     outputs: Outputs,
     #[serde(default)]
     state: StateFile,
+    #[serde(default)]
+    sensor: Sensor,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +61,31 @@ pub struct Outputs {
     pub stats: Option<PathBuf>,
     /// Print the summary on stderr (default true).
     pub summary: Option<bool>,
+}
+
+/// The `sensor` section: live capture and the long-running process.
+/// Command-line flags win over it.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sensor {
+    /// Interface to capture from (as `-i`).
+    pub interface: Option<String>,
+    /// BPF capture filter (as `--bpf`).
+    pub bpf: Option<String>,
+    /// Bytes captured per packet (as `--snaplen`).
+    pub snaplen: Option<i32>,
+    /// Promiscuous mode (default true).
+    pub promiscuous: Option<bool>,
+    /// Kernel capture buffer in bytes (as `--buffer-size`).
+    pub buffer_size: Option<i32>,
+    /// User to run as once the capture is open (as `--user`).
+    pub user: Option<String>,
+    /// Group to run as once the capture is open (as `--group`).
+    pub group: Option<String>,
+    /// Statistics interval, e.g. `60s`; `0s` turns periodic statistics off.
+    pub stats_interval: Option<String>,
+    /// Watch the rule folders and reload on changes (default true).
+    pub watch: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +114,10 @@ pub struct Config {
     pub state_max_entries: Option<usize>,
     /// `state.idle`, in nanoseconds.
     pub state_idle_nanos: Option<u64>,
+    /// `sensor`, as written.
+    pub sensor: Sensor,
+    /// `sensor.stats_interval`, in nanoseconds (0: off).
+    pub stats_interval_nanos: Option<u64>,
 }
 
 /// Finds the config to use: `explicit`, else `$FERRET_CONFIG`, else
@@ -194,6 +225,22 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
             )),
         }
     }
+    if let Some(interval) = &file.sensor.stats_interval {
+        match parse_value(interval).ok().and_then(|v| match v.kind {
+            ValueKind::Number(n) if n >= 0.0 && interval.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
+                Some(n as u64)
+            }
+            _ => None,
+        }) {
+            Some(n) => config.stats_interval_nanos = Some(n),
+            None => problems.push(Diagnostic::new(
+                format!("sensor.stats_interval: '{interval}' is not a duration"),
+                find(text, interval, Some("stats_interval")),
+                "expected e.g. 60s or 5m",
+            )),
+        }
+    }
+    config.sensor = file.sensor;
     if problems.is_empty() {
         Ok(config)
     } else {

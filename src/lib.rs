@@ -2,13 +2,15 @@
 //!
 //! Data flows capture → decode → engine (compiled rules + state) → outputs:
 //!
-//! - [`capture`] reads pcap and pcapng files as borrowed packet slices;
+//! - [`capture`] reads pcap and pcapng files, streams and live interfaces as borrowed packet slices;
 //! - [`decode`] turns a frame into a [`decode::Packet`] view and computes
 //!   expensive features lazily;
 //! - [`rules`] parses the rule language into a syntax tree with spans;
 //! - [`engine`] compiles rules into a matcher tree and runs it with state;
 //! - [`output`] writes alert lines, EVE JSON and the summary;
-//! - [`scan`] is the loop tying them together, [`cli`] the command line;
+//! - [`scan`] is the loop tying them together over a [`capture::Source`];
+//! - [`sensor`] keeps a long-running scan going: signals, rule reloads, periodic stats;
+//! - [`cli`] is the command line;
 //! - [`report`] writes incident reports from alerts and run statistics.
 //!
 //! See `ARCHITECTURE.md` for the map and its invariants.
@@ -24,10 +26,12 @@ pub mod decode;
 pub mod engine;
 pub mod load;
 pub mod output;
+pub mod privileges;
 pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod sensor;
 pub mod sweep;
 pub mod synth;

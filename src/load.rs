@@ -47,25 +47,10 @@ pub enum RuleSource {
 pub fn read_sources(sources: &[RuleSource]) -> Result<Vec<(String, String)>, LoadFailure> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for source in sources {
-        match source {
-            RuleSource::Defaults => {
-                out.extend(DEFAULT_RULES.iter().map(|(name, text)| (display_path(name), (*text).to_string())))
-            }
-            RuleSource::Path(path) => match rule_files(path) {
-                Ok(files) if files.is_empty() => {
-                    problems.push(format!("error: {}: no *.rules files in this directory\n", path.display()))
-                }
-                Ok(files) => {
-                    for file in files {
-                        match read_rule_file(&file) {
-                            Ok(text) => out.push((file.display().to_string(), text)),
-                            Err(e) => problems.push(format!("error: {e}\n")),
-                        }
-                    }
-                }
-                Err(e) => problems.push(format!("error: {}: {e}\n", path.display())),
-            },
+    for read in read_each(sources) {
+        match read {
+            Ok(file) => out.push(file),
+            Err(unread) => problems.push(format!("error: {}\n", unread.problem)),
         }
     }
     if problems.is_empty() {
@@ -73,6 +58,48 @@ pub fn read_sources(sources: &[RuleSource]) -> Result<Vec<(String, String)>, Loa
     } else {
         Err(LoadFailure { problems })
     }
+}
+
+/// A rule file, or a source, that could not be read.
+#[derive(Debug, Clone)]
+pub struct Unread {
+    /// The file or path, as shown.
+    pub file: String,
+    /// Why, starting with the file's name.
+    pub problem: String,
+}
+
+/// Reads every rule file of `sources`, in order, each on its own: one
+/// unreadable file does not keep the others from being read.
+pub fn read_each(sources: &[RuleSource]) -> Vec<Result<(String, String), Unread>> {
+    let mut out = Vec::new();
+    for source in sources {
+        match source {
+            RuleSource::Defaults => {
+                out.extend(DEFAULT_RULES.iter().map(|(name, text)| Ok((display_path(name), (*text).to_string()))))
+            }
+            RuleSource::Path(path) => {
+                let shown = path.display().to_string();
+                match rule_files(path) {
+                    Ok(files) if files.is_empty() => out.push(Err(Unread {
+                        problem: format!("{shown}: no *.rules files in this directory"),
+                        file: shown,
+                    })),
+                    Ok(files) => {
+                        for file in files {
+                            let shown = file.display().to_string();
+                            out.push(match read_rule_file(&file) {
+                                Ok(text) => Ok((shown, text)),
+                                Err(problem) => Err(Unread { file: shown, problem }),
+                            });
+                        }
+                    }
+                    Err(e) => out.push(Err(Unread { problem: format!("{shown}: {e}"), file: shown })),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The rule files a path stands for: itself, or the `*.rules` files below it, sorted.
@@ -153,6 +180,18 @@ fn compile_checked(
     layers: &VarLayers,
     config: Option<&crate::config::Config>,
 ) -> Result<RuleSet, LoadFailure> {
+    compile_attributed(texts, layers, config)
+        .map_err(|problems| LoadFailure { problems: problems.into_iter().map(|(_, p)| p).collect() })
+}
+
+/// Like [`compile_with`], but each rendered problem stays attached to the
+/// rule file it is in (`None`: the config or a variable, not a rule file), so
+/// a sensor can refuse one file and keep the rest.
+pub fn compile_attributed(
+    texts: Vec<(String, String)>,
+    layers: &VarLayers,
+    config: Option<&crate::config::Config>,
+) -> Result<RuleSet, Vec<(Option<String>, String)>> {
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
     for (path, text) in texts {
@@ -165,11 +204,15 @@ fn compile_checked(
     if let Some(config) = config {
         if let Err(mut f) = config.check_names(&compile::defined_var_names(&files)) {
             if found.is_empty() {
-                return Err(f);
+                return Err(f.problems.into_iter().map(|p| (None, p)).collect());
             }
-            let mut rendered = std::mem::take(&mut f.problems);
-            rendered.extend(found.iter().filter_map(|(file, d)| files.get(*file).map(|f| render(d, &f.path, &f.text))));
-            return Err(LoadFailure { problems: rendered });
+            let mut rendered: Vec<_> = std::mem::take(&mut f.problems).into_iter().map(|p| (None, p)).collect();
+            rendered.extend(
+                found.iter().filter_map(|(file, d)| {
+                    files.get(*file).map(|f| (Some(f.path.clone()), render(d, &f.path, &f.text)))
+                }),
+            );
+            return Err(rendered);
         }
     }
     let compiled = compile::compile(&files, layers);
@@ -187,11 +230,11 @@ fn compile_checked(
             let problems = found
                 .iter()
                 .map(|(file, d)| match files.get(*file) {
-                    Some(f) => render(d, &f.path, &f.text),
-                    None => format!("error: {}\n", d.message),
+                    Some(f) => (Some(f.path.clone()), render(d, &f.path, &f.text)),
+                    None => (None, format!("error: {}\n", d.message)),
                 })
                 .collect();
-            Err(LoadFailure { problems })
+            Err(problems)
         }
     }
 }

@@ -1,25 +1,54 @@
-//! The scan loop: captures in, alerts out.
+//! The scan loop: sources in, alerts out.
 //!
-//! For each capture: read packets as borrowed slices, decode, hand to the
-//! engine, pass alerts to the sinks. A capture that cannot be opened or is
-//! damaged part-way is reported and the scan goes on with the next one;
-//! everything found before the damage is kept.
+//! For each input (a capture file, a stream, a live interface): take the
+//! packets the [`Source`] has, as borrowed slices, decode each, hand it to
+//! the engine, pass alerts to the sinks. Between batches a [`Supervisor`]
+//! gets control: the sensor uses it for signals, rule reloads and periodic
+//! statistics; an unbounded source's sinks are flushed at least every 100 ms.
+//! A capture that cannot be opened or is damaged part-way is reported and the
+//! scan goes on with the next one; everything found before the damage is kept.
 
-use std::io::{self, Write};
+use std::io;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use crate::capture::{CaptureData, CaptureError, CaptureErrorKind, PacketReader, RawPacket};
+use crate::capture::source::SourceError;
+use crate::capture::{CaptureError, CaptureErrorKind, Poll, RawPacket, Source};
 use crate::decode::Packet;
-use crate::engine::alert::Alert;
 use crate::engine::Engine;
-use crate::output::{eve, text};
+pub use crate::output::sink::{AlertSink, EveSink, TextSink, VecSink};
 
-/// Where alerts go.
-pub trait AlertSink {
-    /// Takes one alert; `file` names the capture when several are scanned.
-    fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()>;
-    /// Flushes at the end of the run.
-    fn finish(&mut self) -> io::Result<()>;
+/// Packets handed over per poll: the supervisor runs at least this often.
+const BATCH: usize = 4096;
+
+/// Longest time an unbounded source's alerts stay buffered.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// Looks after a running scan between batches of packets (signals, timers,
+/// rule reloads). The engine and the sinks are lent to it.
+pub trait Supervisor {
+    /// How long a source may wait for packets before control comes back.
+    fn wait(&self) -> Duration {
+        FLUSH_EVERY
+    }
+    /// Called after every batch and after every wait that brought nothing;
+    /// `Break` stops the scan (the inputs not yet read are skipped).
+    fn between(
+        &mut self,
+        engine: &mut Engine,
+        sinks: &mut [&mut dyn AlertSink],
+        source: &mut Source,
+    ) -> io::Result<ControlFlow<()>>;
+    /// Called when a source has ended, failed or been stopped (a last look at its counters).
+    fn source_done(&mut self, _engine: &mut Engine, _sinks: &mut [&mut dyn AlertSink], _source: &mut Source) {}
+}
+
+/// No supervision: read every input to its end.
+impl Supervisor for () {
+    fn between(&mut self, _: &mut Engine, _: &mut [&mut dyn AlertSink], _: &mut Source) -> io::Result<ControlFlow<()>> {
+        Ok(ControlFlow::Continue(()))
+    }
 }
 
 /// Sees every packet after the engine has matched it (report statistics,
@@ -53,79 +82,15 @@ impl<O: PacketObserver> PacketObserver for Option<O> {
     }
 }
 
-/// Human lines.
-pub struct TextSink<W: Write> {
-    out: W,
-}
-
-impl<W: Write> TextSink<W> {
-    /// Writes lines to `out`.
-    pub fn new(out: W) -> Self {
-        TextSink { out }
-    }
-}
-
-impl<W: Write> AlertSink for TextSink<W> {
-    fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
-        writeln!(self.out, "{}", text::alert_line(alert, file))
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
-/// EVE JSON lines. Each line is built whole before it is written, so a
-/// failed write never leaves half a JSON object behind a clean exit.
-pub struct EveSink<W: Write> {
-    out: W,
-    line: Vec<u8>,
-}
-
-impl<W: Write> EveSink<W> {
-    /// Writes EVE lines to `out`.
-    pub fn new(out: W) -> Self {
-        EveSink { out, line: Vec::with_capacity(1024) }
-    }
-}
-
-impl<W: Write> AlertSink for EveSink<W> {
-    fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
-        self.line.clear();
-        eve::write_alert(alert, file, &mut self.line).map_err(io::Error::other)?;
-        self.out.write_all(&self.line)
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
-/// Collects alerts in memory (tests, reports).
-#[derive(Default)]
-pub struct VecSink {
-    /// Alerts with the capture they came from.
-    pub alerts: Vec<(Alert, Option<String>)>,
-}
-
-impl AlertSink for VecSink {
-    fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
-        self.alerts.push((alert.clone(), file.map(str::to_string)));
-        Ok(())
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A capture to scan: a path, or `-` for stdin.
-#[derive(Clone, Debug)]
+/// A capture to scan: a path, `-` for stdin, or a source already opened (a live interface).
+#[derive(Debug)]
 pub enum Input {
-    /// A file.
+    /// A file (or a named pipe).
     File(PathBuf),
     /// Standard input.
     Stdin,
+    /// An opened source, read as it is.
+    Opened(Box<Option<Source>>),
 }
 
 impl Input {
@@ -138,11 +103,17 @@ impl Input {
         }
     }
 
-    /// Maps the file, or reads all of stdin.
-    pub fn open(&self) -> io::Result<CaptureData> {
+    /// An input for a source opened by the caller.
+    pub fn opened(source: Source) -> Input {
+        Input::Opened(Box::new(Some(source)))
+    }
+
+    /// Opens the source: files are mapped, stdin and pipes read as streams.
+    pub fn open(&mut self) -> io::Result<Source> {
         match self {
-            Input::File(p) => CaptureData::open(p),
-            Input::Stdin => CaptureData::from_reader(io::stdin().lock()),
+            Input::File(p) => Source::open(p),
+            Input::Stdin => Source::stdin(),
+            Input::Opened(source) => source.take().ok_or_else(|| io::Error::other("source already read")),
         }
     }
 
@@ -151,6 +122,7 @@ impl Input {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "-".into(),
+            Input::Opened(source) => source.as_ref().as_ref().map_or_else(String::new, |s| s.name().to_string()),
         }
     }
 }
@@ -174,6 +146,15 @@ pub enum InputProblem {
         /// Packets read before the damage.
         packets: u64,
     },
+    /// Reading failed part-way (an I/O error on a stream, a live capture failing).
+    Failed {
+        /// The input.
+        name: String,
+        /// Why.
+        reason: String,
+        /// Packets read before the failure.
+        packets: u64,
+    },
 }
 
 impl std::fmt::Display for InputProblem {
@@ -184,6 +165,9 @@ impl std::fmt::Display for InputProblem {
                 f,
                 "{name}: capture damaged {error}; the {packets} packets before it were scanned, the rest skipped"
             ),
+            InputProblem::Failed { name, reason, packets } => {
+                write!(f, "{name}: {reason}; the {packets} packets before it were scanned")
+            }
         }
     }
 }
@@ -193,12 +177,14 @@ impl std::fmt::Display for InputProblem {
 pub struct ScanOutcome {
     /// Problems with individual captures, in order.
     pub problems: Vec<InputProblem>,
+    /// True if the supervisor stopped the scan (a signal) before its inputs ended.
+    pub stopped: bool,
 }
 
 impl ScanOutcome {
-    /// True if some capture could not be read at all.
+    /// True if some capture could not be read at all, or reading failed part-way.
     pub fn any_unreadable(&self) -> bool {
-        self.problems.iter().any(|p| matches!(p, InputProblem::Unreadable { .. }))
+        self.problems.iter().any(|p| matches!(p, InputProblem::Unreadable { .. } | InputProblem::Failed { .. }))
     }
 
     /// True if some capture was damaged part-way.
@@ -210,46 +196,140 @@ impl ScanOutcome {
 /// Scans `inputs` in order. Sink write errors abort the scan and are returned.
 pub fn scan(
     engine: &mut Engine,
-    inputs: &[Input],
+    inputs: Vec<Input>,
     sinks: &mut [&mut dyn AlertSink],
     on_packet: impl FnMut(u64, u64),
 ) -> io::Result<ScanOutcome> {
-    scan_observed(engine, inputs, sinks, &mut (), on_packet)
+    scan_observed(engine, inputs, sinks, &mut (), &mut (), on_packet)
 }
 
-/// Like [`scan`], showing every packet to `observer` too.
-pub fn scan_observed<O: PacketObserver>(
+/// Like [`scan`], showing every packet to `observer` and lending the loop to
+/// `supervisor` between batches.
+pub fn scan_observed<O: PacketObserver, S: Supervisor>(
     engine: &mut Engine,
-    inputs: &[Input],
+    inputs: Vec<Input>,
     sinks: &mut [&mut dyn AlertSink],
     observer: &mut O,
+    supervisor: &mut S,
     mut on_packet: impl FnMut(u64, u64),
 ) -> io::Result<ScanOutcome> {
     let mut outcome = ScanOutcome::default();
     let name_files = inputs.len() > 1;
-    for (index, input) in inputs.iter().enumerate() {
+    for (index, mut input) in inputs.into_iter().enumerate() {
         let name = input.name();
         observer.start_file(index, &name);
-        let data = match input.open() {
-            Ok(d) => d,
+        let mut source = match input.open() {
+            Ok(s) => s,
             Err(e) => {
-                outcome.problems.push(InputProblem::Unreadable { name, reason: e.to_string() });
+                outcome.problems.push(InputProblem::Unreadable { name, reason: open_reason(&e) });
                 continue;
             }
         };
         let file_label = name_files.then_some(name.as_str());
-        match scan_bytes_observed(engine, data.bytes(), file_label, sinks, observer, &mut on_packet)? {
-            Ok(_) => {}
-            Err((error, packets)) if packets == 0 && is_header_error(error.kind) => {
-                outcome.problems.push(InputProblem::Unreadable { name, reason: header_reason(error) });
+        let end = scan_source(engine, &mut source, file_label, sinks, observer, supervisor, &mut on_packet)?;
+        supervisor.source_done(engine, sinks, &mut source);
+        match end {
+            SourceEnd::Complete(_) => {}
+            SourceEnd::Stopped(_) => {
+                outcome.stopped = true;
+                break;
             }
-            Err((error, packets)) => outcome.problems.push(InputProblem::Damaged { name, error, packets }),
+            SourceEnd::Failed(SourceError::Capture(error), packets) => {
+                if packets == 0 && is_header_error(error.kind) {
+                    outcome.problems.push(InputProblem::Unreadable { name, reason: header_reason(error) });
+                } else {
+                    outcome.problems.push(InputProblem::Damaged { name, error, packets });
+                }
+            }
+            SourceEnd::Failed(e, packets) => {
+                outcome.problems.push(InputProblem::Failed { name, reason: e.to_string(), packets })
+            }
         }
     }
     for sink in sinks.iter_mut() {
         sink.finish()?;
     }
     Ok(outcome)
+}
+
+fn open_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// How reading one source ended; each carries the packets read.
+#[derive(Debug)]
+pub enum SourceEnd {
+    /// Read to its end.
+    Complete(u64),
+    /// The supervisor stopped the scan.
+    Stopped(u64),
+    /// Damaged or failing part-way.
+    Failed(SourceError, u64),
+}
+
+/// Reads one source until it ends, fails, or the supervisor stops the scan.
+/// Packets are numbered from 1. Sink errors are the outer `Err`.
+pub fn scan_source<O: PacketObserver, S: Supervisor>(
+    engine: &mut Engine,
+    source: &mut Source,
+    file: Option<&str>,
+    sinks: &mut [&mut dyn AlertSink],
+    observer: &mut O,
+    supervisor: &mut S,
+    on_packet: &mut impl FnMut(u64, u64),
+) -> io::Result<SourceEnd> {
+    let unbounded = source.is_unbounded();
+    let mut number = 0u64;
+    let mut sink_error = None;
+    let mut last_flush = Instant::now();
+    loop {
+        let polled = source.poll(supervisor.wait(), BATCH, |raw| {
+            number += 1;
+            let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
+            let mut alerts = 0u32;
+            engine.process(&pkt, &mut |alert| {
+                alerts += 1;
+                if sink_error.is_some() {
+                    return;
+                }
+                for sink in sinks.iter_mut() {
+                    if let Err(e) = sink.alert(&alert, file) {
+                        sink_error = Some(e);
+                        return;
+                    }
+                }
+            });
+            if sink_error.is_some() {
+                return ControlFlow::Break(());
+            }
+            observer.packet(raw, &pkt, alerts);
+            on_packet(number, u64::from(raw.orig_len));
+            ControlFlow::Continue(())
+        });
+        if let Some(e) = sink_error.take() {
+            return Err(e);
+        }
+        let polled = match polled {
+            Ok(p) => p,
+            Err(e) => return Ok(SourceEnd::Failed(e, number)),
+        };
+        if unbounded && (polled == Poll::Idle || last_flush.elapsed() >= FLUSH_EVERY) {
+            for sink in sinks.iter_mut() {
+                sink.flush()?;
+            }
+            last_flush = Instant::now();
+        }
+        if supervisor.between(engine, sinks, source)?.is_break() {
+            return Ok(SourceEnd::Stopped(number));
+        }
+        if polled == Poll::End {
+            return Ok(SourceEnd::Complete(number));
+        }
+    }
 }
 
 fn is_header_error(kind: CaptureErrorKind) -> bool {
@@ -279,56 +359,10 @@ pub fn scan_bytes(
     sinks: &mut [&mut dyn AlertSink],
     on_packet: &mut impl FnMut(u64, u64),
 ) -> io::Result<Result<u64, (CaptureError, u64)>> {
-    scan_bytes_observed(engine, bytes, file, sinks, &mut (), on_packet)
-}
-
-/// Like [`scan_bytes`], showing every packet to `observer` too.
-pub fn scan_bytes_observed<O: PacketObserver>(
-    engine: &mut Engine,
-    bytes: &[u8],
-    file: Option<&str>,
-    sinks: &mut [&mut dyn AlertSink],
-    observer: &mut O,
-    on_packet: &mut impl FnMut(u64, u64),
-) -> io::Result<Result<u64, (CaptureError, u64)>> {
-    let reader = match PacketReader::new(bytes) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err((e, 0))),
-    };
-    let mut number = 0u64;
-    let mut sink_error = None;
-    for raw in reader {
-        let raw = match raw {
-            Ok(raw) => raw,
-            Err(e) => return sink_result(sink_error, Err((e, number))),
-        };
-        number += 1;
-        let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
-        let mut alerts = 0u32;
-        engine.process(&pkt, &mut |alert| {
-            alerts += 1;
-            if sink_error.is_some() {
-                return;
-            }
-            for sink in sinks.iter_mut() {
-                if let Err(e) = sink.alert(&alert, file) {
-                    sink_error = Some(e);
-                    return;
-                }
-            }
-        });
-        if let Some(e) = sink_error.take() {
-            return Err(e);
-        }
-        observer.packet(&raw, &pkt, alerts);
-        on_packet(number, u64::from(raw.orig_len));
-    }
-    sink_result(sink_error, Ok(number))
-}
-
-fn sink_result<T>(sink_error: Option<io::Error>, r: T) -> io::Result<T> {
-    match sink_error {
-        Some(e) => Err(e),
-        None => Ok(r),
+    let mut source = Source::from_bytes(file.unwrap_or("-"), bytes.to_vec());
+    match scan_source(engine, &mut source, file, sinks, &mut (), &mut (), on_packet)? {
+        SourceEnd::Complete(n) | SourceEnd::Stopped(n) => Ok(Ok(n)),
+        SourceEnd::Failed(SourceError::Capture(e), n) => Ok(Err((e, n))),
+        SourceEnd::Failed(e, _) => Err(io::Error::other(e.to_string())),
     }
 }

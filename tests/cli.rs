@@ -160,7 +160,7 @@ fn missing_and_non_capture_inputs_exit_1_but_others_are_scanned() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout).lines().count(), 5);
     let err = text(&out.stderr);
-    assert!(err.contains("nope.pcap: No such file"), "{err}");
+    assert!(err.contains("nope.pcap: no such file"), "{err}");
     assert!(err.contains("notes.txt: not a pcap or pcapng file"), "{err}");
     assert!(text(&out.stdout).contains(&format!("({s} packet 18)")), "file named when several are scanned");
 }

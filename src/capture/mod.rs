@@ -9,10 +9,15 @@
 //! [`CaptureData`] owns the bytes, [`PacketReader`] detects the format from the magic number and
 //! iterates packets, and [`writer`] produces files for tests, sample generation and extraction.
 
+pub mod live_help;
 mod pcap;
 mod pcapng;
+pub mod source;
+pub mod stream;
 pub mod writer;
 
+pub use source::{Poll, Source};
+pub use stream::StreamReader;
 pub use writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
 
 use std::fmt;
@@ -65,13 +70,18 @@ impl CaptureData {
         if !metadata.is_file() {
             return Self::from_reader(file);
         }
-        if metadata.len() == 0 {
+        Self::map_file(&file)
+    }
+
+    /// Memory-maps a regular file; an empty file gives an empty buffer.
+    pub fn map_file(file: &File) -> io::Result<CaptureData> {
+        if file.metadata()?.len() == 0 {
             return Ok(Self::from_vec(Vec::new()));
         }
         // SAFETY: the map is read-only and private to this value. If another process truncates
         // the file while it is mapped, reads past the new end fault (SIGBUS); every mmap-based
         // reader accepts that risk (ripgrep does too) in exchange for zero-copy reading.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let map = unsafe { memmap2::Mmap::map(file)? };
         #[cfg(unix)]
         {
             // A hint only: reading still works if the kernel refuses it.
@@ -90,6 +100,25 @@ impl CaptureData {
     /// Wraps bytes already in memory.
     pub fn from_vec(bytes: Vec<u8>) -> CaptureData {
         CaptureData { storage: Storage::Owned(bytes) }
+    }
+
+    /// Tells the kernel the pages before `offset` will not be read again, so a
+    /// long file scan keeps a bounded resident set instead of the whole file's
+    /// pages. Packets already read must no longer be borrowed from those pages
+    /// (reading them again is still correct: the pages fault back in from the file).
+    pub fn release_before(&self, offset: usize) {
+        #[cfg(unix)]
+        if let Storage::Mapped(map) = &self.storage {
+            let len = offset.min(map.len());
+            if len > 0 {
+                // SAFETY: the map is a private, read-only mapping of a file: after
+                // MADV_DONTNEED its pages read the file's bytes again, which is the
+                // same content every slice of the map was made from. A hint only.
+                let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, len) };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = offset;
     }
 
     /// The whole capture.
@@ -221,9 +250,36 @@ pub enum CaptureErrorKind {
     /// A packet block comes before any Interface Description Block of its section.
     #[error("packet block before any interface description block")]
     PacketBeforeInterface,
+    /// A record or block in a stream larger than a stream may buffer.
+    #[error("a record of {0} bytes is larger than the {limit} MiB a stream may buffer", limit = stream::MAX_RECORD_BYTES >> 20)]
+    RecordTooLarge(u64),
 }
 
 impl CaptureErrorKind {
+    /// True when the capture merely ends inside a header, record or block: in a
+    /// stream that means "wait for more bytes", in a file it is damage.
+    pub fn is_truncation(self) -> bool {
+        matches!(
+            self,
+            CaptureErrorKind::Empty
+                | CaptureErrorKind::TruncatedFileHeader
+                | CaptureErrorKind::TruncatedRecordHeader
+                | CaptureErrorKind::TruncatedPacket { .. }
+                | CaptureErrorKind::TruncatedBlockHeader
+                | CaptureErrorKind::TruncatedBlock { .. }
+        )
+    }
+
+    /// Bytes the damaged record or block needs from its start, when the error says.
+    pub(crate) fn needed(self) -> Option<u64> {
+        match self {
+            CaptureErrorKind::TruncatedPacket { needed, .. } | CaptureErrorKind::TruncatedBlock { needed, .. } => {
+                Some(needed)
+            }
+            _ => None,
+        }
+    }
+
     /// Attaches the byte offset where the problem was found.
     pub(crate) fn at(self, offset: usize) -> CaptureError {
         CaptureError { offset: offset as u64, kind: self }
@@ -235,6 +291,13 @@ impl CaptureErrorKind {
 pub struct PacketReader<'a> {
     format: FormatReader<'a>,
     fused: bool,
+}
+
+/// What a suspended [`PacketReader`] knows of its capture's format.
+#[derive(Debug)]
+pub(crate) enum ReaderState {
+    Pcap(pcap::PcapState),
+    Pcapng(pcapng::PcapngState),
 }
 
 /// The reader for the detected format.
@@ -267,6 +330,27 @@ impl<'a> PacketReader<'a> {
             FormatReader::Pcap(_) => CaptureFormat::Pcap,
             FormatReader::Pcapng(_) => CaptureFormat::Pcapng,
         }
+    }
+
+    /// Stops reading: what the reader knows of the format and where it got to,
+    /// so that [`PacketReader::resume`] can go on in another buffer.
+    pub(crate) fn suspend(self) -> (ReaderState, usize) {
+        match self.format {
+            FormatReader::Pcap(r) => (ReaderState::Pcap(r.state()), r.position()),
+            FormatReader::Pcapng(r) => {
+                let pos = r.position();
+                (ReaderState::Pcapng(r.into_state()), pos)
+            }
+        }
+    }
+
+    /// Goes on reading at `pos` of `bytes`, which continue the capture a reader was suspended in.
+    pub(crate) fn resume(bytes: &'a [u8], pos: usize, state: ReaderState) -> PacketReader<'a> {
+        let format = match state {
+            ReaderState::Pcap(s) => FormatReader::Pcap(pcap::PcapReader::resume(bytes, pos, s)),
+            ReaderState::Pcapng(s) => FormatReader::Pcapng(pcapng::PcapngReader::resume(bytes, pos, s)),
+        };
+        PacketReader { format, fused: false }
     }
 
     /// Offset of the next unread byte (how far reading got).

@@ -61,6 +61,13 @@ impl Variant {
 pub(crate) struct PcapReader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    state: PcapState,
+}
+
+/// What a pcap reader knows from the file header: all it needs to go on
+/// reading records from another buffer (a stream's next chunk).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PcapState {
     order: ByteOrder,
     link_type: u32,
     /// Multiplier from the fraction field to nanoseconds (1000 for µs, 1 for ns).
@@ -105,9 +112,7 @@ impl<'a> PcapReader<'a> {
         }
         // The upper 16 bits hold FCS length and flags, not the link type.
         let link_type = order.u32_at(header, 20).unwrap_or_default() & 0xffff;
-        Ok(PcapReader {
-            bytes,
-            pos: FILE_HEADER_LEN,
+        let state = PcapState {
             order,
             link_type,
             fraction_to_nanos: if variant.nanos { 1 } else { 1_000 },
@@ -116,7 +121,18 @@ impl<'a> PcapReader<'a> {
             } else {
                 RECORD_HEADER_LEN
             },
-        })
+        };
+        Ok(PcapReader { bytes, pos: FILE_HEADER_LEN, state })
+    }
+
+    /// Goes on reading at `pos` of `bytes` with the header knowledge of an earlier reader.
+    pub(crate) fn resume(bytes: &'a [u8], pos: usize, state: PcapState) -> PcapReader<'a> {
+        PcapReader { bytes, pos, state }
+    }
+
+    /// The header knowledge, for [`PcapReader::resume`].
+    pub(crate) fn state(&self) -> PcapState {
+        self.state
     }
 
     /// Offset of the next unread byte.
@@ -134,9 +150,10 @@ impl<'a> PcapReader<'a> {
     /// Reads the record at the start of `rest` and moves past it.
     #[inline]
     fn read_record(&mut self, rest: &'a [u8]) -> Result<RawPacket<'a>, CaptureErrorKind> {
-        let header_len = self.record_header_len;
+        let state = self.state;
+        let header_len = state.record_header_len;
         let header =
-            RecordHeader::parse(rest, self.order, header_len).ok_or(CaptureErrorKind::TruncatedRecordHeader)?;
+            RecordHeader::parse(rest, state.order, header_len).ok_or(CaptureErrorKind::TruncatedRecordHeader)?;
         if header.caplen > MAX_CAPLEN {
             return Err(CaptureErrorKind::CaplenTooLarge(header.caplen));
         }
@@ -148,8 +165,8 @@ impl<'a> PcapReader<'a> {
         self.pos += end;
         // Cannot overflow: u32::MAX * 10^9 + u32::MAX * 1000 < i64::MAX.
         let ts_nanos =
-            i64::from(header.ts_sec) * 1_000_000_000 + i64::from(header.ts_fraction) * self.fraction_to_nanos;
-        Ok(RawPacket { ts_nanos, link_type: self.link_type, data, orig_len: header.orig_len, offset })
+            i64::from(header.ts_sec) * 1_000_000_000 + i64::from(header.ts_fraction) * state.fraction_to_nanos;
+        Ok(RawPacket { ts_nanos, link_type: state.link_type, data, orig_len: header.orig_len, offset })
     }
 }
 

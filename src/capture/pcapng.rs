@@ -133,6 +133,15 @@ impl Block<'_> {
     }
 }
 
+/// What a pcapng reader carries from block to block: all it needs to go on
+/// reading from another buffer (a stream's next chunk).
+#[derive(Clone, Debug)]
+pub(crate) struct PcapngState {
+    order: ByteOrder,
+    interfaces: Vec<Interface>,
+    last_ts_nanos: i64,
+}
+
 /// Iterates the packets of a pcapng file, across all its sections.
 #[derive(Debug)]
 pub(crate) struct PcapngReader<'a> {
@@ -175,6 +184,17 @@ impl<'a> PcapngReader<'a> {
     /// Offset of the next unread byte.
     pub(crate) fn position(&self) -> usize {
         self.pos
+    }
+
+    /// Goes on reading at `pos` of `bytes` with the section knowledge of an earlier reader.
+    pub(crate) fn resume(bytes: &'a [u8], pos: usize, state: PcapngState) -> PcapngReader<'a> {
+        let PcapngState { order, interfaces, last_ts_nanos } = state;
+        PcapngReader { bytes, pos, order, interfaces, last_ts_nanos }
+    }
+
+    /// The section knowledge (byte order, interfaces, last timestamp), for [`PcapngReader::resume`].
+    pub(crate) fn into_state(self) -> PcapngState {
+        PcapngState { order: self.order, interfaces: self.interfaces, last_ts_nanos: self.last_ts_nanos }
     }
 
     /// The next packet, an error at the damaged block, or `None` at a clean end of file.

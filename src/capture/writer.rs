@@ -71,6 +71,11 @@ impl<W: Write> PcapWriter<W> {
         encoder.write_to(&mut self.sink)
     }
 
+    /// The sink, to flush it while writing goes on (a stream).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.sink
+    }
+
     /// Gives back the sink.
     pub fn into_inner(self) -> W {
         self.sink

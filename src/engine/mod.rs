@@ -17,6 +17,7 @@ pub mod predicate;
 pub mod ruleset;
 pub mod state;
 pub mod stats;
+pub mod swap;
 pub mod tables;
 pub mod template;
 pub mod window;
@@ -37,6 +38,7 @@ pub struct Engine {
     /// Echo request memory, when a rule reads the echo correlation fields.
     echo: Option<echo::EchoTable>,
     stats: Stats,
+    limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
 }
@@ -52,12 +54,43 @@ impl Engine {
         let stats = Stats { alerts_by_rule: vec![0; rules.rules().len()], ..Stats::default() };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
-        Engine { rules, tables, echo, stats, matched: Vec::with_capacity(64) }
+        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64) }
     }
 
     /// The rule set in use.
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
+    }
+
+    /// Puts `rules` in place of the rule set in use, between two packets.
+    ///
+    /// Every rule whose id, revision, header, condition and stateful clauses
+    /// are unchanged keeps its state (counters, windows, distinct sets); the
+    /// others start fresh. Echo memory is kept while some rule reads it.
+    /// Alert counts follow their rule ids; counts of rules no longer loaded
+    /// stay in [`Stats::alerts_unloaded`].
+    pub fn replace_rules(&mut self, rules: Arc<RuleSet>) -> swap::Swapped {
+        let keep = swap::unchanged(&self.rules, &rules);
+        let tables = std::mem::take(&mut self.tables);
+        let (tables, kept) = tables.carry_over(&rules, self.limits, &keep);
+        self.tables = tables;
+        if !rules.uses_echo() {
+            self.echo = None;
+        } else if self.echo.is_none() {
+            self.echo = Some(echo::EchoTable::new(self.limits));
+        }
+        self.stats.rekey_alerts(&self.rules, &rules);
+        let stateful = rules.rules().iter().filter(|r| r.state.is_stateful()).count();
+        let unchanged = keep.iter().filter(|k| k.is_some()).count();
+        let swapped = swap::Swapped {
+            rules: rules.rules().len(),
+            unchanged,
+            stateful,
+            state_kept: kept,
+            removed: self.rules.rules().len().saturating_sub(unchanged),
+        };
+        self.rules = rules;
+        swapped
     }
 
     /// Statistics so far.

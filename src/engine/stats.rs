@@ -52,6 +52,8 @@ pub struct Stats {
     pub dns_errors: Vec<(DnsError, u64)>,
     /// Alerts raised per rule index.
     pub alerts_by_rule: Vec<u64>,
+    /// Alerts of rules a reload has since removed.
+    pub alerts_unloaded: u64,
     /// Packets whose alerts a pass rule suppressed.
     pub passed: u64,
     /// Matches a stateful clause held back (below threshold, over limit).
@@ -59,6 +61,20 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Alerts raised in all, by every rule loaded now or before.
+    pub fn alerts(&self) -> u64 {
+        self.alerts_by_rule.iter().sum::<u64>() + self.alerts_unloaded
+    }
+
+    /// Moves the per-rule alert counts from the indices of `old` to those of
+    /// `new` (by rule id); counts of ids `new` lacks go to `alerts_unloaded`.
+    pub fn rekey_alerts(&mut self, old: &crate::engine::ruleset::RuleSet, new: &crate::engine::ruleset::RuleSet) {
+        let mut by_sid: std::collections::HashMap<u64, u64> =
+            old.rules().iter().zip(&self.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect();
+        self.alerts_by_rule = new.rules().iter().map(|r| by_sid.remove(&r.sid).unwrap_or(0)).collect();
+        self.alerts_unloaded += by_sid.values().sum::<u64>();
+    }
+
     /// Counts one decoded packet.
     pub fn count_packet(&mut self, pkt: &Packet<'_>) {
         self.packets += 1;
@@ -108,10 +124,5 @@ impl Stats {
         out.extend(self.dns_errors.iter().map(|(k, c)| (k.as_str(), *c)));
         out.sort();
         out
-    }
-
-    /// Total alerts.
-    pub fn alerts(&self) -> u64 {
-        self.alerts_by_rule.iter().sum()
     }
 }

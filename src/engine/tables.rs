@@ -255,6 +255,22 @@ impl StateTables {
         StateTables { rules }
     }
 
+    /// Tables for a new rule set `rules`: rule `i` takes over the state of
+    /// old rule `keep[i]` when that is set, and starts fresh otherwise.
+    /// Returns the tables and how many rules kept their state.
+    pub fn carry_over(mut self, rules: &RuleSet, limits: TableLimits, keep: &[Option<u32>]) -> (StateTables, usize) {
+        let mut fresh = StateTables::new(rules, limits);
+        let mut kept = 0;
+        for (slot, old) in fresh.rules.iter_mut().zip(keep) {
+            let Some(old) = old.and_then(|j| self.rules.get_mut(j as usize)) else { continue };
+            if slot.is_some() && old.is_some() {
+                *slot = old.take();
+                kept += 1;
+            }
+        }
+        (fresh, kept)
+    }
+
     /// Counters of every table.
     pub fn stats(&self) -> Vec<TableStats> {
         let mut out = Vec::new();

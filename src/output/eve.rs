@@ -167,3 +167,168 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, out: &mut Vec<u8>) -> serd
     out.push(b'\n');
     Ok(())
 }
+
+/// A periodic statistics record, written as Suricata's EVE `stats` event.
+#[derive(Debug)]
+pub struct StatsEvent<'a> {
+    /// Wall-clock time of the record (ns since the epoch).
+    pub now_nanos: i64,
+    /// Seconds since the sensor started.
+    pub uptime_secs: u64,
+    /// The engine's counters.
+    pub stats: &'a crate::engine::stats::Stats,
+    /// Alerts in all (every rule, also rules since unloaded).
+    pub alerts: u64,
+    /// Kernel counters of a live capture.
+    pub capture: Option<crate::capture::source::CaptureCounters>,
+    /// Rules in the set now in use.
+    pub rules_loaded: usize,
+    /// Rules refused at the last (re)load.
+    pub rules_failed: usize,
+    /// When the rules were last (re)loaded (wall clock, ns).
+    pub last_reload_nanos: i64,
+}
+
+#[derive(Serialize)]
+struct EveStats<'a> {
+    timestamp: &'a str,
+    event_type: &'static str,
+    stats: StatsBody<'a>,
+}
+
+#[derive(Serialize)]
+struct StatsBody<'a> {
+    uptime: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture: Option<CaptureJson>,
+    decoder: DecoderJson,
+    detect: DetectJson<'a>,
+}
+
+#[derive(Serialize)]
+struct CaptureJson {
+    kernel_packets: u64,
+    kernel_drops: u64,
+    kernel_ifdrops: u64,
+}
+
+#[derive(Serialize)]
+struct DecoderJson {
+    pkts: u64,
+    bytes: u64,
+    invalid: u64,
+    ethernet: u64,
+    vlan: u64,
+    arp: u64,
+    ipv4: u64,
+    ipv6: u64,
+    tcp: u64,
+    udp: u64,
+    icmpv4: u64,
+    icmpv6: u64,
+}
+
+#[derive(Serialize)]
+struct DetectJson<'a> {
+    alert: u64,
+    alerts_suppressed: u64,
+    engines: [EngineJson<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct EngineJson<'a> {
+    id: u32,
+    last_reload: &'a str,
+    rules_loaded: usize,
+    rules_failed: usize,
+}
+
+/// Appends one EVE `stats` line for `event` to `out`, in Suricata's layout.
+pub fn write_stats(event: &StatsEvent<'_>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let (mut timestamp, mut last_reload) = (String::with_capacity(32), String::with_capacity(32));
+    time::rfc3339_micros(event.now_nanos, &mut timestamp);
+    time::rfc3339_micros(event.last_reload_nanos, &mut last_reload);
+    let s = event.stats;
+    let p = &s.protocols;
+    let record = EveStats {
+        timestamp: &timestamp,
+        event_type: "stats",
+        stats: StatsBody {
+            uptime: event.uptime_secs,
+            capture: event.capture.map(|c| CaptureJson {
+                kernel_packets: c.received,
+                kernel_drops: c.dropped,
+                kernel_ifdrops: c.if_dropped,
+            }),
+            decoder: DecoderJson {
+                pkts: s.packets,
+                bytes: s.bytes,
+                invalid: s.decode_errors.iter().sum(),
+                ethernet: p.ethernet,
+                vlan: p.vlan,
+                arp: p.arp,
+                ipv4: p.ipv4,
+                ipv6: p.ipv6,
+                tcp: p.tcp,
+                udp: p.udp,
+                icmpv4: p.icmp,
+                icmpv6: p.icmpv6,
+            },
+            detect: DetectJson {
+                alert: event.alerts,
+                alerts_suppressed: s.suppressed,
+                engines: [EngineJson {
+                    id: 0,
+                    last_reload: &last_reload,
+                    rules_loaded: event.rules_loaded,
+                    rules_failed: event.rules_failed,
+                }],
+            },
+        },
+    };
+    serde_json::to_writer(&mut *out, &record)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Something the engine did, written as Suricata's EVE `engine` event (rule reloads).
+#[derive(Debug)]
+pub struct EngineEvent<'a> {
+    /// Wall-clock time (ns since the epoch).
+    pub now_nanos: i64,
+    /// `Notice`, `Warning` or `Error`, as Suricata's log levels.
+    pub level: &'static str,
+    /// What part of ferret speaks (`rule-reload`).
+    pub module: &'static str,
+    /// What happened.
+    pub message: &'a str,
+}
+
+#[derive(Serialize)]
+struct EveEngine<'a> {
+    timestamp: &'a str,
+    event_type: &'static str,
+    log_level: &'static str,
+    engine: EngineBody<'a>,
+}
+
+#[derive(Serialize)]
+struct EngineBody<'a> {
+    module: &'static str,
+    message: &'a str,
+}
+
+/// Appends one EVE `engine` line for `event` to `out`.
+pub fn write_engine(event: &EngineEvent<'_>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let mut timestamp = String::with_capacity(32);
+    time::rfc3339_micros(event.now_nanos, &mut timestamp);
+    let record = EveEngine {
+        timestamp: &timestamp,
+        event_type: "engine",
+        log_level: event.level,
+        engine: EngineBody { module: event.module, message: event.message },
+    };
+    serde_json::to_writer(&mut *out, &record)?;
+    out.push(b'\n');
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! they know nothing of rules syntax or capture formats.
 
 pub mod eve;
+pub mod sink;
 pub mod summary;
 pub mod text;
 pub mod time;

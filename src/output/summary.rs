@@ -79,10 +79,42 @@ pub struct StatsJson<'a> {
     pub decode_errors: std::collections::BTreeMap<&'static str, u64>,
     /// Alerts per signature id.
     pub alerts_by_sid: std::collections::BTreeMap<u64, u64>,
+    /// Alerts of rules a reload has since removed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts_unloaded: u64,
     /// Packets suppressed by pass rules.
     pub passed: u64,
     /// State tables.
     pub state: &'a [TableStats],
+    /// Sensor counters (live and streaming runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensor: Option<SensorCounters>,
+}
+
+/// What a running sensor adds to the statistics.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SensorCounters {
+    /// Seconds since the start.
+    pub uptime_secs: u64,
+    /// Kernel and interface counters of a live capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::capture::source::CaptureCounters>,
+    /// Rule reloads that swapped in a new set.
+    pub reloads: u64,
+    /// Reloads that refused at least one file.
+    pub reloads_with_refusals: u64,
+    /// Errors in the rule files at the last load.
+    pub rules_failed: usize,
+}
+
+/// Writes the capture counters of a live run for the human summary.
+pub fn write_capture_counters(c: &crate::capture::source::CaptureCounters, out: &mut String) {
+    let share = if c.received > 0 { c.dropped as f64 * 100.0 / c.received as f64 } else { 0.0 };
+    let _ = writeln!(
+        out,
+        "capture: {} received by the kernel, {} dropped ({share:.2}%), {} dropped by the interface",
+        c.received, c.dropped, c.if_dropped
+    );
 }
 
 impl<'a> StatsJson<'a> {
@@ -103,8 +135,14 @@ impl<'a> StatsJson<'a> {
             protocols: &stats.protocols,
             decode_errors: stats.errors_by_kind().into_iter().collect(),
             alerts_by_sid: rules.rules().iter().zip(&stats.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect(),
+            alerts_unloaded: stats.alerts_unloaded,
             passed: stats.passed,
             state: tables,
+            sensor: None,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -230,13 +230,14 @@ impl ScanExtras {
     }
 
     /// After the scan: writes the stats file, the extract and the report.
-    pub fn finish(self, engine: &Engine) -> ExtrasOutcome {
+    pub fn finish(self, engine: &Engine, sensor: Option<crate::output::summary::SensorCounters>) -> ExtrasOutcome {
         let mut out = ExtrasOutcome::default();
         let tables = engine.table_stats();
         let collected = self.collector.map(Collector::finish);
         let extras = collected.as_ref().map(|c| ReportStats::new(c, thresholds(engine.rules())));
-        let stats_file =
-            StatsFile { summary: StatsJson::new(engine.stats(), engine.rules(), &tables), report: extras.as_ref() };
+        let mut summary = StatsJson::new(engine.stats(), engine.rules(), &tables);
+        summary.sensor = sensor;
+        let stats_file = StatsFile { summary, report: extras.as_ref() };
         if let Some(path) = &self.stats {
             let written = std::fs::File::create(path).and_then(|f| {
                 let mut w = io::BufWriter::new(f);
