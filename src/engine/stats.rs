@@ -56,6 +56,8 @@ pub struct Stats {
     pub passed: u64,
     /// Matches a stateful clause held back (below threshold, over limit).
     pub suppressed: u64,
+    /// Alerts the config's `suppress` entries dropped, per rule index.
+    pub suppressed_by_rule: Vec<u64>,
 }
 
 impl Stats {
@@ -113,5 +115,10 @@ impl Stats {
     /// Total alerts.
     pub fn alerts(&self) -> u64 {
         self.alerts_by_rule.iter().sum()
+    }
+
+    /// Total alerts dropped by `suppress` entries.
+    pub fn suppressed_alerts(&self) -> u64 {
+        self.suppressed_by_rule.iter().sum()
     }
 }
