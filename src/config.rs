@@ -544,6 +544,48 @@ mod tests {
     }
 
     #[test]
+    fn disable_and_suppress_are_read_with_their_places() {
+        let c = parse_text(
+            "disable: [7100004, 7100011]\nsuppress:\n  - id: 7100001\n    track: by_src\n    ip: 10.0.5.20\n\
+             \x20 - {id: 7100001, track: by_either, ip: [10.0.0.0/8, \"!10.9.0.0/16\"]}\n  - id: 7100101\n",
+        )
+        .unwrap();
+        let ids: Vec<u64> = c.disable.iter().map(|d| d.sid).collect();
+        assert_eq!(ids, [7100004, 7100011]);
+        assert_eq!(c.disable[1].origin, "ferret.yaml:1:20: disable 7100011");
+        let shown: Vec<String> =
+            c.suppress.iter().map(|s| format!("{} {}: {}", s.origin, s.sid, s.suppression)).collect();
+        assert_eq!(
+            shown,
+            [
+                "ferret.yaml:3:9: suppress 7100001 7100001: by_src 10.0.5.20",
+                "ferret.yaml:6:10: suppress 7100001 7100001: by_either [10.0.0.0/8, !10.9.0.0/16]",
+                "ferret.yaml:7:9: suppress 7100101 7100101: every alert",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_suppress_entries_are_located() {
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: 10.0.0.300\n").unwrap_err();
+        assert!(e.starts_with("error: suppress 7: '10.0.0.300' is not an address or CIDR\n"), "{e}");
+        assert!(e.contains("--> ferret.yaml:4:9"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n").unwrap_err();
+        assert!(e.starts_with("error: suppress 7: `track` and `ip` go together\n"), "{e}");
+        assert!(e.contains("--> ferret.yaml:2:9"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_source\n    ip: 10.0.0.1\n").unwrap_err();
+        assert!(e.contains("unknown variant `by_source`, expected one of `by_src`, `by_dst`, `by_either`"), "{e}");
+        assert!(e.contains("ferret.yaml:3:12"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: !10.0.0.0/8\n").unwrap_err();
+        assert!(e.contains("quote a negated address"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    trak: by_src\n").unwrap_err();
+        assert!(e.contains("unknown field `trak`, expected one of `id`, `track`, `ip`"), "{e}");
+        assert!(e.contains("ferret.yaml:3:5"), "{e}");
+        let e = parse_text("disable: [7100001, seven]\n").unwrap_err();
+        assert!(e.contains("ferret.yaml:1:20"), "{e}");
+    }
+
+    #[test]
     fn undefined_network_variables_are_errors() {
         let c = parse_text("networks:\n  lab:\n    cidrs: [10.0.0.0/8]\n    vars:\n      ICMP_ENTROPYY: 7\n").unwrap();
         let e = c.check_names(&["ICMP_ENTROPY".to_string()]).unwrap_err().problems.concat();
