@@ -77,12 +77,15 @@ struct SuppressFile {
     ip: Option<serde_yaml::Value>,
 }
 
+/// `track`, as Suricata spells it.
 #[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
 enum TrackFile {
-    BySrc,
-    ByDst,
-    ByEither,
+    #[serde(rename = "by_src")]
+    Src,
+    #[serde(rename = "by_dst")]
+    Dst,
+    #[serde(rename = "by_either")]
+    Either,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,9 +289,9 @@ fn suppressions(entries: &[SuppressFile], path: &str, text: &str, problems: &mut
             (None, None) => Suppression::All,
             (Some(track), Some(ip)) => {
                 let track = match track {
-                    TrackFile::BySrc => Track::BySrc,
-                    TrackFile::ByDst => Track::ByDst,
-                    TrackFile::ByEither => Track::ByEither,
+                    TrackFile::Src => Track::BySrc,
+                    TrackFile::Dst => Track::ByDst,
+                    TrackFile::Either => Track::ByEither,
                 };
                 match suppress_addrs(sid, ip, text, cursor) {
                     Ok(entries) => Suppression::Addrs(track, addr_set(&entries)),

@@ -33,7 +33,7 @@ fn suppressed_alerts_allocate_nothing() {
     let mut bytes = Vec::new();
     ferret::synth::scenario::report_dns_icmp().write_pcap(&mut bytes, false).unwrap();
     let mut engine = Engine::new(std::sync::Arc::new(rules));
-    let mut pass = |engine: &mut Engine| {
+    let pass = |engine: &mut Engine| {
         let mut allocs = 0;
         for raw in PacketReader::new(&bytes).unwrap() {
             let raw = raw.unwrap();
