@@ -67,7 +67,7 @@ struct ProfileArgs {
     /// Rules whose variables the suggestions are for; `builtin` is the built-in rules (default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
-    /// Leave out the rule with this id (profile warns of unknown ids only) (repeatable, or comma-separated; added to the config's `disable`).
+    /// As on the other commands (repeatable, or comma-separated); profile reads rules only for their variables, so it just warns of ids no rule has.
     #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
     disable: Vec<u64>,
     /// Group by network (the config's, else /24 and /64) or by source host.
