@@ -14,7 +14,6 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
-use crate::engine::compile::VarLayers;
 use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
@@ -66,9 +65,12 @@ struct ProfileArgs {
     /// Configuration file whose networks group the traffic.
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Rules whose variables the suggestions are for (default: the config's rules, else the built-in rules).
+    /// Rules whose variables the suggestions are for; `builtin` is the built-in rules (default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
+    /// As on the other commands (repeatable, or comma-separated); profile reads rules only for their variables, so it just warns of ids no rule has.
+    #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
+    disable: Vec<u64>,
     /// Group by network (the config's, else /24 and /64) or by source host.
     #[arg(long, value_enum, default_value = "network")]
     by: ProfileBy,
@@ -97,12 +99,15 @@ struct SweepArgs {
     /// Captures to scan (each is read once).
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
-    /// Rule file or directory (repeatable; default: the config's rules, else the built-in rules).
+    /// Rule file or directory; `builtin` is the built-in rules (repeatable; default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
     /// NAME=START..END:STEP or NAME=A,B,C to sweep; NAME=VALUE to fix (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUES", required = true)]
     vars: Vec<String>,
+    /// Leave out the rule with this id (repeatable, or comma-separated; added to the config's `disable`).
+    #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
+    disable: Vec<u64>,
     /// Configuration file (networks keep their own values).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -130,11 +135,14 @@ struct ReportArgs {
 
 #[derive(Args, Debug)]
 struct RuleArgs {
-    /// Rule files or directories of *.rules files (default: the config's rules, else the built-in rules).
+    /// Rule files or directories of *.rules files; `builtin` is the built-in rules (default: the config's rules, else the built-in rules).
     paths: Vec<PathBuf>,
     /// Set a variable, overriding rule files and the config: NAME=VALUE (e.g. ICMP_ENTROPY=6.5).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// Leave out the rule with this id (repeatable, or comma-separated; added to the config's `disable`).
+    #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
+    disable: Vec<u64>,
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -182,12 +190,15 @@ struct ScanArgs {
     /// While running live or on a stream: do not watch the rule folders for changes (SIGUSR2 still reloads).
     #[arg(long)]
     no_watch: bool,
-    /// Rule file or directory (repeatable; default: the config's rules, else the built-in rules).
+    /// Rule file or directory; `builtin` is the built-in rules (repeatable; default: the config's rules, else the built-in rules).
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
     /// Set a variable, overriding rule files and the config: NAME=VALUE.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// Leave out the rule with this id (repeatable, or comma-separated; added to the config's `disable`).
+    #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
+    disable: Vec<u64>,
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -287,9 +298,13 @@ fn report_failure(failure: &LoadFailure, what: &str) -> i32 {
 }
 
 /// Where rules come from: `paths` if given, else the config's `rules`, else the built-in rules.
+/// A path written `builtin` stands for the built-in rules (a file of that name is `./builtin`).
 fn rule_sources(paths: &[PathBuf], config: Option<&Config>) -> Vec<RuleSource> {
     if !paths.is_empty() {
-        paths.iter().cloned().map(RuleSource::Path).collect()
+        paths
+            .iter()
+            .map(|p| if p.as_os_str() == "builtin" { RuleSource::Defaults } else { RuleSource::Path(p.clone()) })
+            .collect()
     } else if let Some(c) = config.filter(|c| !c.rules.is_empty()) {
         c.rules.clone()
     } else {
@@ -298,36 +313,50 @@ fn rule_sources(paths: &[PathBuf], config: Option<&Config>) -> Vec<RuleSource> {
 }
 
 /// Finds and reads the config, then loads the rules: `paths` if given, else the
-/// config's `rules`, else the built-in rules.
-fn load_everything(config_arg: Option<&Path>, paths: &[PathBuf], vars: &[String]) -> Result<Loaded, i32> {
+/// config's `rules`, else the built-in rules, less the disabled ones. Prints
+/// the loading warnings (ids that name no rule).
+fn load_everything(
+    config_arg: Option<&Path>,
+    paths: &[PathBuf],
+    vars: &[String],
+    disable: &[u64],
+) -> Result<Loaded, i32> {
     let config = match config::discover(config_arg) {
         Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
         None => None,
     };
     let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
-    let layers = VarLayers {
-        config: config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
-        overrides,
-        networks: config.as_ref().map(|c| c.networks.clone()).unwrap_or_default(),
-    };
+    let layers = load::layers(config.as_ref(), overrides, disable);
     let rules = load::load_configured(&sources, &layers, config.as_ref()).map_err(|f| report_failure(&f, "rules"))?;
+    print_warnings(rules.warnings());
     Ok(Loaded { rules, config })
 }
 
+fn print_warnings(warnings: &[String]) {
+    let mut err = io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+}
+
 fn run_check(args: RuleArgs) -> i32 {
-    match load_everything(args.config.as_deref(), &args.paths, &args.vars) {
+    match load_everything(args.config.as_deref(), &args.paths, &args.vars, &args.disable) {
         Ok(loaded) => {
             let n = loaded.rules.rules().len();
             let networks = loaded.rules.networks().networks().len();
+            let disabled = match loaded.rules.disabled().len() {
+                0 => String::new(),
+                d => format!(", {d} disabled"),
+            };
             match &loaded.config {
                 Some(c) => println!(
-                    "ok: {n} rule{} compiled with config {} ({networks} network{})",
+                    "ok: {n} rule{} compiled{disabled} with config {} ({networks} network{})",
                     if n == 1 { "" } else { "s" },
                     c.path,
                     if networks == 1 { "" } else { "s" }
                 ),
-                None => println!("ok: {n} rule{} compiled", if n == 1 { "" } else { "s" }),
+                None => println!("ok: {n} rule{} compiled{disabled}", if n == 1 { "" } else { "s" }),
             }
             EXIT_OK
         }
@@ -343,7 +372,7 @@ fn run_explain(args: ExplainArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    match load_everything(args.rules.config.as_deref(), &args.rules.paths, &args.rules.vars) {
+    match load_everything(args.rules.config.as_deref(), &args.rules.paths, &args.rules.vars, &args.rules.disable) {
         Ok(loaded) => {
             let mut out = String::new();
             let _ = loaded.rules.explain(&mut out);
@@ -389,6 +418,11 @@ fn run_profile(args: ProfileArgs) -> i32 {
         Ok(names) => names,
         Err(f) => return report_failure(&f, "rules"),
     };
+    let layers = load::layers(config.as_ref(), Vec::new(), &args.disable);
+    match load::disable_warnings(&sources, &layers.disable) {
+        Ok(warnings) => print_warnings(&warnings),
+        Err(f) => return report_failure(&f, "rules"),
+    }
     let mut out = String::new();
     profile.write_table(&mut out, !args.no_histograms);
     out.push('\n');
@@ -476,7 +510,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
         eprintln!("ferret: sweep needs at least one --var NAME=START..END:STEP or NAME=A,B,C");
         return EXIT_USAGE;
     }
-    let loaded = match load_everything(args.config.as_deref(), &args.rules, &fixed) {
+    let loaded = match load_everything(args.config.as_deref(), &args.rules, &fixed, &args.disable) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -486,11 +520,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
         Ok(t) => t,
         Err(f) => return report_failure(&f, "rules"),
     };
-    let base = VarLayers {
-        config: config.vars.clone(),
-        overrides: overrides(&fixed).unwrap_or_default(),
-        networks: config.networks.clone(),
-    };
+    let base = load::layers(Some(&config), overrides(&fixed).unwrap_or_default(), &args.disable);
     let limits = TableLimits {
         max_entries: config.state_max_entries.unwrap_or(TableLimits::default().max_entries),
         idle_nanos: config.state_idle_nanos.unwrap_or(TableLimits::default().idle_nanos),
@@ -618,6 +648,7 @@ fn load_sensor_rules(
     config_arg: Option<&Path>,
     paths: &[PathBuf],
     vars: &[String],
+    disable: &[u64],
 ) -> Result<(crate::sensor::reload::RuleLoader, Arc<crate::engine::ruleset::RuleSet>, Option<Config>, usize), i32> {
     let config = match config::discover(config_arg) {
         Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
@@ -625,11 +656,7 @@ fn load_sensor_rules(
     };
     let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
-    let layers = VarLayers {
-        config: config.as_ref().map(|c| c.vars.clone()).unwrap_or_default(),
-        overrides,
-        networks: config.as_ref().map(|c| c.networks.clone()).unwrap_or_default(),
-    };
+    let layers = load::layers(config.as_ref(), overrides, disable);
     let mut loader = crate::sensor::reload::RuleLoader::new(sources, layers);
     let loaded = loader.load();
     let mut err = io::stderr().lock();
@@ -656,12 +683,12 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     let config_arg = args.config.clone();
     let sensor_mode = args.interface.is_some() || args.captures.iter().any(|p| is_unbounded(p));
     let (rules, config, loader, rules_failed) = if sensor_mode {
-        match load_sensor_rules(config_arg.as_deref(), &args.rules, &args.vars) {
+        match load_sensor_rules(config_arg.as_deref(), &args.rules, &args.vars, &args.disable) {
             Ok((loader, rules, config, failed)) => (rules, config.unwrap_or_default(), Some(loader), failed),
             Err(code) => return code,
         }
     } else {
-        match load_everything(config_arg.as_deref(), &args.rules, &args.vars) {
+        match load_everything(config_arg.as_deref(), &args.rules, &args.vars, &args.disable) {
             Ok(loaded) => (Arc::new(loaded.rules), loaded.config.unwrap_or_default(), None, 0),
             Err(code) => return code,
         }

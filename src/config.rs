@@ -1,5 +1,6 @@
 //! The YAML configuration file (`ferret.yaml`): variables, networks with their
-//! own variable values, rule paths, outputs and state limits.
+//! own variable values, rule paths, rules to disable, alerts to suppress,
+//! outputs and state limits.
 //!
 //! Read with serde_yaml into structs that refuse unknown keys; every problem
 //! becomes a [`Diagnostic`] on the config's text, shown with `file:line:col`,
@@ -17,6 +18,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::engine::compile::NetworkVars;
+use crate::engine::header::Net;
+use crate::engine::suppress::{addr_set, Disable, Suppress, Suppression, Track};
 use crate::load::{LoadFailure, RuleSource};
 use crate::rules::ast::{self, Value, ValueKind};
 use crate::rules::diag::Diagnostic;
@@ -33,6 +36,10 @@ struct ConfigFile {
     networks: IndexMap<String, NetworkFile>,
     #[serde(default)]
     rules: Vec<String>,
+    #[serde(default)]
+    disable: Vec<u64>,
+    #[serde(default)]
+    suppress: Vec<SuppressFile>,
     #[serde(default)]
     outputs: Outputs,
     #[serde(default)]
@@ -88,6 +95,26 @@ pub struct Sensor {
     pub watch: Option<bool>,
 }
 
+/// One `suppress` entry, as Suricata's threshold.config writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuppressFile {
+    id: u64,
+    track: Option<TrackFile>,
+    ip: Option<serde_yaml::Value>,
+}
+
+/// `track`, as Suricata spells it.
+#[derive(Clone, Copy, Debug, Deserialize)]
+enum TrackFile {
+    #[serde(rename = "by_src")]
+    Src,
+    #[serde(rename = "by_dst")]
+    Dst,
+    #[serde(rename = "by_either")]
+    Either,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateFile {
@@ -108,6 +135,10 @@ pub struct Config {
     pub networks: Vec<NetworkVars>,
     /// `rules`, resolved against the config's directory (empty: not set).
     pub rules: Vec<RuleSource>,
+    /// `disable`: rules to leave out, each with its place in the file.
+    pub disable: Vec<Disable>,
+    /// `suppress`: alerts to drop, each with its place in the file.
+    pub suppress: Vec<Suppress>,
     /// `outputs`, paths resolved against the config's directory.
     pub outputs: Outputs,
     /// `state.max_entries`.
@@ -204,6 +235,8 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
             Err(msg) => problems.push(Diagnostic::new(msg, find(text, entry, Some("rules")), "here")),
         }
     }
+    config.disable = disables(&file.disable, path, text);
+    config.suppress = suppressions(&file.suppress, path, text, &mut problems);
     config.outputs = Outputs {
         eve: file.outputs.eve.map(|p| anchor(&p, dir)),
         stats: file.outputs.stats.map(|p| anchor(&p, dir)),
@@ -277,6 +310,135 @@ impl Config {
             Err(LoadFailure { problems })
         }
     }
+}
+
+/// The `disable` ids, each with where it is written (for the warning when no rule has it).
+fn disables(ids: &[u64], path: &str, text: &str) -> Vec<Disable> {
+    let mut cursor = key_offset(text, "disable");
+    ids.iter()
+        .map(|&sid| {
+            let span = find_number(text, sid, &mut cursor, false);
+            let at = Diagnostic::new("", span, "").location(path, text);
+            Disable { sid, origin: format!("{at}: disable {sid}") }
+        })
+        .collect()
+}
+
+/// The `suppress` entries, checked: `track` and `ip` go together, addresses parse.
+fn suppressions(entries: &[SuppressFile], path: &str, text: &str, problems: &mut Vec<Diagnostic>) -> Vec<Suppress> {
+    let mut cursor = key_offset(text, "suppress");
+    let mut out = Vec::new();
+    for entry in entries {
+        let sid = entry.id;
+        let span = find_number(text, sid, &mut cursor, true);
+        let origin = format!("{}: suppress {sid}", Diagnostic::new("", span, "").location(path, text));
+        let suppression = match (entry.track, &entry.ip) {
+            (None, None) => Suppression::All,
+            (Some(track), Some(ip)) => {
+                let track = match track {
+                    TrackFile::Src => Track::BySrc,
+                    TrackFile::Dst => Track::ByDst,
+                    TrackFile::Either => Track::ByEither,
+                };
+                match suppress_addrs(sid, ip, text, cursor) {
+                    Ok(entries) => Suppression::Addrs(track, addr_set(&entries)),
+                    Err(d) => {
+                        problems.push(d);
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                problems.push(
+                    Diagnostic::new(format!("suppress {sid}: `track` and `ip` go together"), span, "this entry")
+                        .with_help(
+                            "give both (track: by_src, ip: 10.0.5.20), or neither to suppress every alert of the rule",
+                        ),
+                );
+                continue;
+            }
+        };
+        out.push(Suppress { sid, suppression, origin });
+    }
+    out
+}
+
+/// The addresses of a `suppress` entry's `ip`: one address or CIDR, or a list;
+/// `"!..."` (quoted: YAML reads a bare `!` as a tag) excludes.
+fn suppress_addrs(sid: u64, ip: &serde_yaml::Value, text: &str, from: usize) -> Result<Vec<(bool, Net)>, Diagnostic> {
+    let at = |needle: &str| {
+        let rest = text.get(from..).unwrap_or("");
+        match rest.find(needle) {
+            Some(i) => Span::new(from + i, from + i + needle.len()),
+            None => find(text, needle, Some("suppress")),
+        }
+    };
+    let items: Vec<&serde_yaml::Value> = match ip {
+        serde_yaml::Value::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let serde_yaml::Value::String(s) = item else {
+            let hint = if matches!(item, serde_yaml::Value::Tagged(_)) {
+                r#"quote a negated address: "!10.0.0.0/8" (YAML reads a bare ! as a tag)"#
+            } else {
+                "expected an address, a CIDR or a list of them"
+            };
+            return Err(Diagnostic::new(format!("suppress {sid}: bad `ip`"), at("ip"), "here").with_help(hint));
+        };
+        let (negated, addr) = match s.trim().strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, s.as_str()),
+        };
+        match parse_cidr(addr) {
+            Some(n) => out.push((negated, Net::new(n.addr, n.prefix))),
+            None => {
+                return Err(Diagnostic::new(
+                    format!("suppress {sid}: '{s}' is not an address or CIDR"),
+                    at(s),
+                    "expected e.g. 10.0.5.20 or 10.0.0.0/8",
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Diagnostic::new(format!("suppress {sid}: `ip` is an empty list"), at("ip"), "here"));
+    }
+    Ok(out)
+}
+
+/// Where the top-level key `key:` starts (0 if absent).
+fn key_offset(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')) {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// The span of the number `n` at or after `*cursor` (after `id:` if `keyed`),
+/// moving the cursor past it; best effort, like [`find`].
+fn find_number(text: &str, n: u64, cursor: &mut usize, keyed: bool) -> Span {
+    let digits = n.to_string();
+    let bytes = text.as_bytes();
+    let mut from = *cursor;
+    while let Some(i) = text.get(from..).and_then(|rest| rest.find(&digits)).map(|i| from + i) {
+        let end = i + digits.len();
+        let before = text.get(..i).unwrap_or("");
+        let standalone = !before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '/')
+            && !bytes.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/' || *c == b':');
+        let after_key = !keyed || before.trim_end().strip_suffix(':').is_some_and(|b| b.trim_end().ends_with("id"));
+        if standalone && after_key {
+            *cursor = end;
+            return Span::new(i, end);
+        }
+        from = end;
+    }
+    Span::new(0, 0)
 }
 
 fn anchor(p: &Path, dir: &Path) -> PathBuf {
@@ -370,7 +532,7 @@ fn yaml_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
         .get(start..)
         .map_or(start, |rest| start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1));
     let help = if message.contains("unknown field") {
-        Some("the sections are vars, networks, rules, outputs and state; see ferret.example.yaml")
+        Some("the sections are vars, networks, rules, disable, suppress, outputs and state; see ferret.example.yaml")
     } else {
         None
     };
@@ -429,6 +591,48 @@ mod tests {
         assert!(e.contains("ferret.yaml:3:13"), "{e}");
         let e = parse_text("state:\n  idle: soon\n").unwrap_err();
         assert!(e.contains("state.idle: 'soon' is not a duration"), "{e}");
+    }
+
+    #[test]
+    fn disable_and_suppress_are_read_with_their_places() {
+        let c = parse_text(
+            "disable: [7100004, 7100011]\nsuppress:\n  - id: 7100001\n    track: by_src\n    ip: 10.0.5.20\n\
+             \x20 - {id: 7100001, track: by_either, ip: [10.0.0.0/8, \"!10.9.0.0/16\"]}\n  - id: 7100101\n",
+        )
+        .unwrap();
+        let ids: Vec<u64> = c.disable.iter().map(|d| d.sid).collect();
+        assert_eq!(ids, [7100004, 7100011]);
+        assert_eq!(c.disable[1].origin, "ferret.yaml:1:20: disable 7100011");
+        let shown: Vec<String> =
+            c.suppress.iter().map(|s| format!("{} {}: {}", s.origin, s.sid, s.suppression)).collect();
+        assert_eq!(
+            shown,
+            [
+                "ferret.yaml:3:9: suppress 7100001 7100001: by_src 10.0.5.20",
+                "ferret.yaml:6:10: suppress 7100001 7100001: by_either [10.0.0.0/8, !10.9.0.0/16]",
+                "ferret.yaml:7:9: suppress 7100101 7100101: every alert",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_suppress_entries_are_located() {
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: 10.0.0.300\n").unwrap_err();
+        assert!(e.starts_with("error: suppress 7: '10.0.0.300' is not an address or CIDR\n"), "{e}");
+        assert!(e.contains("--> ferret.yaml:4:9"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n").unwrap_err();
+        assert!(e.starts_with("error: suppress 7: `track` and `ip` go together\n"), "{e}");
+        assert!(e.contains("--> ferret.yaml:2:9"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_source\n    ip: 10.0.0.1\n").unwrap_err();
+        assert!(e.contains("unknown variant `by_source`, expected one of `by_src`, `by_dst`, `by_either`"), "{e}");
+        assert!(e.contains("ferret.yaml:3:12"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: !10.0.0.0/8\n").unwrap_err();
+        assert!(e.contains("quote a negated address"), "{e}");
+        let e = parse_text("suppress:\n  - id: 7\n    trak: by_src\n").unwrap_err();
+        assert!(e.contains("unknown field `trak`, expected one of `id`, `track`, `ip`"), "{e}");
+        assert!(e.contains("ferret.yaml:3:5"), "{e}");
+        let e = parse_text("disable: [7100001, seven]\n").unwrap_err();
+        assert!(e.contains("ferret.yaml:1:20"), "{e}");
     }
 
     #[test]

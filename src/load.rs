@@ -6,13 +6,20 @@
 //! the default rules), compiles all together, and returns either the rule set
 //! or every problem found, rendered with `file:line:col`, the line and a
 //! caret. File access stays here so the compiler never touches the disk.
+//!
+//! [`layers`] gathers what shapes the set besides the files (the config's
+//! variables, networks, `disable` and `suppress`, and the command line's
+//! `--var` and `--disable`); a reload calls it and [`load_configured`] again,
+//! so disabled rules and suppressions apply to every rule set built.
 
 use std::fmt::Write;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
 use crate::engine::compile::{self, ParsedFile, VarLayers};
 use crate::engine::ruleset::RuleSet;
+use crate::engine::suppress::Disable;
 use crate::rules::ast::{Expr, Item, RuleFile, RuleOption, Value, ValueKind};
 use crate::rules::defaults::{builtin_data, display_path, DEFAULT_RULES, DISPLAY_PREFIX};
 use crate::rules::diag::Diagnostic;
@@ -237,6 +244,40 @@ pub fn compile_attributed(
             Err(problems)
         }
     }
+}
+
+/// Everything besides the rule files that shapes a rule set: the config's
+/// `vars`, `networks`, `disable` and `suppress`, then `--var` overrides and
+/// `--disable` ids (added to the config's). A reload reads the config again
+/// and calls this and [`load_configured`] again, so both apply to the new set.
+pub fn layers(config: Option<&Config>, overrides: Vec<(String, Value)>, disable: &[u64]) -> VarLayers {
+    let mut layers = VarLayers { overrides, ..VarLayers::default() };
+    if let Some(c) = config {
+        layers.config = c.vars.clone();
+        layers.networks = c.networks.clone();
+        layers.disable = c.disable.clone();
+        layers.suppress = c.suppress.clone();
+    }
+    layers.disable.extend(disable.iter().map(|&sid| Disable { sid, origin: format!("--disable {sid}") }));
+    layers
+}
+
+/// Warnings for `disable` ids that no rule of `sources` has, for commands
+/// that read the rules without compiling them (`profile`).
+pub fn disable_warnings(sources: &[RuleSource], disable: &[Disable]) -> Result<Vec<String>, LoadFailure> {
+    let mut ids = Vec::new();
+    for (_, text) in read_sources(sources)? {
+        let (ast, _) = parse_rule_file(&text);
+        for item in &ast.items {
+            if let Item::Rule(rule) = item {
+                ids.extend(rule.options.iter().filter_map(|o| match o {
+                    RuleOption::Id(id) => Some(id.node),
+                    _ => None,
+                }));
+            }
+        }
+    }
+    Ok(disable.iter().filter(|d| !ids.contains(&d.sid)).map(|d| format!("{}: no rule has this id", d.origin)).collect())
 }
 
 /// The variable names the rule files of `sources` define (plus the built-ins).

@@ -86,11 +86,11 @@ fn scan_prints_alert_lines_and_summary() {
     assert_eq!(lines.len(), 5);
     assert_eq!(
         lines[0],
-        "2025-04-05 20:55:00.611316  [1:1000001:2] [critical] Potential ICMP tunneling detected \
+        "2025-04-05 20:55:00.611316  [1:7100001:2] [critical] Potential ICMP tunneling detected \
          (byte length=159, entropy=6.78) {ICMP} 192.168.1.4 -> 192.168.1.6 (packet 18)"
     );
     let err = text(&out.stderr);
-    for needle in ["packets: 150", "alerts: 5", "decode errors: none", "icmp 87", "1000001         5"] {
+    for needle in ["packets: 150", "alerts: 5", "decode errors: none", "icmp 87", "7100001         5"] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
 }
@@ -110,7 +110,7 @@ fn eve_lines_are_suricata_shaped() {
     assert_eq!(dns["proto"], "UDP");
     assert_eq!(dns["src_ip"], "172.20.10.9");
     assert_eq!(dns["dest_port"], 53);
-    assert_eq!(dns["alert"]["signature_id"], 1000101);
+    assert_eq!(dns["alert"]["signature_id"], 7100101);
     assert_eq!(dns["alert"]["gid"], 1);
     assert_eq!(dns["alert"]["rev"], 2);
     assert_eq!(dns["alert"]["severity"], 2);

@@ -138,11 +138,11 @@ fn real_tunnels_are_caught_and_benign_captures_stay_quiet() {
 fn synthetic_evasions_are_detected_or_quiet_as_labelled() {
     // The rule each tunnel scenario is built to meet.
     let expected: BTreeMap<&str, &[u64]> = [
-        ("fixed_size_icmp_tunnel", &[1000001, 1000005][..]),
-        ("text_exfil_pings", &[1000008][..]),
-        ("rate_only_icmp_channel", &[1000004][..]),
-        ("short_label_dns_exfil", &[1000102][..]),
-        ("txt_null_dns_tunnel", &[1000103, 1000104][..]),
+        ("fixed_size_icmp_tunnel", &[7100001, 7100005][..]),
+        ("text_exfil_pings", &[7100008][..]),
+        ("rate_only_icmp_channel", &[7100004][..]),
+        ("short_label_dns_exfil", &[7100102][..]),
+        ("txt_null_dns_tunnel", &[7100103, 7100104][..]),
     ]
     .into_iter()
     .collect();

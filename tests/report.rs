@@ -180,7 +180,7 @@ fn icmp_report_matches_the_scenario_exactly() {
         assert_eq!(by_proto[p], (0, 0.0), "{p}");
     }
     assert!(out.md.contains(
-        "| Potential ICMP tunneling detected (byte length=159, entropy=6.78) | 1 | 1000001 | critical | 18 |"
+        "| Potential ICMP tunneling detected (byte length=159, entropy=6.78) | 1 | 7100001 | critical | 18 |"
     ));
 }
 
@@ -298,7 +298,7 @@ fn stats_file_keeps_the_summary_and_adds_the_report_numbers() {
     let out = reports_of("samples/report-icmp.pcap");
     let stats: Value = serde_json::from_str(&std::fs::read_to_string(&out.stats).unwrap()).unwrap();
     assert_eq!(stats["packets"], 150);
-    assert_eq!(stats["alerts_by_sid"]["1000001"], 5);
+    assert_eq!(stats["alerts_by_sid"]["7100001"], 5);
     assert_eq!(stats["captures"], serde_json::json!(["samples/report-icmp.pcap"]));
     assert_eq!(stats["packets_by_protocol"]["icmp"], 87);
     let icmp = &stats["inspected"]["icmp"];
@@ -313,7 +313,7 @@ fn stats_file_keeps_the_summary_and_adds_the_report_numbers() {
         .iter()
         .map(|t| (t["sid"].as_u64().unwrap(), t["field"].as_str().unwrap(), t["value"].as_f64().unwrap()))
         .collect();
-    assert!(limits.contains(&(1000001, "payload.entropy", 5.8)), "{limits:?}");
+    assert!(limits.contains(&(7100001, "payload.entropy", 5.8)), "{limits:?}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn report_icmp_gives_exactly_the_five_detections() {
         let alerts = scan_scenario(default_rules(), &scenario, format);
         assert_eq!(
             hits(&alerts),
-            vec![(18, 1000001), (57, 1000001), (100, 1000001), (125, 1000001), (130, 1000001)],
+            vec![(18, 7100001), (57, 7100001), (100, 7100001), (125, 7100001), (130, 7100001)],
             "{format:?}"
         );
         let messages: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();

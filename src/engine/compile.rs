@@ -15,8 +15,9 @@ use crate::engine::field::{self, FieldInfo, FieldType};
 use crate::engine::header::{HeaderMatch, Net, PortRange, SetMatch};
 use crate::engine::networks::{Network, NetworkMap};
 use crate::engine::predicate::{Check, CmpOp, DomainSet, Node, Predicate};
-use crate::engine::ruleset::{CompiledRule, RuleSet, RuleSource, Scoped, Side, VarReport};
+use crate::engine::ruleset::{CompiledRule, DisabledRule, RuleSet, RuleSource, Scoped, Side, VarReport};
 use crate::engine::state::{KeyItem, StateSpec, Window};
+use crate::engine::suppress::{Disable, Suppress};
 use crate::engine::template::Template;
 use crate::rules::ast::{
     self, Action, AddrSpec, Expr, Item, PortSpec, Proto, RuleOption, ScopeSide, Severity, Spanned, Test, TestOp, Value,
@@ -70,7 +71,8 @@ pub fn builtin_vars() -> Vec<(String, Value)> {
     ]
 }
 
-/// Variables from outside the rule files, and the networks that scope them.
+/// What shapes the compiled set from outside the rule files: variables, the
+/// networks that scope them, rules turned off and alerts dropped.
 #[derive(Clone, Debug, Default)]
 pub struct VarLayers {
     /// The config's `vars`: override definitions in rule files.
@@ -79,6 +81,10 @@ pub struct VarLayers {
     pub overrides: Vec<(String, Value)>,
     /// Named networks with their own values, which win for packets of that network.
     pub networks: Vec<NetworkVars>,
+    /// Rules left out of the set (`--disable`, the config's `disable`).
+    pub disable: Vec<Disable>,
+    /// Alerts dropped (the config's `suppress`).
+    pub suppress: Vec<Suppress>,
 }
 
 impl VarLayers {
@@ -101,7 +107,9 @@ pub struct NetworkVars {
 
 /// Compiles every rule of every file. Variables resolve, from strongest to
 /// weakest: the packet's network (config `networks`), `--var`, the config's
-/// `vars`, `var` lines in the rule file, [`builtin_vars`].
+/// `vars`, `var` lines in the rule file, [`builtin_vars`]. Disabled rules are
+/// compiled (their errors still count) but left out of the set; suppressions
+/// go into their rules. Ids that name no rule become the set's warnings.
 pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<FileDiagnostic>> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
@@ -150,8 +158,9 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
         .iter()
         .map(|n| Network { name: n.name.clone(), nets: n.nets.iter().map(|i| Net::new(i.addr, i.prefix)).collect() })
         .collect();
+    let (rules, disabled, warnings) = manage(rules, layers);
     match NetworkMap::new(networks) {
-        Ok(map) => Ok(RuleSet::with_networks(rules, map)),
+        Ok(map) => Ok(RuleSet::with_networks(rules, map).with_management(disabled, warnings)),
         Err(o) => Err(vec![FileDiagnostic {
             file: usize::MAX,
             diag: Diagnostic::new(
@@ -161,6 +170,35 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
             ),
         }]),
     }
+}
+
+/// Applies `disable` and `suppress`: returns the rules kept, the rules left
+/// out and a warning for each id that names no rule (or a pass rule, which
+/// raises no alerts to suppress).
+fn manage(rules: Vec<CompiledRule>, layers: &VarLayers) -> (Vec<CompiledRule>, Vec<DisabledRule>, Vec<String>) {
+    let mut warnings = Vec::new();
+    for d in &layers.disable {
+        if !rules.iter().any(|r| r.sid == d.sid) {
+            warnings.push(format!("{}: no rule has this id", d.origin));
+        }
+    }
+    let (disabled, mut kept): (Vec<_>, Vec<_>) =
+        rules.into_iter().partition(|r| layers.disable.iter().any(|d| d.sid == r.sid));
+    for s in &layers.suppress {
+        match kept.iter_mut().find(|r| r.sid == s.sid) {
+            Some(rule) if rule.action == Action::Pass => {
+                warnings.push(format!("{}: rule {} is a pass rule; it raises no alerts to suppress", s.origin, s.sid))
+            }
+            Some(rule) => rule.suppress.push(s.suppression.clone()),
+            None if disabled.iter().any(|r| r.sid == s.sid) => {}
+            None => warnings.push(format!("{}: no rule has this id", s.origin)),
+        }
+    }
+    let disabled = disabled
+        .into_iter()
+        .map(|r| DisabledRule { sid: r.sid, rev: r.rev, action: r.action, source: r.source })
+        .collect();
+    (kept, disabled, warnings)
 }
 
 /// Every variable name a set of rule files defines (plus the built-ins), for
@@ -387,6 +425,7 @@ impl RuleCx<'_> {
             source: RuleSource { path: file.path.clone(), line: line.line },
             scoped,
             variables,
+            suppress: Vec::new(),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod predicate;
 pub mod ruleset;
 pub mod state;
 pub mod stats;
+pub mod suppress;
 pub mod swap;
 pub mod tables;
 pub mod template;
@@ -51,7 +52,8 @@ impl Engine {
 
     /// An engine for `rules` with the given state limits.
     pub fn with_limits(rules: Arc<RuleSet>, limits: TableLimits) -> Engine {
-        let stats = Stats { alerts_by_rule: vec![0; rules.rules().len()], ..Stats::default() };
+        let n = rules.rules().len();
+        let stats = Stats { alerts_by_rule: vec![0; n], suppressed_by_rule: vec![0; n], ..Stats::default() };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64) }
@@ -148,6 +150,12 @@ impl Engine {
                 Decision::Fire(report) => report,
                 Decision::Hold => {
                     stats.suppressed += 1;
+                    continue;
+                }
+                Decision::Suppress => {
+                    if let Some(c) = stats.suppressed_by_rule.get_mut(index as usize) {
+                        *c += 1;
+                    }
                     continue;
                 }
             };

@@ -14,6 +14,7 @@ use crate::engine::header::HeaderMatch;
 use crate::engine::networks::NetworkMap;
 use crate::engine::predicate::{Field, Node};
 use crate::engine::state::StateSpec;
+use crate::engine::suppress::Suppression;
 use crate::engine::template::Template;
 use crate::rules::ast::{Action, Proto, Severity};
 
@@ -92,9 +93,30 @@ pub struct CompiledRule {
     pub scoped: Option<Scoped>,
     /// The variables the condition uses, with their values.
     pub variables: Vec<VarReport>,
+    /// The config's `suppress` entries for this rule: an alert on a packet
+    /// any of them applies to is dropped (the stateful clauses still count it).
+    pub suppress: Vec<Suppression>,
+}
+
+/// A rule `disable` left out of the set (for `explain`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisabledRule {
+    /// Signature id.
+    pub sid: u64,
+    /// Revision.
+    pub rev: u64,
+    /// `alert` or `pass`.
+    pub action: Action,
+    /// Where it was written.
+    pub source: RuleSource,
 }
 
 impl CompiledRule {
+    /// True if a `suppress` entry drops this rule's alert on `pkt`.
+    pub fn is_suppressed(&self, pkt: &Packet<'_>) -> bool {
+        self.suppress.iter().any(|s| s.applies(pkt))
+    }
+
     /// True if the rule's header and condition hold for the packet's features.
     pub fn matches(&self, f: &mut crate::decode::features::Features<'_, '_>) -> bool {
         self.header.matches(f.packet()) && self.condition_for(f).eval(f)
@@ -178,6 +200,8 @@ pub struct RuleSet {
     groups: [Group; 7],
     networks: NetworkMap,
     scoped: bool,
+    disabled: Vec<DisabledRule>,
+    warnings: Vec<String>,
 }
 
 impl RuleSet {
@@ -207,7 +231,23 @@ impl RuleSet {
             }
         }
         let scoped = rules.iter().any(|r| r.scoped.is_some());
-        RuleSet { rules, groups, networks, scoped }
+        RuleSet { rules, groups, networks, scoped, disabled: Vec::new(), warnings: Vec::new() }
+    }
+
+    /// The same set, noting the rules `disable` left out and what loading warns of.
+    pub fn with_management(self, disabled: Vec<DisabledRule>, warnings: Vec<String>) -> RuleSet {
+        RuleSet { disabled, warnings, ..self }
+    }
+
+    /// Rules left out by `disable`, in load order.
+    pub fn disabled(&self) -> &[DisabledRule] {
+        &self.disabled
+    }
+
+    /// What loading noticed without failing: `disable` and `suppress` ids that
+    /// name no rule, suppressions of pass rules. Each names where it was written.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The configured networks.
@@ -280,7 +320,11 @@ impl RuleSet {
 
     /// Writes the matcher tree for `ferret explain`.
     pub fn explain(&self, out: &mut String) -> fmt::Result {
-        writeln!(out, "{} rules in {} groups", self.rules.len(), self.groups.iter().filter(|g| !g.is_empty()).count())?;
+        write!(out, "{} rules in {} groups", self.rules.len(), self.groups.iter().filter(|g| !g.is_empty()).count())?;
+        match self.disabled.len() {
+            0 => writeln!(out)?,
+            n => writeln!(out, " ({n} disabled)")?,
+        }
         for (proto, group) in GROUPS.iter().zip(&self.groups) {
             if group.is_empty() {
                 continue;
@@ -304,6 +348,13 @@ impl RuleSet {
             for &i in &group.any_port {
                 self.explain_rule(out, i, pad, *proto)?;
             }
+        }
+        if !self.disabled.is_empty() {
+            writeln!(out, "\ndisabled (not compiled into the matcher)")?;
+        }
+        for r in &self.disabled {
+            let action = if r.action == Action::Pass { "pass " } else { "" };
+            writeln!(out, "  {action}rule {} rev {} ({}:{})", r.sid, r.rev, r.source.path, r.source.line)?;
         }
         Ok(())
     }
@@ -332,6 +383,9 @@ impl RuleSet {
         }
         if r.state.is_stateful() {
             writeln!(out, "{pad}  state: {}", r.state)?;
+        }
+        for s in &r.suppress {
+            writeln!(out, "{pad}  suppress {s}")?;
         }
         for v in &r.variables {
             write!(out, "{pad}  ${} = {}", v.name, v.default)?;

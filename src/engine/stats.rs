@@ -58,6 +58,8 @@ pub struct Stats {
     pub passed: u64,
     /// Matches a stateful clause held back (below threshold, over limit).
     pub suppressed: u64,
+    /// Alerts the config's `suppress` entries dropped, per rule index.
+    pub suppressed_by_rule: Vec<u64>,
 }
 
 impl Stats {
@@ -73,6 +75,9 @@ impl Stats {
             old.rules().iter().zip(&self.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect();
         self.alerts_by_rule = new.rules().iter().map(|r| by_sid.remove(&r.sid).unwrap_or(0)).collect();
         self.alerts_unloaded += by_sid.values().sum::<u64>();
+        let mut suppressed: std::collections::HashMap<u64, u64> =
+            old.rules().iter().zip(&self.suppressed_by_rule).map(|(r, c)| (r.sid, *c)).collect();
+        self.suppressed_by_rule = new.rules().iter().map(|r| suppressed.remove(&r.sid).unwrap_or(0)).collect();
     }
 
     /// Counts one decoded packet.
@@ -124,5 +129,10 @@ impl Stats {
         out.extend(self.dns_errors.iter().map(|(k, c)| (k.as_str(), *c)));
         out.sort();
         out
+    }
+
+    /// Total alerts dropped by `suppress` entries.
+    pub fn suppressed_alerts(&self) -> u64 {
+        self.suppressed_by_rule.iter().sum()
     }
 }

@@ -47,6 +47,9 @@ pub enum Decision {
     Fire(Option<StateReport>),
     /// Hold it back (below threshold or rate, or over limit).
     Hold,
+    /// It would fire, but a `suppress` entry drops the alert. The trigger
+    /// clauses have counted the match; the `limit` has not (no alert was raised).
+    Suppress,
 }
 
 /// Counters of one state table, for the summary.
@@ -288,10 +291,12 @@ impl StateTables {
         out
     }
 
-    /// Records a match of rule `index` and decides whether it fires.
-    pub fn decide(&mut self, index: u32, _rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
+    /// Records a match of rule `index` and decides whether it fires, or
+    /// would fire but is suppressed.
+    pub fn decide(&mut self, index: u32, rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
+        let suppressed = !rule.suppress.is_empty() && rule.is_suppressed(f.packet());
         let Some(Some(state)) = self.rules.get_mut(index as usize) else {
-            return Decision::Fire(None);
+            return if suppressed { Decision::Suppress } else { Decision::Fire(None) };
         };
         let pkt = f.packet();
         let (ts, number) = (pkt.ts_nanos, pkt.number);
@@ -325,6 +330,9 @@ impl StateTables {
         }
         if !fire {
             return Decision::Hold;
+        }
+        if suppressed {
+            return Decision::Suppress;
         }
         if let Some(limit) = &mut state.limit {
             let entry = limit.table.entry(key_hash(&limit.key, f), ts);

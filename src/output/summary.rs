@@ -35,6 +35,14 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
             let _ = writeln!(out, "  {:>10}  {:>8}  {}", rule.sid, count, first_words(rule));
         }
     }
+    if stats.suppressed_alerts() > 0 {
+        let _ = writeln!(out, "alerts suppressed (config suppress): {}", stats.suppressed_alerts());
+        for (rule, count) in rules.rules().iter().zip(&stats.suppressed_by_rule) {
+            if *count > 0 {
+                let _ = writeln!(out, "  {:>10}  {:>8}  {}", rule.sid, count, first_words(rule));
+            }
+        }
+    }
     if stats.passed > 0 {
         let _ = writeln!(out, "passed (suppressed by pass rules): {}", stats.passed);
     }
@@ -82,6 +90,10 @@ pub struct StatsJson<'a> {
     /// Alerts of rules a reload has since removed.
     #[serde(skip_serializing_if = "is_zero")]
     pub alerts_unloaded: u64,
+    /// Alerts dropped by the config's `suppress`, per signature id of every
+    /// rule with a `suppress` entry (absent when none has).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub suppressed_by_sid: std::collections::BTreeMap<u64, u64>,
     /// Packets suppressed by pass rules.
     pub passed: u64,
     /// State tables.
@@ -136,6 +148,13 @@ impl<'a> StatsJson<'a> {
             decode_errors: stats.errors_by_kind().into_iter().collect(),
             alerts_by_sid: rules.rules().iter().zip(&stats.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect(),
             alerts_unloaded: stats.alerts_unloaded,
+            suppressed_by_sid: rules
+                .rules()
+                .iter()
+                .zip(&stats.suppressed_by_rule)
+                .filter(|(r, _)| !r.suppress.is_empty())
+                .map(|(r, c)| (r.sid, *c))
+                .collect(),
             passed: stats.passed,
             state: tables,
             sensor: None,

@@ -1,6 +1,6 @@
 //! One human-readable line per alert.
 //!
-//! `2025-04-05 20:55:01.000000  [1:1000001:1] [critical] Potential ICMP tunneling
+//! `2025-04-05 20:55:01.000000  [1:7100001:1] [critical] Potential ICMP tunneling
 //! detected (byte length=159, entropy=6.78) {ICMP} 192.168.1.4 -> 192.168.1.6 (packet 18)`
 
 use std::fmt::Write;

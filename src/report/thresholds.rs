@@ -83,10 +83,10 @@ mod tests {
         let rules = load::load(&[RuleSource::Defaults], &[]).unwrap();
         let t = thresholds(&rules);
         let find = |sid, field: &str| t.iter().find(|t| t.sid == sid && t.field == field).map(|t| t.value);
-        assert_eq!(find(1000001, "payload.len"), Some(32.0));
-        assert_eq!(find(1000001, "payload.entropy"), Some(5.8));
-        assert_eq!(find(1000101, "dns.qname.len"), Some(25.0));
-        assert_eq!(find(1000101, "dns.qname.entropy"), Some(3.5));
+        assert_eq!(find(7100001, "payload.len"), Some(32.0));
+        assert_eq!(find(7100001, "payload.entropy"), Some(5.8));
+        assert_eq!(find(7100101, "dns.qname.len"), Some(25.0));
+        assert_eq!(find(7100101, "dns.qname.entropy"), Some(3.5));
     }
 
     #[test]

@@ -123,8 +123,8 @@ fn tunnel_lookup(tl: &mut Timeline, client: Ipv4Addr, name: &str, qtype: u16, rd
 /// payload entropy stays near 5.7 bits/byte (below any fixed 5.8 threshold):
 /// 10.20.0.15 and 203.0.113.66 exchange 90 requests and replies about once a
 /// second, each reply carrying the server's own data. Tunnel: every echo
-/// between them. Caught by `payload.pattern == random` (1000001) and by
-/// replies that do not echo their requests (1000005).
+/// between them. Caught by `payload.pattern == random` (7100001) and by
+/// replies that do not echo their requests (7100005).
 pub fn fixed_size_icmp_tunnel() -> Scenario {
     let mut tl = Timeline::new(START, 0x6464);
     let mut bg = Background::new();
@@ -145,7 +145,7 @@ pub fn fixed_size_icmp_tunnel() -> Scenario {
 /// sends a document in 56-byte text chunks to 198.51.100.77, one per second,
 /// 40 requests echoed back verbatim. Text scores about 4 bits/byte, less
 /// than an ordinary Linux ping. Tunnel: the 80 echoes. Caught by changing
-/// text payloads (1000008).
+/// text payloads (7100008).
 pub fn text_exfil_pings() -> Scenario {
     let mut tl = Timeline::new(START + 3600 * SEC, 0x7e47);
     let mut bg = Background::new();
@@ -165,7 +165,7 @@ pub fn text_exfil_pings() -> Scenario {
 /// payloads to 203.0.113.9 at 2000 per second for 2 seconds (the data is in
 /// which sequence numbers are sent and when), and only 1 in 100 is answered.
 /// Every packet looks like a ping; only the rate gives it away. Tunnel: the
-/// 4000 requests and their 40 replies. Caught by the echo rate per host pair (1000004).
+/// 4000 requests and their 40 replies. Caught by the echo rate per host pair (7100004).
 pub fn rate_only_icmp_channel() -> Scenario {
     let mut tl = Timeline::new(START + 2 * 3600 * SEC, 0x2a7e);
     let mut bg = Background::new();
@@ -198,7 +198,7 @@ pub fn rate_only_icmp_channel() -> Scenario {
 /// DNS exfiltration that keeps names short (21 characters, well under any
 /// length threshold): 10.20.0.44 asks for 400 unique 8-character base32
 /// labels under `cdn-sync.net`, four a second, as A records. Tunnel: the 400
-/// queries and their answers. Caught by distinct subdomains per domain (1000102).
+/// queries and their answers. Caught by distinct subdomains per domain (7100102).
 pub fn short_label_dns_exfil() -> Scenario {
     let mut tl = Timeline::new(START + 3 * 3600 * SEC, 0x5107);
     let mut bg = Background::new();
@@ -220,8 +220,8 @@ pub fn short_label_dns_exfil() -> Scenario {
 /// 25 characters: 10.20.0.52 alternates TXT queries for 9-character base32
 /// labels under `t.relay-io.org` with NULL queries (iodine's default), 60 of
 /// each in two minutes, answered with base64 text and raw bytes. Tunnel: the
-/// 240 packets. Caught by data record types per domain (1000103) and repeated
-/// NULL queries (1000104).
+/// 240 packets. Caught by data record types per domain (7100103) and repeated
+/// NULL queries (7100104).
 pub fn txt_null_dns_tunnel() -> Scenario {
     let mut tl = Timeline::new(START + 4 * 3600 * SEC, 0x7a7);
     let mut bg = Background::new();
