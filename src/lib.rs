@@ -24,6 +24,7 @@ pub mod decode;
 pub mod engine;
 pub mod load;
 pub mod output;
+pub mod privileges;
 pub mod profile;
 pub mod progress;
 pub mod report;
