@@ -116,6 +116,9 @@ pub enum LiveError {
         /// libpcap's message.
         message: String,
     },
+    /// libpcap could not list the interfaces.
+    #[error("cannot list the network interfaces: {0}")]
+    Interfaces(String),
     /// Reading packets or counters failed (the interface went away, say).
     #[error("capture on '{interface}' failed: {message}")]
     Read {
@@ -147,7 +150,7 @@ fn pcap_message(error: &::pcap::Error) -> String {
 pub fn interfaces() -> Result<Vec<String>, LiveError> {
     Device::list()
         .map(|devices| devices.into_iter().map(|device| device.name).collect())
-        .map_err(|e| LiveError::Open { interface: String::new(), message: pcap_message(&e) })
+        .map_err(|e| LiveError::Interfaces(pcap_message(&e)))
 }
 
 /// An open, non-blocking live capture on one interface.
