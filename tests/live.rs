@@ -266,14 +266,38 @@ mod live {
     #[test]
     fn a_capture_file_replays_onto_the_link() {
         let Some(veth) = Veth::create() else { return };
-        let mut capture = open(&veth, |_| {});
+        let mut capture = open(&veth, |o| o.buffer_size = Some(32 << 20));
         let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/report-icmp.pcap")).unwrap();
         let frames: Vec<Vec<u8>> = netns::frames_of(&bytes).into_iter().filter(|f| f.len() <= 1514).collect();
-        assert!(frames.len() > 10);
-        veth.send_frames(&frames).unwrap();
+        assert!(frames.len() > 100);
+        // A burst sent at full speed: libpcap's default 2 MiB ring holds only ~32 packets of
+        // snaplen 65535 on a link with offloads (see bursts_beyond_the_ring_count_as_dropped),
+        // so this uses a sensor-sized buffer, and reads while sending.
+        let injector = veth.injector();
+        let to_send = frames.clone();
+        let sender = std::thread::spawn(move || injector.send_frames(&to_send).unwrap());
         let got = collect(&mut capture, Duration::from_secs(5), |got| got.len() >= frames.len());
-        let received: Vec<&Vec<u8>> = got.iter().map(|g| &g.data).collect();
-        assert_eq!(received, frames.iter().collect::<Vec<_>>());
+        assert_eq!(sender.join().unwrap(), frames.len());
+        let counters = capture.counters().unwrap();
+        assert_eq!(got.len(), frames.len(), "{counters:?}");
+        for (i, (g, sent)) in got.iter().zip(&frames).enumerate() {
+            assert!(g.data == *sent, "frame {i} differs");
+        }
+    }
+
+    #[test]
+    fn bursts_beyond_the_ring_count_as_dropped() {
+        let Some(veth) = Veth::create() else { return };
+        // A small buffer, not read while the burst arrives.
+        let mut capture = open(&veth, |o| o.buffer_size = Some(256 << 10));
+        let frames: Vec<Vec<u8>> = (0..200u16).map(|i| icmp_frame(&[i as u8; 1000])).collect();
+        veth.send_frames(&frames).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let got = collect(&mut capture, Duration::from_millis(300), |_| false);
+        let counters = capture.counters().unwrap();
+        assert!(counters.dropped > 0, "{counters:?}, read {}", got.len());
+        assert_eq!(counters.received, 200, "{counters:?}");
+        assert_eq!(got.len() as u64 + counters.dropped, 200, "{counters:?}");
     }
 
     /// As `nobody`, opening fails with a permission error naming the capabilities. The check
