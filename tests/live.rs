@@ -93,7 +93,7 @@ mod live {
         let dns = dns_frame();
 
         let before = now_nanos();
-        assert_eq!(veth.send_frames(&[icmp.clone(), dns.clone()]).unwrap(), 2);
+        assert_eq!(veth.send_frames(&[&icmp, &dns]).unwrap(), 2);
         let got = collect(&mut capture, Duration::from_secs(5), |got| contains(got, &dns));
         let after = now_nanos();
 
@@ -122,7 +122,7 @@ mod live {
         let mut capture = open(&veth, |o| o.bpf = Some("icmp".into()));
         let icmp = icmp_frame(b"filtered ICMP");
         let dns = dns_frame();
-        veth.send_frames(&[dns.clone(), icmp.clone(), dns.clone()]).unwrap();
+        veth.send_frames(&[&dns, &icmp, &dns]).unwrap();
         let mut got = collect(&mut capture, Duration::from_secs(5), |got| contains(got, &icmp));
         // Give a DNS frame that slipped through time to show up.
         got.extend(collect(&mut capture, Duration::from_millis(200), |_| false));
@@ -180,7 +180,7 @@ mod live {
         let mut capture = open(&veth, |o| o.immediate = false);
         let icmp = icmp_frame(b"buffered");
         let start = Instant::now();
-        veth.send_frames(&[icmp.clone()]).unwrap();
+        veth.send_frames(&[&icmp]).unwrap();
         let got = collect(&mut capture, Duration::from_secs(5), |got| contains(got, &icmp));
         assert!(contains(&got, &icmp));
         assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
@@ -228,7 +228,7 @@ mod live {
         assert_eq!(capture.snaplen(), 100);
         let big = icmp_frame(&[0xab; 1000]);
         assert_eq!(big.len(), 14 + 20 + 8 + 1000);
-        veth.send_frames(&[big.clone()]).unwrap();
+        veth.send_frames(&[&big]).unwrap();
         let got = collect(&mut capture, Duration::from_secs(5), |got| !got.is_empty());
         let [g] = &got[..] else { panic!("{got:?}") };
         assert_eq!(g.data, big[..100]);
@@ -243,7 +243,7 @@ mod live {
             o.buffer_size = Some(8 << 20);
         });
         let icmp = icmp_frame(b"not promiscuous");
-        veth.send_frames(&[icmp.clone()]).unwrap();
+        veth.send_frames(&[&icmp]).unwrap();
         assert!(contains(&collect(&mut capture, Duration::from_secs(5), |got| contains(got, &icmp)), &icmp));
     }
 

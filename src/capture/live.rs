@@ -295,6 +295,8 @@ impl LiveCapture {
         let (link_type, scale) = (*link_type, if *nanos { 1 } else { 1_000 });
         let result = capture.dispatch(Some(max), |packet| {
             let header = packet.header;
+            // time_t and suseconds_t are i64 here but i32 on some systems.
+            #[allow(clippy::useless_conversion)]
             let ts_nanos = i64::from(header.ts.tv_sec)
                 .saturating_mul(1_000_000_000)
                 .saturating_add(i64::from(header.ts.tv_usec).saturating_mul(scale));

@@ -87,8 +87,7 @@ impl Veth {
         disable_ipv6(&self.outer)?;
         ip(&["link", "set", &self.inner, "netns", &self.netns])?;
         // The inner end's IPv6 settings are made anew in its namespace: disable them there.
-        let inner = self.inner.clone();
-        in_netns(&self.netns, move || disable_ipv6(&inner).map_err(io::Error::other)).map_err(|e| e.to_string())?;
+        in_netns(&self.netns, || disable_ipv6(&self.inner).map_err(io::Error::other)).map_err(|e| e.to_string())?;
         ip(&["link", "set", &self.outer, "up"])?;
         ip(&["-n", &self.netns, "link", "set", &self.inner, "up"])?;
         // Frames sent before the pair has carrier are lost.
@@ -109,12 +108,12 @@ impl Veth {
     }
 
     /// Sends `frames` (whole Ethernet frames) on the inner end; they arrive on `outer`.
-    pub fn send_frames(&self, frames: &[Vec<u8>]) -> io::Result<usize> {
+    pub fn send_frames<F: AsRef<[u8]> + Sync>(&self, frames: &[F]) -> io::Result<usize> {
         self.injector().send_frames(frames)
     }
 
     /// Sends `frames` paced at `packets_per_second`; returns what was sent and how long it took.
-    pub fn replay_at_rate(&self, frames: &[Vec<u8>], packets_per_second: f64) -> io::Result<Replay> {
+    pub fn replay_at_rate<F: AsRef<[u8]> + Sync>(&self, frames: &[F], packets_per_second: f64) -> io::Result<Replay> {
         self.injector().replay_at_rate(frames, packets_per_second)
     }
 
@@ -151,34 +150,30 @@ pub struct Replay {
 
 impl Injector {
     /// Sends `frames` back to back.
-    pub fn send_frames(&self, frames: &[Vec<u8>]) -> io::Result<usize> {
-        let frames = frames.to_vec();
-        let interface = self.interface.clone();
-        in_netns(&self.netns, move || {
-            let socket = PacketSocket::bind(&interface)?;
-            for frame in &frames {
-                socket.send(frame)?;
+    pub fn send_frames<F: AsRef<[u8]> + Sync>(&self, frames: &[F]) -> io::Result<usize> {
+        in_netns(&self.netns, || {
+            let socket = PacketSocket::bind(&self.interface)?;
+            for frame in frames {
+                socket.send(frame.as_ref())?;
             }
             Ok(frames.len())
         })
     }
 
     /// Sends `frames` paced at `packets_per_second` (frame `i` leaves at `i / rate` seconds).
-    pub fn replay_at_rate(&self, frames: &[Vec<u8>], packets_per_second: f64) -> io::Result<Replay> {
+    pub fn replay_at_rate<F: AsRef<[u8]> + Sync>(&self, frames: &[F], packets_per_second: f64) -> io::Result<Replay> {
         if !(packets_per_second > 0.0 && packets_per_second.is_finite()) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "the rate must be positive"));
         }
-        let frames = frames.to_vec();
-        let interface = self.interface.clone();
-        in_netns(&self.netns, move || {
-            let socket = PacketSocket::bind(&interface)?;
+        in_netns(&self.netns, || {
+            let socket = PacketSocket::bind(&self.interface)?;
             let start = Instant::now();
             for (i, frame) in frames.iter().enumerate() {
                 let due = start + Duration::from_secs_f64(i as f64 / packets_per_second);
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
-                socket.send(frame)?;
+                socket.send(frame.as_ref())?;
             }
             Ok(Replay { sent: frames.len(), elapsed: start.elapsed() })
         })
@@ -194,17 +189,19 @@ pub fn frames_of(capture: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Runs `f` on a thread that has entered the network namespace `netns`.
-fn in_netns<R: Send + 'static>(netns: &str, f: impl FnOnce() -> io::Result<R> + Send + 'static) -> io::Result<R> {
+fn in_netns<R: Send>(netns: &str, f: impl FnOnce() -> io::Result<R> + Send) -> io::Result<R> {
     let path = format!("/var/run/netns/{netns}");
-    let handle = std::thread::spawn(move || {
-        let ns = File::open(&path)?;
-        // SAFETY: setns on this thread only, with an open namespace file.
-        if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        f()
-    });
-    handle.join().map_err(|_| io::Error::other("the namespace thread panicked"))?
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(move || {
+            let ns = File::open(&path)?;
+            // SAFETY: setns on this thread only (it ends with the scope), with an open namespace file.
+            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            f()
+        });
+        handle.join().map_err(|_| io::Error::other("the namespace thread panicked"))?
+    })
 }
 
 /// Writes 1 to `net.ipv6.conf.<interface>.disable_ipv6` of the calling thread's namespace.
