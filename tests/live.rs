@@ -317,7 +317,8 @@ mod live {
                 Ok(()) => match LiveCapture::open(&opts) {
                     Ok(_) => 11,
                     Err(e @ LiveError::PermissionDenied { .. }) => {
-                        if e.to_string().contains("setcap cap_net_raw,cap_net_admin=eip") {
+                        let text = e.to_string();
+                        if text.contains("setcap cap_net_raw,cap_net_admin=eip") && !text.contains('\n') {
                             0
                         } else {
                             12
@@ -338,7 +339,7 @@ mod live {
             0 => return,
             10 => "dropping to nobody failed",
             11 => "nobody could open the capture",
-            12 => "the permission error does not name the capabilities",
+            12 => "the permission error does not name the capabilities, or is not one line",
             13 => "a different error (printed above)",
             _ => "unknown",
         };

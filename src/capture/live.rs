@@ -141,12 +141,14 @@ fn list_or_none(names: &[String]) -> String {
     }
 }
 
-/// The text of a libpcap error, without the crate's "libpcap error: " prefix.
+/// The text of a libpcap error on one line (libpcap breaks some, such as the permission
+/// message, with a newline), without the crate's "libpcap error: " prefix.
 fn pcap_message(error: &::pcap::Error) -> String {
-    match error {
+    let text = match error {
         ::pcap::Error::PcapError(message) => message.clone(),
         other => other.to_string(),
-    }
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The names of the interfaces libpcap can capture on, in its order.
@@ -466,6 +468,18 @@ mod tests {
             let error = classify_open_error("lo", &::pcap::Error::PcapError(message.into()));
             assert!(matches!(error, LiveError::PermissionDenied { .. }), "{message}: {error:?}");
         }
+        // libpcap 1.10's wording, newline included, comes out on one line.
+        let two_lines =
+            "lo: You don't have permission to perform this capture on that device\n(socket: Operation not permitted)";
+        let LiveError::PermissionDenied { message, .. } =
+            classify_open_error("lo", &::pcap::Error::PcapError(two_lines.into()))
+        else {
+            panic!("not a permission error")
+        };
+        assert_eq!(
+            message,
+            "lo: You don't have permission to perform this capture on that device (socket: Operation not permitted)"
+        );
         let other = classify_open_error("lo", &::pcap::Error::PcapError("lo: That device is not up".into()));
         assert!(matches!(other, LiveError::Open { .. }), "{other:?}");
     }
