@@ -160,7 +160,7 @@ struct ExplainArgs {
 #[derive(Args, Debug)]
 struct ScanArgs {
     /// Captures to scan, in order; - reads standard input as a stream (so does a named pipe).
-    #[arg(value_name = "CAPTURE", required_unless_present_any = ["interface"])]
+    #[arg(value_name = "CAPTURE")]
     captures: Vec<PathBuf>,
     /// Capture live from this network interface (a build with `--features live`).
     #[arg(short = 'i', long = "interface", value_name = "IFACE", conflicts_with = "captures")]
@@ -174,7 +174,7 @@ struct ScanArgs {
     /// Do not put the interface in promiscuous mode.
     #[arg(long)]
     no_promisc: bool,
-    /// Kernel capture buffer size in bytes for -i [default: libpcap's, 2 MiB on Linux].
+    /// Kernel capture buffer size in bytes for -i [default: 64 MiB].
     #[arg(long, value_name = "BYTES")]
     buffer_size: Option<i32>,
     /// Once the interface is open, run as this user (name or uid).
@@ -577,6 +577,10 @@ fn is_unbounded(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
+/// Kernel buffer of a live capture unless `--buffer-size` says otherwise.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+const DEFAULT_BUFFER_BYTES: i32 = 64 << 20;
+
 /// Opens the live capture the flags and config ask for.
 #[cfg(feature = "live")]
 fn open_live(
@@ -587,14 +591,16 @@ fn open_live(
 ) -> Result<crate::capture::Source, i32> {
     use crate::capture::live::{LiveCapture, LiveOptions};
     let c = &config.sensor;
-    let defaults = LiveOptions::default();
+    let defaults = LiveOptions::new(iface);
     let opts = LiveOptions {
-        interface: iface.to_string(),
         bpf: args.bpf.clone().or_else(|| c.bpf.clone()),
         snaplen: args.snaplen.or(c.snaplen).unwrap_or(defaults.snaplen),
         promiscuous: !args.no_promisc && c.promiscuous.unwrap_or(defaults.promiscuous),
-        buffer_size: args.buffer_size.or(c.buffer_size),
+        // Immediate delivery on Linux gives each packet a snaplen-sized slot:
+        // libpcap's 2 MiB default would hold some 32 packets of a burst.
+        buffer_size: Some(args.buffer_size.or(c.buffer_size).unwrap_or(DEFAULT_BUFFER_BYTES)),
         immediate: true,
+        ..defaults
     };
     let need = snaplen_need(rules);
     if opts.snaplen < need {
@@ -681,7 +687,9 @@ fn load_sensor_rules(
 
 fn run_scan(mut args: ScanArgs) -> i32 {
     let config_arg = args.config.clone();
-    let sensor_mode = args.interface.is_some() || args.captures.iter().any(|p| is_unbounded(p));
+    // Live (-i, or the config's interface when no capture is named) or a stream: a sensor.
+    let sensor_mode =
+        args.interface.is_some() || args.captures.is_empty() || args.captures.iter().any(|p| is_unbounded(p));
     let (rules, config, loader, rules_failed) = if sensor_mode {
         match load_sensor_rules(config_arg.as_deref(), &args.rules, &args.vars, &args.disable) {
             Ok((loader, rules, config, failed)) => (rules, config.unwrap_or_default(), Some(loader), failed),
@@ -713,16 +721,31 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         eprintln!("ferret: '-' (stdin) can be given only once");
         return EXIT_USAGE;
     }
+    if interface.is_none() && inputs.is_empty() {
+        eprintln!("ferret: nothing to scan: name captures, - for stdin, or an interface with -i (or sensor.interface in the config)");
+        return EXIT_USAGE;
+    }
+    // Look the user and group up first, so a misspelt name fails before anything opens.
+    let (user, group) =
+        (args.user.clone().or(config.sensor.user.clone()), args.group.clone().or(config.sensor.group.clone()));
+    let drop_to = match (&user, &group) {
+        (None, None) => None,
+        _ => match crate::privileges::resolve(user.as_deref(), group.as_deref()) {
+            Ok(target) => Some(target),
+            Err(e) => {
+                eprintln!("ferret: cannot run as the --user/--group given: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
     if let Some(iface) = &interface {
         match open_live(&args, &config, iface, &rules) {
             Ok(source) => inputs = vec![Input::opened(source)],
             Err(code) => return code,
         }
     }
-    let (user, group) =
-        (args.user.clone().or(config.sensor.user.clone()), args.group.clone().or(config.sensor.group.clone()));
-    if user.is_some() || group.is_some() {
-        if let Err(e) = crate::privileges::drop_to(user.as_deref(), group.as_deref()) {
+    if let Some(target) = &drop_to {
+        if let Err(e) = target.apply() {
             eprintln!("ferret: cannot drop privileges: {e}");
             return EXIT_ERROR;
         }

@@ -9,6 +9,8 @@
 //! [`CaptureData`] owns the bytes, [`PacketReader`] detects the format from the magic number and
 //! iterates packets, and [`writer`] produces files for tests, sample generation and extraction.
 
+#[cfg(feature = "live")]
+pub mod live;
 pub mod live_help;
 mod pcap;
 mod pcapng;

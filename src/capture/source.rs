@@ -169,7 +169,11 @@ impl Source {
     pub fn counters(&mut self) -> Option<CaptureCounters> {
         match &mut self.inner {
             #[cfg(feature = "live")]
-            Inner::Live(capture) => capture.counters().ok(),
+            Inner::Live(capture) => capture.counters().ok().map(|c| CaptureCounters {
+                received: c.received,
+                dropped: c.dropped,
+                if_dropped: c.if_dropped,
+            }),
             _ => None,
         }
     }

@@ -1,6 +1,10 @@
 //! Shared helpers for integration tests: scan scenarios in memory, run the binary.
 #![allow(dead_code)]
 
+/// A network namespace and veth pair for live-capture tests (Linux only; needs root).
+#[cfg(target_os = "linux")]
+pub mod netns;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
