@@ -252,12 +252,25 @@ alert udp any any -> any 53 {
         let running = Running::start(
             &veth.outer,
             dir.path(),
-            &["-q", "-r", "t.rules", "--bpf", "icmp", "--eve", "live.json", "--stats-interval", "200ms"],
+            &[
+                "-q",
+                "-r",
+                "t.rules",
+                "--bpf",
+                "icmp",
+                "--snaplen",
+                "96",
+                "--eve",
+                "live.json",
+                "--stats-interval",
+                "200ms",
+            ],
         );
         veth.replay_at_rate(&frames, 5000.0).unwrap();
         let (code, err) = running.stop();
         assert_eq!(code, 0, "{err}");
         assert!(err.contains(" udp 0 icmp "), "only ICMP passes the filter: {err}");
+        assert!(err.contains("--snaplen 96 is shorter than what the rules read"), "{err}");
         let text = std::fs::read_to_string(dir.path().join("live.json")).unwrap();
         let stats: Vec<serde_json::Value> = text
             .lines()
