@@ -283,6 +283,27 @@ alert udp any any -> any 53 {
     }
 
     #[test]
+    fn kernel_drops_are_counted_warned_about_and_summed_up() {
+        let Some(veth) = Veth::create() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.rules"), RULES).unwrap();
+        // A buffer of a few packets' room and a burst sent as fast as the link takes it.
+        let mut running = Running::start(
+            &veth.outer,
+            dir.path(),
+            &["-q", "-r", "t.rules", "--buffer-size", "1", "--stats-interval", "100ms"],
+        );
+        let frames = frames(20_000);
+        veth.send_frames(&frames).unwrap();
+        running.wait_for("packets dropped by the kernel or interface since the last look", 1);
+        let (code, err) = running.stop();
+        assert_eq!(code, 0, "{err}");
+        let line = err.lines().find(|l| l.starts_with("capture: ")).unwrap();
+        let dropped: u64 = line.split(", ").nth(1).and_then(|p| p.split(' ').next()).unwrap().parse().unwrap();
+        assert!(dropped > 0, "{line}");
+    }
+
+    #[test]
     fn privileges_drop_once_the_capture_is_open_and_capture_goes_on() {
         let Some(veth) = Veth::create() else { return };
         let dir = tempfile::tempdir().unwrap();

@@ -421,3 +421,34 @@ fn scanning_a_large_file_keeps_resident_memory_bounded() {
     assert_eq!(code, 0);
     assert!(peak < 160 * 1024, "peak RSS {} MiB for a {} MiB file", peak / 1024, written >> 20);
 }
+
+#[test]
+fn a_named_pipe_is_read_as_a_stream_and_its_end_ends_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.rules"), rule(1, 100)).unwrap();
+    let fifo = dir.path().join("capture.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let child = Command::new(common::ferret_bin())
+        .args(["scan", "-r", "big.rules", "--eve", "eve.json", "capture.fifo"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening for writing waits for ferret to open the pipe for reading.
+    let pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let opts = PcapOptions { link_type: linktype::ETHERNET, nanos: false, big_endian: false, snaplen: 65535 };
+    let mut w = PcapWriter::new(pipe, opts).unwrap();
+    let f = frame::icmp_echo(A, B, false, 1, 1, &[7; 300]);
+    w.write_packet(1_700_000_000_000_000_000, &f, f.len() as u32).unwrap();
+    w.get_mut().flush().unwrap();
+    // The alert is there while the writer still holds the pipe open.
+    assert_eq!(sids(&wait_eve(&dir.path().join("eve.json"), "alert", 1)), vec![1]);
+    drop(w);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("packets: 1 "), "{err}");
+}
