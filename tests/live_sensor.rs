@@ -228,6 +228,8 @@ alert udp any any -> any 53 {
             // SAFETY: kill(2) on our own child.
             unsafe { libc::kill(running.pid(), libc::SIGUSR2) };
             running.wait_for("rules reloaded", i + 1);
+            // Spread the reloads over the replay.
+            std::thread::sleep(Duration::from_millis(200));
         }
         let reload_time = started.elapsed();
         let replay = sender.join().unwrap();
