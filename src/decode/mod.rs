@@ -4,14 +4,16 @@
 //! could be read are filled in, and the first problem is recorded as a
 //! [`DecodeError`] for the statistics. Everything here borrows from the capture
 //! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
-//! Suffix lookup, payload and name shapes from [`shape`]) are not computed
+//! Suffix lookup, payload patterns from [`pattern`] and name alphabets from
+//! [`alphabet`]) are not computed
 //! here but on demand in [`features`].
 
+pub mod alphabet;
 pub mod dns;
 pub mod entropy;
 pub mod features;
 mod link;
-pub mod shape;
+pub mod pattern;
 
 use std::net::IpAddr;
 

@@ -5,8 +5,9 @@
 //! docs list it. Adding a field means one row here plus its extraction in
 //! `decode::features`.
 
+use crate::decode::alphabet::NameAlphabet;
 use crate::decode::features::Field;
-use crate::decode::shape::{NameAlphabet, PayloadPattern};
+use crate::decode::pattern::PayloadPattern;
 use crate::rules::ast::Proto;
 
 /// The type of a field's values.
