@@ -249,28 +249,10 @@ pub(super) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = 
     let max = if word.len() >= 5 { 2 } else { 1 };
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&lower, &c.to_ascii_lowercase()), c))
         .filter(|&(d, c)| d <= max && c != word)
         .min_by_key(|&(d, c)| (d, !c.get(..1).is_some_and(|f| lower.starts_with(&f.to_ascii_lowercase()))))
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance (inputs are short identifiers).
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev.get(j).map_or(usize::MAX, |&p| p + usize::from(ca != *cb));
-            let delete = prev.get(j + 1).map_or(usize::MAX, |&p| p + 1);
-            let insert = cur.last().map_or(usize::MAX, |&p| p + 1);
-            cur.push(substitute.min(delete).min(insert));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 pub(super) fn suggestion(word: &str, candidates: &[&'static str]) -> Option<String> {
@@ -400,7 +382,7 @@ pub(super) fn hint(found: &str, set: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
 
-    use crate::rules::parse::expect::{did_you_mean, edit_distance};
+    use crate::rules::parse::expect::did_you_mean;
     use crate::rules::parse::lex::OPTION_KEYS;
     use crate::rules::parse::parse_rule_file;
 
@@ -429,6 +411,5 @@ mod tests {
         assert_eq!(did_you_mean("severty", OPTION_KEYS), Some("severity"));
         assert_eq!(did_you_mean("Alert", ["alert"]), Some("alert"));
         assert_eq!(did_you_mean("xyz", OPTION_KEYS), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
