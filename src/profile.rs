@@ -211,7 +211,7 @@ impl Profile {
             let h = f.payload_entropy();
             values[0].1 = Some(pkt.payload.len() as f64);
             values[1].1 = Some(h);
-            values[2].1 = Some(h / entropy::max_for_len(pkt.payload.len()).max(f64::MIN_POSITIVE));
+            values[2].1 = Some(entropy::normalize(h, pkt.payload.len()));
         } else {
             if !matches!(f.dns(), Some(m) if !m.is_response()) {
                 return;

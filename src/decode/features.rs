@@ -179,13 +179,12 @@ impl<'p, 'a> Features<'p, 'a> {
             return p;
         }
         let data = self.pkt.payload;
-        let pattern = match pattern::structural_pattern(data) {
-            Some(p) => p,
-            None => {
-                let printable = self.payload_printable();
-                pattern::content_pattern(data.len(), printable, self.payload_entropy())
-            }
-        };
+        let (printable, ent) = (&mut self.payload_printable, &mut self.payload_entropy);
+        let pattern = pattern::classify(
+            data,
+            || *printable.get_or_insert_with(|| pattern::printable_ratio(data)),
+            || *ent.get_or_insert_with(|| entropy::shannon(data)),
+        );
         self.payload_pattern = Some(pattern);
         pattern
     }
@@ -283,11 +282,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::Payload => Some(Bytes(pkt.payload)),
             Field::PayloadLen => num(pkt.payload.len() as u64),
             Field::PayloadEntropy => Some(Num(self.payload_entropy())),
-            Field::PayloadEntropyNorm => {
-                let max = entropy::max_for_len(pkt.payload.len());
-                let h = self.payload_entropy();
-                Some(Num(if max > 0.0 { (h / max).min(1.0) } else { 0.0 }))
-            }
+            Field::PayloadEntropyNorm => Some(Num(entropy::normalize(self.payload_entropy(), pkt.payload.len()))),
             Field::PayloadPattern => Some(Num(f64::from(self.payload_pattern().code()))),
             Field::PayloadPrintable => Some(Num(self.payload_printable())),
             Field::PktLen => num(u64::from(pkt.wire_len)),

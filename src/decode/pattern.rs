@@ -119,10 +119,22 @@ pub fn content_pattern(len: usize, printable: f64, entropy: f64) -> PayloadPatte
     }
 }
 
-/// Classifies a payload (convenience for tests and tools; the engine caches the parts).
+/// Classifies a payload: its [`structural_pattern`], else its [`content_pattern`]. The printable
+/// share and the entropy are asked for only in the second case, so a caller that caches them
+/// (`decode::features`) computes them only when needed.
+pub fn classify(data: &[u8], printable: impl FnOnce() -> f64, entropy: impl FnOnce() -> f64) -> PayloadPattern {
+    match structural_pattern(data) {
+        Some(p) => p,
+        None => {
+            let printable = printable();
+            content_pattern(data.len(), printable, entropy())
+        }
+    }
+}
+
+/// Classifies a payload, computing what it needs (for tests and tools; the engine caches the parts).
 pub fn payload_pattern(data: &[u8]) -> PayloadPattern {
-    structural_pattern(data)
-        .unwrap_or_else(|| content_pattern(data.len(), printable_ratio(data), super::entropy::shannon(data)))
+    classify(data, || printable_ratio(data), || super::entropy::shannon(data))
 }
 
 /// Share of bytes that are printable ASCII (0x20-0x7e) or tab, line feed or
