@@ -181,6 +181,28 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
+    /// The protocol name Suricata writes in EVE `proto` (ICMP, IPv6-ICMP, TCP, UDP, ARP, ...),
+    /// also the `{proto}` of alert messages.
+    pub fn proto_name(&self) -> &'static str {
+        match self.transport {
+            Transport::Tcp { .. } => "TCP",
+            Transport::Udp { .. } => "UDP",
+            Transport::Icmp(_) => "ICMP",
+            Transport::Icmp6(_) => "IPv6-ICMP",
+            Transport::None => match self.network {
+                Network::Arp { .. } => "ARP",
+                Network::Ip(ip) => match ip.proto {
+                    1 => "ICMP",
+                    6 => "TCP",
+                    17 => "UDP",
+                    58 => "IPv6-ICMP",
+                    _ => "IP",
+                },
+                Network::None => "OTHER",
+            },
+        }
+    }
+
     /// Decodes `frame`, captured with link type `link_type`.
     pub fn decode(link_type: u32, frame: &'a [u8], number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
         let mut pkt = Packet {
