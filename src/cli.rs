@@ -831,7 +831,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         let watching = if args.no_watch || config.sensor.watch == Some(false) { "not watched" } else { "watched" };
         let every = match interval {
             0 => "no periodic statistics".to_string(),
-            n => format!("statistics every {}", crate::output::text::duration(n)),
+            n => format!("statistics every {}", crate::engine::state::duration(n)),
         };
         sensor.log(
             crate::sensor::Level::Notice,

@@ -211,7 +211,7 @@ impl Profile {
             let h = f.payload_entropy();
             values[0].1 = Some(pkt.payload.len() as f64);
             values[1].1 = Some(h);
-            values[2].1 = Some(h / entropy::max_for_len(pkt.payload.len()).max(f64::MIN_POSITIVE));
+            values[2].1 = Some(entropy::normalize(h, pkt.payload.len()));
         } else {
             if !matches!(f.dns(), Some(m) if !m.is_response()) {
                 return;
@@ -317,7 +317,7 @@ impl Profile {
                 let bins = dist.histogram(0.0, hi, 32);
                 let title = format!("{name}: {} ({} values)", metric.label(), dist.count());
                 let file = dir.join(format!("{}-{}.svg", file_stem(name), metric.label().replace([' ', '.'], "-")));
-                std::fs::write(&file, histogram_svg(&title, &bins, hi))?;
+                std::fs::write(&file, crate::report::svg::histogram(&title, metric.label(), &bins, hi))?;
                 written.push(file);
             }
         }
@@ -355,49 +355,6 @@ fn yaml_key(name: &str) -> String {
 
 fn file_stem(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
-}
-
-/// A small self-contained SVG bar chart.
-fn histogram_svg(title: &str, bins: &[usize], hi: f64) -> String {
-    let (w, h, left, bottom) = (640.0, 320.0, 50.0, 40.0);
-    let peak = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let bar_w = (w - left - 10.0) / bins.len().max(1) as f64;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = write!(s, r#"<title>{}</title><rect width="100%" height="100%" fill="white"/>"#, escape(title));
-    let _ = write!(s, r#"<text x="{left}" y="16" font-size="14">{}</text>"#, escape(title));
-    let plot_h = h - bottom - 30.0;
-    for (i, count) in bins.iter().enumerate() {
-        let bh = plot_h * (*count as f64) / peak;
-        let x = left + i as f64 * bar_w;
-        let y = h - bottom - bh;
-        let _ = write!(
-            s,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="#4a7ab5"><title>{count}</title></rect>"##,
-            (bar_w - 1.0).max(1.0)
-        );
-    }
-    let axis_y = h - bottom;
-    let _ = write!(s, r#"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#, w - 10.0);
-    for k in 0..=4 {
-        let x = left + (w - left - 10.0) * k as f64 / 4.0;
-        let _ = write!(
-            s,
-            r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{:.2}</text>"#,
-            axis_y + 16.0,
-            hi * k as f64 / 4.0
-        );
-    }
-    let _ = write!(s, r#"<text x="12" y="{:.1}">{}</text></svg>"#, h - bottom - plot_h, peak as usize);
-    s.push('\n');
-    s
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ fn thirty_minutes_at_a_steady_rate_keep_memory_flat() {
     let secs: u64 = std::env::var("FERRET_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(1800);
     let rate: f64 = std::env::var("FERRET_SOAK_PPS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000.0);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(common::ferret_bin())
+    let child = Command::new(common::ferret_bin())
         .args([
             "scan",
             "-i",

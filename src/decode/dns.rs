@@ -1,5 +1,5 @@
 //! DNS message decoder: a zero-copy, allocation-free view of the parts of a DNS message that
-//! detection rules look at — the header, the first question and the types of the first answers.
+//! detection rules look at — the header and the first question.
 //!
 //! Why it looks like this: it runs on every port-53 packet at line rate, and the packets that
 //! matter most (tunnels, fuzzers, attacks) are the hostile ones. So it never allocates, never
@@ -8,10 +8,8 @@
 //! (header, question type and class, record header) are nom 8 parsers; names are decoded by an
 //! explicit loop because compression pointers may jump anywhere inside the whole message.
 //!
-//! Only the first question's name is decoded (into the inline [`DnsName`]); the rest of the
-//! question section and the answer section are walked without decoding names, since rules only
-//! need answer types. A broken answer section sets [`DnsMessage::answers_malformed`] instead of
-//! failing: the header and question are still worth matching on.
+//! Only the first question's name is decoded (into the inline [`DnsName`]); the other questions
+//! and the record sections are not read, since no rule field looks at them.
 //!
 //! Every length byte from 64 to 127 (top bits `01`) is reported as [`DnsError::LabelTooLong`]:
 //! the only label type ever defined there, the bit-string label `0x41`, is obsolete
@@ -20,28 +18,17 @@
 
 use core::fmt;
 
-use nom::bytes::complete::take;
-use nom::multi::length_data;
 use nom::number::complete::be_u16;
 use nom::Parser;
 
 /// Longest name in wire form (RFC 1035 §2.3.4), counting every length byte and the root byte.
 pub const MAX_NAME_LEN: usize = 255;
 
-/// How many answer record types a [`DnsMessage`] keeps.
-pub const MAX_ANSWER_TYPES: usize = 8;
-
 /// Size of the fixed DNS header.
 const HEADER_LEN: usize = 12;
 
 /// Most compression pointers followed while decoding one name.
 const MAX_POINTER_JUMPS: u8 = 16;
-
-/// Bytes of a question after its name: type and class.
-const QUESTION_TAIL_LEN: usize = 4;
-
-/// Bytes of a record header between the type and the rdata length: class and TTL.
-const CLASS_AND_TTL_LEN: usize = 6;
 
 /// Bits of the header `flags` word (RFC 1035 §4.1.1).
 mod flag {
@@ -271,12 +258,6 @@ pub struct DnsMessage<'a> {
     pub arcount: u16,
     /// The first question, if the header announces one (a malformed one fails the decode).
     pub question: Option<Question>,
-    /// Types of the first answers; `..answer_types_len` is meaningful.
-    answer_types: [u16; MAX_ANSWER_TYPES],
-    /// How many of `answer_types` are filled.
-    answer_types_len: u8,
-    /// The answer section could not be walked to the end (what was read is kept).
-    pub answers_malformed: bool,
     /// The whole message.
     pub raw: &'a [u8],
 }
@@ -306,11 +287,6 @@ impl DnsMessage<'_> {
     pub fn recursion_desired(&self) -> bool {
         self.flags & flag::RECURSION_DESIRED != 0
     }
-
-    /// Types of the first answers (at most [`MAX_ANSWER_TYPES`]), in message order.
-    pub fn answer_types(&self) -> &[u16] {
-        self.answer_types.get(..usize::from(self.answer_types_len)).unwrap_or_default()
-    }
 }
 
 /// The low 4 bits of `word`.
@@ -322,15 +298,10 @@ fn nibble(word: u16) -> u8 {
 /// Decodes a DNS message carried in UDP.
 pub fn parse_message(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
     let (body, header) = parse_header(data).map_err(|_| DnsError::TooShort)?;
-    let (after_first_question, question) = match header.qdcount {
-        0 => (body, None),
-        _ => {
-            let (rest, question) = parse_question(data, body)?;
-            (rest, Some(question))
-        }
+    let question = match header.qdcount {
+        0 => None,
+        _ => Some(parse_question(data, body)?.1),
     };
-    let other_questions = header.qdcount.saturating_sub(1);
-    let answers = summarize_answers(after_first_question, other_questions, header.ancount);
     Ok(DnsMessage {
         id: header.id,
         flags: header.flags,
@@ -339,9 +310,6 @@ pub fn parse_message(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
         nscount: header.nscount,
         arcount: header.arcount,
         question,
-        answer_types: answers.types,
-        answer_types_len: answers.len,
-        answers_malformed: answers.malformed,
         raw: data,
     })
 }
@@ -465,86 +433,6 @@ fn pointer_target(msg: &[u8], high: u8, low: u8) -> Result<&[u8], DnsError> {
         Some(target) if !target.is_empty() => Ok(target),
         _ => Err(DnsError::PointerOutOfRange),
     }
-}
-
-/// Skips a name without decoding it: labels up to the root byte, or up to a pointer, which
-/// ends it. `None` if the name is cut short or uses a label type other than these.
-fn skip_name(input: &[u8]) -> Option<&[u8]> {
-    let mut cursor = input;
-    loop {
-        let (&head, rest) = cursor.split_first()?;
-        match LabelHead::classify(head) {
-            LabelHead::End => return Some(rest),
-            LabelHead::Label(len) => cursor = rest.get(len..)?,
-            LabelHead::Pointer(_) => return rest.get(1..),
-            LabelHead::TooLong | LabelHead::Reserved => return None,
-        }
-    }
-}
-
-/// Skips `count` questions.
-fn skip_questions(input: &[u8], count: u16) -> Option<&[u8]> {
-    let mut cursor = input;
-    for _ in 0..count {
-        cursor = skip_name(cursor)?.get(QUESTION_TAIL_LEN..)?;
-    }
-    Some(cursor)
-}
-
-/// Skips one resource record, returning what follows it and its type.
-fn skip_record(input: &[u8]) -> Option<(&[u8], u16)> {
-    let after_owner = skip_name(input)?;
-    record_type_skipping_rest(after_owner).ok()
-}
-
-/// Reads a record's type, then skips its class, TTL and rdata.
-fn record_type_skipping_rest(input: &[u8]) -> Parsed<'_, u16> {
-    let (rest, (rtype, _class_and_ttl, _rdata)) =
-        (be_u16, take(CLASS_AND_TTL_LEN), length_data(be_u16)).parse_complete(input)?;
-    Ok((rest, rtype))
-}
-
-/// What the answer walk found.
-#[derive(Default)]
-struct AnswerSummary {
-    /// Types of the first answers.
-    types: [u16; MAX_ANSWER_TYPES],
-    /// How many of `types` are filled.
-    len: u8,
-    /// The walk stopped before `ancount` records.
-    malformed: bool,
-}
-
-impl AnswerSummary {
-    /// Records one answer's type if there is room left.
-    fn push(&mut self, rtype: u16) {
-        if let Some(slot) = self.types.get_mut(usize::from(self.len)) {
-            *slot = rtype;
-            self.len += 1;
-        }
-    }
-}
-
-/// Walks `ancount` answers after skipping `other_questions` questions from `section`. With no
-/// answers announced nothing is walked, so a query pays nothing for this.
-fn summarize_answers(section: &[u8], other_questions: u16, ancount: u16) -> AnswerSummary {
-    let mut summary = AnswerSummary::default();
-    if ancount == 0 {
-        return summary;
-    }
-    let Some(mut cursor) = skip_questions(section, other_questions) else {
-        summary.malformed = true;
-        return summary;
-    };
-    for _ in 0..ancount {
-        let Some((rest, rtype)) = skip_record(cursor) else {
-            summary.malformed = true;
-            break;
-        };
-        summary.push(rtype);
-        cursor = rest;
-    }
-    summary
 }
 
 /// Record types rules can name.
@@ -730,7 +618,6 @@ mod tests {
         assert_eq!((question.qtype, question.qclass), (1, 1));
         assert_eq!(question.name.label_count(), 3);
         assert_eq!(question.name.max_label_len(), 7);
-        assert!(msg.answer_types().is_empty() && !msg.answers_malformed);
         assert_eq!(msg.raw.len(), A_QUERY.len());
     }
 
@@ -739,8 +626,6 @@ mod tests {
         let msg = parse_message(&CNAME_RESPONSE).unwrap();
         assert!(msg.is_response());
         assert_eq!(msg.question.unwrap().name.as_bytes(), b"www.example.com");
-        assert_eq!(msg.answer_types(), &[5, 1]);
-        assert!(!msg.answers_malformed);
     }
 
     #[test]
@@ -956,86 +841,13 @@ mod tests {
     #[test]
     fn response_truncated_at_every_byte() {
         let question_end = 33;
-        let first_answer_end = 51;
         for cut in question_end..CNAME_RESPONSE.len() {
             let msg = parse_message(&CNAME_RESPONSE[..cut]).unwrap();
-            assert!(msg.answers_malformed, "cut {cut}");
-            let expected: &[u16] = if cut < first_answer_end { &[] } else { &[5] };
-            assert_eq!(msg.answer_types(), expected, "cut {cut}");
             assert_eq!(msg.question.unwrap().name.as_bytes(), b"www.example.com");
         }
         for cut in 0..question_end {
             assert!(parse_message(&CNAME_RESPONSE[..cut]).is_err(), "cut {cut}");
         }
-    }
-
-    // ---- answer section ------------------------------------------------------------------
-
-    /// A response to `x.` carrying `qdcount` copies of the question and `types` answers.
-    fn response(qdcount: u16, ancount: u16, types: &[u16]) -> Vec<u8> {
-        let mut msg = header(9, 0x8180, [qdcount, ancount, 0, 0]);
-        for _ in 0..qdcount {
-            msg.extend_from_slice(&[1, b'x', 0, 0, 1, 0, 1]);
-        }
-        for &rtype in types {
-            msg.extend_from_slice(&[0xc0, 12]);
-            msg.extend_from_slice(&rtype.to_be_bytes());
-            msg.extend_from_slice(&[0, 1, 0, 0, 0, 60, 0, 2, 0xaa, 0xbb]);
-        }
-        msg
-    }
-
-    #[test]
-    fn keeps_only_the_first_answer_types() {
-        let types: Vec<u16> = (1..=10).collect();
-        let bytes = response(1, 10, &types);
-        let msg = parse_message(&bytes).unwrap();
-        assert_eq!(msg.answer_types(), &types[..MAX_ANSWER_TYPES]);
-        assert!(!msg.answers_malformed);
-    }
-
-    #[test]
-    fn missing_answer_is_malformed_but_not_an_error() {
-        let bytes = response(1, 3, &[1, 28]);
-        let msg = parse_message(&bytes).unwrap();
-        assert_eq!(msg.answer_types(), &[1, 28]);
-        assert!(msg.answers_malformed);
-    }
-
-    #[test]
-    fn skips_other_questions_before_answers() {
-        let bytes = response(3, 2, &[16, 15]);
-        let msg = parse_message(&bytes).unwrap();
-        assert_eq!(msg.answer_types(), &[16, 15]);
-        assert!(!msg.answers_malformed);
-    }
-
-    #[test]
-    fn missing_other_question_is_malformed_only_with_answers() {
-        // Header says 2 questions but carries 1.
-        let mut msg = response(1, 0, &[]);
-        msg[5] = 2;
-        assert!(!parse_message(&msg).unwrap().answers_malformed);
-        msg[7] = 1;
-        let parsed = parse_message(&msg).unwrap();
-        assert!(parsed.answers_malformed && parsed.answer_types().is_empty());
-    }
-
-    #[test]
-    fn answers_without_questions_start_after_header() {
-        let mut msg = response(0, 1, &[]);
-        msg.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
-        let parsed = parse_message(&msg).unwrap();
-        assert!(parsed.question.is_none());
-        assert_eq!(parsed.answer_types(), &[1]);
-        assert!(!parsed.answers_malformed);
-    }
-
-    #[test]
-    fn reserved_label_in_answer_owner_is_malformed() {
-        let mut msg = response(1, 1, &[]);
-        msg.extend_from_slice(&[0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
-        assert!(parse_message(&msg).unwrap().answers_malformed);
     }
 
     // ---- TCP framing -----------------------------------------------------------------------
@@ -1068,8 +880,6 @@ mod tests {
         let segment = framed(&CNAME_RESPONSE[..60], 67);
         let msg = parse_tcp(&segment).unwrap();
         assert_eq!(msg.raw.len(), 60);
-        assert_eq!(msg.answer_types(), &[5]);
-        assert!(msg.answers_malformed);
         let cut_in_question = framed(&CNAME_RESPONSE[..20], 67);
         assert_eq!(parse_tcp(&cut_in_question).unwrap_err(), DnsError::TruncatedName);
     }
@@ -1166,7 +976,6 @@ mod tests {
             let mut msg = header(1, 0x8180, counts);
             msg.extend(body);
             if let Ok(parsed) = parse_message(&msg) {
-                prop_assert!(parsed.answer_types().len() <= usize::from(counts[1]));
                 if let Some(question) = parsed.question {
                     prop_assert!(question.name.len() <= MAX_NAME_LEN - 2);
                 }

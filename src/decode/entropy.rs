@@ -3,7 +3,7 @@
 //! Entropy is the main signal for encrypted or compressed data hidden in
 //! protocols that normally carry little of it. Two facts shape how it is used:
 //! a string of `n` bytes cannot score more than `log2(n)` bits (64 random bytes
-//! average about 5.7, not 8), so [`normalized`] divides by that ceiling to let
+//! average about 5.7, not 8), so [`normalize`] divides by that ceiling to let
 //! one threshold work across sizes; and the histogram lives on the stack, so
 //! computing it allocates nothing.
 
@@ -37,16 +37,17 @@ pub fn max_for_len(len: usize) -> f64 {
     (len.min(256) as f64).log2()
 }
 
-/// Entropy divided by its maximum for this length, from 0.0 to 1.0.
+/// An entropy of `len` bytes divided by its maximum for that length, from 0.0
+/// to 1.0 (`payload.entropy.norm`).
 ///
 /// 1.0 means every byte is as varied as the length allows; strings shorter
 /// than two bytes score 0.
-pub fn normalized(data: &[u8]) -> f64 {
-    let max = max_for_len(data.len());
+pub fn normalize(entropy: f64, len: usize) -> f64 {
+    let max = max_for_len(len);
     if max <= 0.0 {
         0.0
     } else {
-        (shannon(data) / max).min(1.0)
+        (entropy / max).min(1.0)
     }
 }
 
@@ -62,14 +63,14 @@ mod tests {
         assert!((shannon(b"ab") - 1.0).abs() < 1e-12);
         let all: Vec<u8> = (0..=255u8).collect();
         assert!((shannon(&all) - 8.0).abs() < 1e-12);
-        assert!((normalized(&all) - 1.0).abs() < 1e-12);
+        assert!((normalize(shannon(&all), all.len()) - 1.0).abs() < 1e-12);
     }
 
     #[test]
     fn short_strings_are_capped_by_length() {
         let distinct: Vec<u8> = (0..64u8).collect();
         assert!((shannon(&distinct) - 6.0).abs() < 1e-12);
-        assert!((normalized(&distinct) - 1.0).abs() < 1e-12);
+        assert!((normalize(shannon(&distinct), distinct.len()) - 1.0).abs() < 1e-12);
         assert!((max_for_len(1000) - 8.0).abs() < 1e-12);
     }
 

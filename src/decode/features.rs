@@ -8,9 +8,10 @@
 
 use std::net::IpAddr;
 
+use super::alphabet::{self, NameAlphabet};
 use super::dns::{self, DnsError, DnsMessage};
 use super::entropy;
-use super::shape::{self, NameAlphabet, PayloadPattern};
+use super::pattern::{self, PayloadPattern};
 use super::{Packet, Transport};
 
 /// Every field a rule can test. The rule language's names and types for these
@@ -168,7 +169,7 @@ impl<'p, 'a> Features<'p, 'a> {
 
     /// Share of printable ASCII bytes in the payload, 0-1 (computed once).
     pub fn payload_printable(&mut self) -> f64 {
-        *self.payload_printable.get_or_insert_with(|| shape::printable_ratio(self.pkt.payload))
+        *self.payload_printable.get_or_insert_with(|| pattern::printable_ratio(self.pkt.payload))
     }
 
     /// What the payload looks like (computed once; entropy and printable share
@@ -178,13 +179,12 @@ impl<'p, 'a> Features<'p, 'a> {
             return p;
         }
         let data = self.pkt.payload;
-        let pattern = match shape::structural_pattern(data) {
-            Some(p) => p,
-            None => {
-                let printable = self.payload_printable();
-                shape::content_pattern(data.len(), printable, self.payload_entropy())
-            }
-        };
+        let (printable, ent) = (&mut self.payload_printable, &mut self.payload_entropy);
+        let pattern = pattern::classify(
+            data,
+            || *printable.get_or_insert_with(|| pattern::printable_ratio(data)),
+            || *ent.get_or_insert_with(|| entropy::shannon(data)),
+        );
         self.payload_pattern = Some(pattern);
         pattern
     }
@@ -282,11 +282,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::Payload => Some(Bytes(pkt.payload)),
             Field::PayloadLen => num(pkt.payload.len() as u64),
             Field::PayloadEntropy => Some(Num(self.payload_entropy())),
-            Field::PayloadEntropyNorm => {
-                let max = entropy::max_for_len(pkt.payload.len());
-                let h = self.payload_entropy();
-                Some(Num(if max > 0.0 { (h / max).min(1.0) } else { 0.0 }))
-            }
+            Field::PayloadEntropyNorm => Some(Num(entropy::normalize(self.payload_entropy(), pkt.payload.len()))),
             Field::PayloadPattern => Some(Num(f64::from(self.payload_pattern().code()))),
             Field::PayloadPrintable => Some(Num(self.payload_printable())),
             Field::PktLen => num(u64::from(pkt.wire_len)),
@@ -329,7 +325,7 @@ impl<'p, 'a> Features<'p, 'a> {
             }
             Field::DnsSubdomainAlphabet => {
                 if self.subdomain_alphabet.is_none() {
-                    self.subdomain_alphabet = Some(shape::name_alphabet(self.dns_subdomain()?));
+                    self.subdomain_alphabet = Some(alphabet::name_alphabet(self.dns_subdomain()?));
                 }
                 self.subdomain_alphabet.map(|a| Num(f64::from(a.code())))
             }

@@ -4,14 +4,16 @@
 //! could be read are filled in, and the first problem is recorded as a
 //! [`DecodeError`] for the statistics. Everything here borrows from the capture
 //! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
-//! Suffix lookup, payload and name shapes from [`shape`]) are not computed
+//! Suffix lookup, payload patterns from [`pattern`] and name alphabets from
+//! [`alphabet`]) are not computed
 //! here but on demand in [`features`].
 
+pub mod alphabet;
 pub mod dns;
 pub mod entropy;
 pub mod features;
 mod link;
-pub mod shape;
+pub mod pattern;
 
 use std::net::IpAddr;
 
@@ -179,6 +181,28 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
+    /// The protocol name Suricata writes in EVE `proto` (ICMP, IPv6-ICMP, TCP, UDP, ARP, ...),
+    /// also the `{proto}` of alert messages.
+    pub fn proto_name(&self) -> &'static str {
+        match self.transport {
+            Transport::Tcp { .. } => "TCP",
+            Transport::Udp { .. } => "UDP",
+            Transport::Icmp(_) => "ICMP",
+            Transport::Icmp6(_) => "IPv6-ICMP",
+            Transport::None => match self.network {
+                Network::Arp { .. } => "ARP",
+                Network::Ip(ip) => match ip.proto {
+                    1 => "ICMP",
+                    6 => "TCP",
+                    17 => "UDP",
+                    58 => "IPv6-ICMP",
+                    _ => "IP",
+                },
+                Network::None => "OTHER",
+            },
+        }
+    }
+
     /// Decodes `frame`, captured with link type `link_type`.
     pub fn decode(link_type: u32, frame: &'a [u8], number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
         let mut pkt = Packet {

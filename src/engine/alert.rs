@@ -131,7 +131,7 @@ impl Alert {
             dst: pkt.ip().map(|ip| ip.dst),
             src_port: pkt.ports().map(|p| p.0),
             dst_port: pkt.ports().map(|p| p.1),
-            proto: crate::output::proto_name(pkt),
+            proto: pkt.proto_name(),
             icmp: pkt.icmp().map(|h| (h.icmp_type, h.code)),
             message,
             recommendations,

@@ -5,8 +5,9 @@
 //! docs list it. Adding a field means one row here plus its extraction in
 //! `decode::features`.
 
+use crate::decode::alphabet::NameAlphabet;
 use crate::decode::features::Field;
-use crate::decode::shape::{NameAlphabet, PayloadPattern};
+use crate::decode::pattern::PayloadPattern;
 use crate::rules::ast::Proto;
 
 /// The type of a field's values.
@@ -167,23 +168,11 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// The candidate nearest to `word` by edit distance, if it is close enough to be a likely typo.
 pub fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (word.len() / 3).max(2);
-    candidates.map(|c| (edit_distance(word, c), c)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
+    candidates
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// Names a numeric field's values go by: `echo-request` for `icmp.type`, `TXT` for `dns.qtype`.

@@ -362,7 +362,7 @@ impl RuleSet {
     fn explain_rule(&self, out: &mut String, index: u32, pad: &str, group: Proto) -> fmt::Result {
         let Some(r) = self.rule(index) else { return Ok(()) };
         let action = if r.action == Action::Pass { "pass " } else { "" };
-        let severity = crate::output::text::severity_name(r.severity);
+        let severity = r.severity.keyword();
         let (sid, rev, path, line) = (r.sid, r.rev, &r.source.path, r.source.line);
         writeln!(out, "{pad}{action}rule {sid} rev {rev} ({path}:{line}) severity {severity}")?;
         if r.proto != group {

@@ -63,9 +63,25 @@ fn key_text(key: &[KeyItem]) -> String {
         .join(", ")
 }
 
+/// A duration for people: `10s`, `1.5s`, `250ms`.
+pub fn duration(nanos: u64) -> String {
+    if nanos.is_multiple_of(3_600_000_000_000) {
+        format!("{}h", nanos / 3_600_000_000_000)
+    } else if nanos.is_multiple_of(60_000_000_000) {
+        format!("{}m", nanos / 60_000_000_000)
+    } else if nanos.is_multiple_of(1_000_000_000) {
+        format!("{}s", nanos / 1_000_000_000)
+    } else if nanos >= 1_000_000_000 {
+        format!("{:.3}s", nanos as f64 / 1e9)
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!("{}ms", nanos / 1_000_000)
+    } else {
+        format!("{nanos}ns")
+    }
+}
+
 impl std::fmt::Display for StateSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::output::text::duration;
         let mut parts = Vec::new();
         if let Some((n, w, k)) = &self.threshold {
             parts.push(format!("threshold {n} within {} by {}", duration(w.nanos), key_text(k)));

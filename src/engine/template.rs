@@ -169,7 +169,7 @@ fn render_slot(slot: Slot, precision: Option<usize>, f: &mut Features<'_, '_>, s
         Slot::Dst => push_or_dash(out, pkt.ip().map(|ip| ip.dst)),
         Slot::SrcPort => push_or_dash(out, pkt.ports().map(|p| p.0)),
         Slot::DstPort => push_or_dash(out, pkt.ports().map(|p| p.1)),
-        Slot::Proto => out.push_str(crate::output::proto_name(pkt)),
+        Slot::Proto => out.push_str(pkt.proto_name()),
         Slot::Sid => {
             let _ = write!(out, "{sid}");
         }

@@ -13,7 +13,6 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::engine::alert::{Alert, Measured};
-use crate::output::text::severity_name;
 use crate::output::time;
 use crate::rules::ast::Severity;
 
@@ -149,7 +148,7 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, out: &mut Vec<u8>) -> serd
             metadata: has_meta.then_some(Metadata { tags: &rule.tags, reference: &rule.references }),
         },
         ferret: FerretDetails {
-            severity: severity_name(rule.severity),
+            severity: rule.severity.keyword(),
             measured,
             state: alert.state.as_ref().map(|s| StateJson {
                 clause: s.clause,

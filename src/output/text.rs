@@ -6,12 +6,13 @@
 use std::fmt::Write;
 
 use crate::engine::alert::Alert;
+use crate::engine::state::duration;
 use crate::output::time;
 
 /// Formats the line (without a newline). `file` names the capture when several are scanned.
 pub fn alert_line(alert: &Alert, file: Option<&str>) -> String {
     let mut line = time::human(alert.ts_nanos);
-    let (sid, rev, severity) = alert.rule().map_or((0, 0, "unknown"), |r| (r.sid, r.rev, severity_name(r.severity)));
+    let (sid, rev, severity) = alert.rule().map_or((0, 0, "unknown"), |r| (r.sid, r.rev, r.severity.keyword()));
     let _ = write!(line, "  [1:{sid}:{rev}] [{severity}] {} {{{}}} ", alert.message, alert.proto);
     write_endpoint(&mut line, alert.src, alert.src_port);
     line.push_str(" -> ");
@@ -37,33 +38,4 @@ fn write_endpoint(out: &mut String, ip: Option<std::net::IpAddr>, port: Option<u
         (Some(ip), None) => write!(out, "{ip}"),
         (None, _) => write!(out, "-"),
     };
-}
-
-/// A duration for people: `10s`, `1.5s`, `250ms`.
-pub fn duration(nanos: u64) -> String {
-    if nanos.is_multiple_of(3_600_000_000_000) {
-        format!("{}h", nanos / 3_600_000_000_000)
-    } else if nanos.is_multiple_of(60_000_000_000) {
-        format!("{}m", nanos / 60_000_000_000)
-    } else if nanos.is_multiple_of(1_000_000_000) {
-        format!("{}s", nanos / 1_000_000_000)
-    } else if nanos >= 1_000_000_000 {
-        format!("{:.3}s", nanos as f64 / 1e9)
-    } else if nanos.is_multiple_of(1_000_000) {
-        format!("{}ms", nanos / 1_000_000)
-    } else {
-        format!("{nanos}ns")
-    }
-}
-
-/// The severity keyword.
-pub fn severity_name(s: crate::rules::ast::Severity) -> &'static str {
-    use crate::rules::ast::Severity::*;
-    match s {
-        Info => "info",
-        Low => "low",
-        Medium => "medium",
-        High => "high",
-        Critical => "critical",
-    }
 }

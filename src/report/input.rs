@@ -155,14 +155,7 @@ pub enum EveSkip {
 
 /// Severity by name.
 pub fn severity_from_name(s: &str) -> Option<Severity> {
-    Some(match s {
-        "info" => Severity::Info,
-        "low" => Severity::Low,
-        "medium" => Severity::Medium,
-        "high" => Severity::High,
-        "critical" => Severity::Critical,
-        _ => return None,
-    })
+    Severity::ALL.into_iter().find(|sev| sev.keyword() == s)
 }
 
 /// Severity from Suricata's number (1 most severe), as ferret writes it.

@@ -14,7 +14,6 @@ use serde::{Serialize, Serializer};
 use super::collect::{Inspected, Sample, PROTOCOLS};
 use super::input::{AlertRecord, RunStats};
 use super::thresholds::Threshold;
-use crate::output::text::severity_name;
 use crate::output::time;
 use crate::rules::ast::Severity;
 
@@ -50,13 +49,13 @@ pub struct Sev(pub Severity);
 
 impl Serialize for Sev {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(severity_name(self.0))
+        s.serialize_str(self.0.keyword())
     }
 }
 
 impl fmt::Display for Sev {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(severity_name(self.0))
+        f.write_str(self.0.keyword())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The report's charts, as inline SVG written by hand.
 //!
-//! Three small chart types (horizontal bars, a scatter with reference lines,
-//! stacked time bins) are a few dozen lines each as SVG text, need no font
+//! Four small chart types (horizontal bars, a scatter with reference lines,
+//! stacked time bins, and the histograms of `ferret profile --svg`) are a few dozen lines each as SVG text, need no font
 //! files (text uses the viewer's sans-serif), and embed in one HTML file with
 //! nothing to fetch. A plotting crate would bring a font stack and a larger
 //! dependency tree for no gain here.
@@ -233,6 +233,33 @@ impl Frame {
             esc(y_label)
         );
     }
+}
+
+/// A histogram of `bins` counts of `x_label` over `0..hi`, as a standalone SVG file (`ferret profile --svg`):
+/// vertical bars on the same axes, grid and escaping as the report's charts.
+pub fn histogram(title: &str, x_label: &str, bins: &[usize], hi: f64) -> String {
+    let peak = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let y_step = nice_step(peak, 5.0);
+    let y_max = (peak / y_step).ceil() * y_step;
+    let x_max = if hi > 0.0 { hi } else { 1.0 };
+    let f = Frame { w: 640.0, h: 320.0, left: 52.0, right: 16.0, top: 30.0, bottom: 44.0, x_max, y_max };
+    let mut out = String::new();
+    open_svg(&mut out, "histogram", f.w as u32, f.h as u32, title);
+    let _ = write!(out, r#"<text x="{}" y="18" font-size="14">{}</text>"#, f.left, esc(title));
+    f.axes(&mut out, TINTS[0], x_label, "packets");
+    let bar_w = f.plot_w() / bins.len().max(1) as f64;
+    for (i, count) in bins.iter().enumerate() {
+        let y = f.y(*count as f64);
+        let _ = write!(
+            out,
+            r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{BAR}"><title>{count}</title></rect>"#,
+            f.left + i as f64 * bar_w,
+            (bar_w - 1.0).max(1.0),
+            f.h - f.bottom - y
+        );
+    }
+    out.push_str("</svg>\n");
+    out
 }
 
 /// Which entropy chart.
@@ -538,6 +565,15 @@ pub fn all(report: &Report) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histograms_draw_one_bar_per_bin_and_escape_the_title() {
+        let svg = histogram("lab <a&b>: entropy", "payload.entropy", &[0, 3, 1], 8.0);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert_eq!(svg.matches("<title>3</title>").count(), 1);
+        assert_eq!(svg.matches(&format!("fill=\"{BAR}\"")).count(), 3);
+        assert!(svg.contains("lab &lt;a&amp;b&gt;: entropy") && !svg.contains("<a&b>"));
+    }
     use crate::report::collect::Point;
 
     #[test]

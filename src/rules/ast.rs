@@ -226,6 +226,23 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// Every severity, least severe first.
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The severity's keyword in the rule language (also how alerts and reports name it).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// `threshold N within T by KEY`: alert once a key has matched N times within T.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {

@@ -218,13 +218,7 @@ impl Display for Direction {
 
 impl Display for Severity {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        })
+        f.write_str(self.keyword())
     }
 }
 

@@ -1,0 +1,169 @@
+//! The alphabet of a DNS name: hex, base32/36, base64 and raw bytes are how tunnels encode
+//! data, while hostnames are words with numbers at their edges.
+//!
+//! Reads a borrowed slice and allocates nothing; `decode::features` caches the result per packet.
+
+/// The alphabet of a DNS name part (normally `dns.subdomain`), judged over
+/// all its labels together. The first kind that fits wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NameAlphabet {
+    /// No letters or digits at all (the name is its registered domain).
+    Empty,
+    /// Letters, with digits only at the edges of hyphen-separated parts or inside short parts
+    /// (`www`, `mail2`, `eu-west-1`, `skype-prd-neu04`, `fe3cr`): how people name hosts.
+    Text,
+    /// Digits only (reversed IPv4 addresses, phone numbers).
+    Numeric,
+    /// Hexadecimal digits in one case, with both letters and digits and a part of 8 characters
+    /// or more (hashes, dnscat2).
+    Hex,
+    /// Letters and digits interleaved inside a part of 8 characters or more (`k3x9q2m7`,
+    /// `4g5ednsz`): base32 and base36 encodings (iodine's default), DGA names, some CDN node
+    /// names. Short numbered parts (`v10c`, `fe3cr`) are `Text`.
+    Alnum,
+    /// Base64 symbols (`+`, `/`, `=`), or upper and lower case mixed with digits interleaved
+    /// in a part of 8 characters or more (dns2tcp, iodine's base64 and base128 modes).
+    Base64,
+    /// Bytes outside letters, digits, `-`, `_` and the base64 symbols: raw 8-bit labels
+    /// (iodine's raw mode), spaces, control characters.
+    Raw,
+}
+
+impl NameAlphabet {
+    /// Every alphabet, in numeric order.
+    pub const ALL: [NameAlphabet; 7] = [
+        NameAlphabet::Empty,
+        NameAlphabet::Text,
+        NameAlphabet::Numeric,
+        NameAlphabet::Hex,
+        NameAlphabet::Alnum,
+        NameAlphabet::Base64,
+        NameAlphabet::Raw,
+    ];
+
+    /// The word rules use for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NameAlphabet::Empty => "empty",
+            NameAlphabet::Text => "text",
+            NameAlphabet::Numeric => "numeric",
+            NameAlphabet::Hex => "hex",
+            NameAlphabet::Alnum => "alnum",
+            NameAlphabet::Base64 => "base64",
+            NameAlphabet::Raw => "raw",
+        }
+    }
+
+    /// The number a rule compares (its position in [`NameAlphabet::ALL`]).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Classifies the characters of a dotted name (see [`NameAlphabet`]).
+pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
+    let (mut upper, mut lower, mut digit, mut non_hex_letter, mut base64_symbol) = (false, false, false, false, false);
+    for &b in name {
+        match b {
+            b'.' | b'-' | b'_' => {}
+            b'0'..=b'9' => digit = true,
+            b'a'..=b'z' => {
+                lower = true;
+                non_hex_letter |= b > b'f';
+            }
+            b'A'..=b'Z' => {
+                upper = true;
+                non_hex_letter |= b > b'F';
+            }
+            b'+' | b'/' | b'=' => base64_symbol = true,
+            _ => return NameAlphabet::Raw,
+        }
+    }
+    let letters = upper || lower;
+    if base64_symbol {
+        return NameAlphabet::Base64;
+    }
+    if !letters {
+        return if digit { NameAlphabet::Numeric } else { NameAlphabet::Empty };
+    }
+    let mixed_case = upper && lower;
+    if digit && !non_hex_letter && !mixed_case && longest_part(name) >= MIN_ENCODED_PART {
+        return NameAlphabet::Hex;
+    }
+    if !digit || !interleaves_digits(name) {
+        NameAlphabet::Text
+    } else if mixed_case {
+        NameAlphabet::Base64
+    } else {
+        NameAlphabet::Alnum
+    }
+}
+
+/// Shortest part (between `.`, `-` and `_`) that can count as encoded data:
+/// host names number short parts (`v10c`, `fe3cr`, `us05web`), encoders write long ones.
+const MIN_ENCODED_PART: usize = 8;
+
+fn parts(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    name.split(|b| matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn longest_part(name: &[u8]) -> usize {
+    parts(name).map(<[u8]>::len).max().unwrap_or(0)
+}
+
+/// True when some part of 8 characters or more switches between letters and
+/// digits at least twice: `j9sede5jje0azz`, `4g5ednsz`, but not `mail2`,
+/// `skypedataprdcolneu04` or the short `fe3cr`.
+fn interleaves_digits(name: &[u8]) -> bool {
+    parts(name).filter(|part| part.len() >= MIN_ENCODED_PART).any(|part| {
+        let switches =
+            part.windows(2).filter(|w| matches!(w, [a, b] if a.is_ascii_digit() != b.is_ascii_digit())).count();
+        switches >= 2
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_alphabets() {
+        use NameAlphabet::*;
+        let cases: &[(&[u8], NameAlphabet)] = &[
+            (b"", Empty),
+            (b"www", Text),
+            (b"skypedataprdcolneu04", Text),
+            (b"b-tr-teams-euno-05.northeurope", Text),
+            (b"_ldap._tcp.dc._msdcs", Text),
+            (b"e6858.dscx", Text),
+            (b"scontent-ams2-1.xx", Text),
+            (b"WWW.ExAmple", Text),
+            (b"25.206.119", Numeric),
+            (b"b.a.9.8.7.6.5.0.4", Text),
+            (b"dnscat.546b03f50000000000a6023ed4df184d", Alnum),
+            (b"546b03f50000000000a6023ed4df184d.5a03b5b1", Hex),
+            (b"j9sede5jje0azz", Alnum),
+            (b"dmwardy7lysrw", Alnum),
+            (b"r4---sn-4g5ednsz", Alnum),
+            (b"fe3cr.delivery.mp", Text),
+            (b"v10c.events.data", Text),
+            (b"us05web", Text),
+            (b"e1.fb", Text),
+            (b"cafe0123.ab", Hex),
+            (b"hvOBgAABAEI5ODFGMjk4MEMyRTFFOEZD", Base64),
+            (b"AAAAAO1kQA.=auth", Base64),
+            (b"zi03aA-La-fl\xfbte", Raw),
+            (b"my host", Raw),
+        ];
+        for (name, want) in cases {
+            assert_eq!(name_alphabet(name), *want, "{}", String::from_utf8_lossy(name));
+        }
+    }
+
+    #[test]
+    fn codes_follow_the_list() {
+        for (i, a) in NameAlphabet::ALL.iter().enumerate() {
+            assert_eq!(usize::from(a.code()), i);
+        }
+    }
+}
