@@ -55,6 +55,13 @@ enum Command {
     Sweep(SweepArgs),
     /// Write an incident report from saved EVE alerts and run statistics.
     Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `ferret man > ferret.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +144,9 @@ struct ReportArgs {
 struct RuleArgs {
     /// Rule files or directories of *.rules files; `builtin` is the built-in rules (default: the config's rules, else the built-in rules).
     paths: Vec<PathBuf>,
+    /// Rule file or directory, as for `scan` (repeatable; added to PATHS).
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
     /// Set a variable, overriding rule files and the config: NAME=VALUE (e.g. ICMP_ENTROPY=6.5).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
@@ -262,6 +272,23 @@ pub fn run() -> i32 {
         Command::Profile(args) => run_profile(args),
         Command::Sweep(args) => run_sweep(args),
         Command::Report(args) => run_report(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ferret", &mut out);
+            write_stdout(&out)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => write_stdout(&out),
+                Err(e) => {
+                    eprintln!("ferret: cannot render the manual page: {e}");
+                    EXIT_ERROR
+                }
+            }
+        }
     }
 }
 
@@ -341,7 +368,8 @@ fn print_warnings(warnings: &[String]) {
 }
 
 fn run_check(args: RuleArgs) -> i32 {
-    match load_everything(args.config.as_deref(), &args.paths, &args.vars, &args.disable) {
+    let paths: Vec<PathBuf> = args.paths.iter().chain(&args.rules).cloned().collect();
+    match load_everything(args.config.as_deref(), &paths, &args.vars, &args.disable) {
         Ok(loaded) => {
             let n = loaded.rules.rules().len();
             let networks = loaded.rules.networks().networks().len();
@@ -372,7 +400,8 @@ fn run_explain(args: ExplainArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    match load_everything(args.rules.config.as_deref(), &args.rules.paths, &args.rules.vars, &args.rules.disable) {
+    let paths: Vec<PathBuf> = args.rules.paths.iter().chain(&args.rules.rules).cloned().collect();
+    match load_everything(args.rules.config.as_deref(), &paths, &args.rules.vars, &args.rules.disable) {
         Ok(loaded) => {
             let mut out = String::new();
             let _ = loaded.rules.explain(&mut out);
@@ -867,7 +896,9 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
     }
     let tables = engine.table_stats();
-    if !args.no_summary {
+    // After inputs that could not be read at all, a summary of zeros says nothing.
+    let nothing_read = engine.stats().packets == 0 && code != EXIT_OK;
+    if !args.no_summary && !nothing_read {
         let mut out = String::new();
         summary::write_summary(engine.stats(), engine.rules(), &tables, &mut out);
         if let Some(c) = crate::sensor::final_capture(&sensor) {

@@ -345,9 +345,28 @@ fn is_header_error(kind: CaptureErrorKind) -> bool {
 fn header_reason(error: CaptureError) -> String {
     match error.kind {
         CaptureErrorKind::Empty => "empty file, not a capture".into(),
-        CaptureErrorKind::UnknownMagic(_) => format!("not a pcap or pcapng file ({error})"),
+        CaptureErrorKind::UnknownMagic(magic) => not_a_capture(magic),
         _ => format!("unreadable capture header {error}"),
     }
+}
+
+/// Why a file is not a capture, with a hint when its first bytes say what it is.
+fn not_a_capture(magic: u32) -> String {
+    let bytes = magic.to_be_bytes();
+    let hint = match bytes {
+        [0x1f, 0x8b, ..] => "; it is gzip-compressed: zcat FILE | ferret scan -",
+        [0x28, 0xb5, 0x2f, 0xfd] => "; it is zstd-compressed: zstdcat FILE | ferret scan -",
+        [b'B', b'Z', b'h', _] => "; it is bzip2-compressed: bzcat FILE | ferret scan -",
+        [0xfd, b'7', b'z', b'X'] => "; it is xz-compressed: xzcat FILE | ferret scan -",
+        [b'P', b'K', 3, 4] => "; it is a zip archive: unzip it first",
+        [b'{', ..] | [b'[', ..] => "; it looks like JSON (EVE alerts are read by `ferret report`)",
+        _ => "",
+    };
+    let shown: String = bytes.iter().map(|b| if b.is_ascii_graphic() { *b as char } else { '.' }).collect();
+    format!(
+        "not a pcap or pcapng file (it starts with {:02x} {:02x} {:02x} {:02x}, \"{shown}\"){hint}",
+        bytes[0], bytes[1], bytes[2], bytes[3]
+    )
 }
 
 /// Scans one capture held in memory. Returns the packet count, or the capture

@@ -238,3 +238,48 @@ fn usage_errors_exit_2() {
     let out = run_ferret(&["frobnicate"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn inputs_that_are_not_captures_say_what_they_are_and_no_empty_summary_follows() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("notes.txt"), "hello, not a capture").unwrap();
+    let raw = std::fs::read(sample("report-icmp.pcap")).unwrap();
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
+    gz.extend_from_slice(&raw[..40]);
+    std::fs::write(dir.path().join("x.pcap.gz"), gz).unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let out = run_ferret(&["scan", "notes.txt", "x.pcap.gz", "folder"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("notes.txt: not a pcap or pcapng file (it starts with 68 65 6c 6c, \"hell\")\n"), "{err}");
+    assert!(err.contains("x.pcap.gz: not a pcap or pcapng file (it starts with 1f 8b 08 00, \"....\"); it is gzip-compressed: zcat FILE | ferret scan -"), "{err}");
+    assert!(err.contains("folder: is a directory, not a capture"), "{err}");
+    assert!(!err.contains("packets: 0"), "no summary of zeros after nothing could be read:\n{err}");
+}
+
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let dir = tmp();
+    let out = run_ferret(&["completions", "bash"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("complete -F _ferret"), "{}", text(&out.stdout));
+    let out = run_ferret(&["man"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains(".TH ferret 1"));
+}
+
+#[test]
+fn explain_takes_rules_with_dash_r_and_writes_single_ports_plainly() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("p.rules"),
+        "alert udp any any -> any 53 {\n id 5\n msg \"x\"\n when payload.len > 1\n}\n",
+    )
+    .unwrap();
+    let out = run_ferret(&["explain", "-r", "p.rules"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("  dst.port == 53:\n"), "{stdout}");
+    let out = run_ferret(&["check", "-r", "p.rules", "-r", "builtin"], dir.path(), b"");
+    assert!(text(&out.stdout).starts_with("ok: 18 rules"), "{}", text(&out.stdout));
+}

@@ -336,7 +336,7 @@ impl RuleSet {
             let mut ports: Vec<_> = group.by_dst_port.iter().collect();
             ports.sort_by_key(|(p, _)| **p);
             for (port, rules) in ports {
-                writeln!(out, "  dst.port {port}:")?;
+                writeln!(out, "  dst.port == {port}:")?;
                 for &i in rules {
                     self.explain_rule(out, i, "    ", *proto)?;
                 }
