@@ -30,4 +30,3 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sweep;
-pub mod synth;
