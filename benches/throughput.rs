@@ -23,7 +23,7 @@ use ferret::engine::Engine;
 
 fn capture(n: usize) -> Vec<u8> {
     let mut w = PcapWriter::new(Vec::new(), PcapOptions::default()).unwrap();
-    for p in ferret::synth::scenario::bench_mix(n, 7) {
+    for p in ferret_synth::scenario::bench_mix(n, 7) {
         w.write_packet(p.ts_nanos, &p.frame, p.frame.len() as u32).unwrap();
     }
     w.into_inner()

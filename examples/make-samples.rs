@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use ferret::capture::writer::{PcapOptions, PcapWriter};
-use ferret::synth::{samples, scenario};
+use ferret_synth::{samples, scenario};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

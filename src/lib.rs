@@ -34,4 +34,3 @@ pub mod rules;
 pub mod scan;
 pub mod sensor;
 pub mod sweep;
-pub mod synth;

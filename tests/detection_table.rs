@@ -17,7 +17,7 @@ use std::path::Path;
 
 use common::*;
 use ferret::engine::alert::Alert;
-use ferret::synth::scenario;
+use ferret_synth::scenario;
 
 /// Host pairs (unordered) benign traffic may raise alerts on, in all.
 const MAX_BENIGN_PAIRS: usize = 2;

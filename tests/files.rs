@@ -16,7 +16,7 @@ fn root() -> &'static Path {
 
 #[test]
 fn samples_are_exactly_what_the_generator_writes() {
-    for (name, bytes) in ferret::synth::samples::samples().unwrap() {
+    for (name, bytes) in ferret_synth::samples::samples().unwrap() {
         let on_disk = std::fs::read(root().join("samples").join(name))
             .unwrap_or_else(|e| panic!("samples/{name}: {e}; run `cargo run --example make-samples`"));
         assert!(on_disk == bytes, "samples/{name} differs from the generator; run `cargo run --example make-samples`");
@@ -77,12 +77,12 @@ fn data_files_are_read_beside_their_rule_file() {
     .unwrap();
     let rules = std::sync::Arc::new(load::load(&[RuleSource::Path(dir.path().join("rules"))], &[]).unwrap());
     let fired = |name: &str| {
-        let f = ferret::synth::frame::udp(
+        let f = ferret_synth::frame::udp(
             "10.0.0.1".parse().unwrap(),
             "10.0.0.2".parse().unwrap(),
             4000,
             53,
-            &ferret::synth::frame::dns_query(1, name, 1),
+            &ferret_synth::frame::dns_query(1, name, 1),
         );
         let pkt = ferret::decode::Packet::decode(1, &f, 1, 0, f.len() as u32);
         let mut n = 0;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ferret::synth::scenario::link_types;
+use ferret_synth::scenario::link_types;
 
 #[test]
 fn each_link_type_decodes_and_alerts() {

@@ -1,5 +1,5 @@
 //! Live capture on a real interface: a veth pair whose far end, in its own network namespace,
-//! injects frames built by `ferret::synth`; `LiveCapture` reads them on the near end.
+//! injects frames built by `ferret_synth`; `LiveCapture` reads them on the near end.
 //!
 //! Needs `--features live` and root (see `tests/common/netns.rs`); otherwise each test prints
 //! `SKIPPED: <why>`, and fails instead when `FERRET_REQUIRE_LIVE=1` (CI).
@@ -23,7 +23,7 @@ mod live {
 
     use ferret::capture::linktype;
     use ferret::capture::live::{LiveCapture, LiveError, LiveOptions};
-    use ferret::synth::frame;
+    use ferret_synth::frame;
 
     use crate::common::netns::{self, Veth};
 

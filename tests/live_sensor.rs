@@ -3,7 +3,7 @@
 //! traffic without a packet lost or seen twice, BPF filters, statistics with
 //! kernel counters, and privileges dropped once the capture is open.
 //!
-//! Frames come from `ferret::synth` and are injected on the far end of a veth
+//! Frames come from `ferret_synth` and are injected on the far end of a veth
 //! pair (tests/common/netns.rs). Needs `--features live` and root; otherwise
 //! each test prints `SKIPPED: <why>`, and fails instead when
 //! `FERRET_REQUIRE_LIVE=1` (CI).
@@ -35,7 +35,7 @@ mod live {
     use std::sync::mpsc::{self, Receiver};
     use std::time::{Duration, Instant};
 
-    use ferret::synth::scenario::{evasions, office};
+    use ferret_synth::scenario::{evasions, office};
 
     use crate::common::{self, netns::Veth};
 

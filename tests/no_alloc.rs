@@ -16,7 +16,7 @@ use counting_alloc::allocations;
 #[test]
 fn matching_a_packet_without_alerts_allocates_nothing() {
     let mut bytes = Vec::new();
-    ferret::synth::scenario::office(3000, 9).write_pcap(&mut bytes, false).unwrap();
+    ferret_synth::scenario::office(3000, 9).write_pcap(&mut bytes, false).unwrap();
     let counted = allocations();
     let mut engine = Engine::new(common::default_rules());
     assert!(allocations() > counted, "the counting allocator is live");

@@ -16,7 +16,7 @@ use counting_alloc::allocations;
 fn collecting_allocates_nothing_once_the_reservoirs_are_full() {
     let mut bytes = Vec::new();
     let mut w = ferret::capture::writer::PcapWriter::new(&mut bytes, Default::default()).unwrap();
-    for p in ferret::synth::scenario::bench_mix(100_000, 5) {
+    for p in ferret_synth::scenario::bench_mix(100_000, 5) {
         w.write_packet(p.ts_nanos, &p.frame, p.frame.len() as u32).unwrap();
     }
     drop(w);

@@ -31,7 +31,7 @@ fn suppressed_alerts_allocate_nothing() {
     let rules = ferret::load::load_configured(&[ferret::load::RuleSource::Defaults], &layers, Some(&config)).unwrap();
     assert!(rules.warnings().is_empty(), "{:?}", rules.warnings());
     let mut bytes = Vec::new();
-    ferret::synth::scenario::report_dns_icmp().write_pcap(&mut bytes, false).unwrap();
+    ferret_synth::scenario::report_dns_icmp().write_pcap(&mut bytes, false).unwrap();
     let mut engine = Engine::new(std::sync::Arc::new(rules));
     let pass = |engine: &mut Engine| {
         let mut allocs = 0;

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use ferret::capture::PacketReader;
-use ferret::synth::scenario::{report_dns_icmp, report_icmp};
-use ferret::synth::Scenario;
+use ferret_synth::scenario::{report_dns_icmp, report_icmp};
+use ferret_synth::Scenario;
 use serde_json::Value;
 
 fn repo() -> &'static Path {
@@ -331,7 +331,7 @@ fn progress_bar_on_a_terminal_shows_packets_bytes_and_rate() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = ferret::synth::scenario::office(40_000, 3);
+    let scenario = ferret_synth::scenario::office(40_000, 3);
     std::fs::write(dir.path().join("big.pcap"), capture_bytes(&scenario, Format::PcapMicros)).unwrap();
     let cmd = format!("{} scan -q --no-summary big.pcap 2>err.txt", ferret_bin().display());
     let o = std::process::Command::new("script")

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use ferret::synth::scenario::{report_dns_icmp, report_icmp};
+use ferret_synth::scenario::{report_dns_icmp, report_icmp};
 
 #[test]
 fn report_icmp_gives_exactly_the_five_detections() {
@@ -78,7 +78,7 @@ fn report_dns_icmp_detection_table_matches_the_report() {
 #[test]
 fn ordinary_pings_are_not_flagged() {
     // 32, 48 and 56-byte payloads from Windows, BSD and Linux pings.
-    use ferret::synth::{frame, payload, Scenario, SynthPacket};
+    use ferret_synth::{frame, payload, Scenario, SynthPacket};
     let a = "10.0.0.1".parse().unwrap();
     let b = "10.0.0.2".parse().unwrap();
     let payloads =

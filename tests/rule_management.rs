@@ -40,10 +40,10 @@ fn load(yaml: &str, disable: &[u64]) -> Arc<RuleSet> {
 /// Runs echo requests `(source, destination, second)` through an engine;
 /// returns `(sid, source)` of each alert, in order.
 fn alerts(engine: &mut Engine, packets: &[(&str, &str, i64)]) -> Vec<(u64, String)> {
-    let data = ferret::synth::payload::random(600, 3);
+    let data = ferret_synth::payload::random(600, 3);
     let mut out = Vec::new();
     for (n, (src, dst, second)) in packets.iter().enumerate() {
-        let frame = ferret::synth::frame::icmp_echo(src.parse().unwrap(), dst.parse().unwrap(), false, 1, 1, &data);
+        let frame = ferret_synth::frame::icmp_echo(src.parse().unwrap(), dst.parse().unwrap(), false, 1, 1, &data);
         let pkt = ferret::decode::Packet::decode(1, &frame, n as u64 + 1, second * 1_000_000_000, frame.len() as u32);
         engine.process(&pkt, &mut |a| out.push((a.rule().map_or(0, |r| r.sid), src.to_string())));
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ferret::decode::Packet;
 use ferret::engine::Engine;
-use ferret::synth::frame;
+use ferret_synth::frame;
 
 fn ip(s: &str) -> std::net::Ipv4Addr {
     s.parse().unwrap()
@@ -209,11 +209,11 @@ fn messages_interpolate_fields() {
 fn payload_shape_fields() {
     let (a, b) = (ip("10.0.0.1"), ip("10.0.0.2"));
     let echo = |data: &[u8]| frame::icmp_echo(a, b, false, 1, 1, data);
-    let linux = echo(&ferret::synth::payload::linux_ping(1000, 1_700_000_000_000_000_000));
-    let windows = echo(&ferret::synth::payload::windows_ping(32));
-    let random = echo(&ferret::synth::payload::random(64, 3));
+    let linux = echo(&ferret_synth::payload::linux_ping(1000, 1_700_000_000_000_000_000));
+    let windows = echo(&ferret_synth::payload::windows_ping(32));
+    let random = echo(&ferret_synth::payload::random(64, 3));
     let text = echo(b"Lorem ipsum dolor sit amet, consectetur adipiscing elit");
-    let inner = frame::icmp_echo(a, b, false, 9, 9, &ferret::synth::payload::linux_ping(56, 0));
+    let inner = frame::icmp_echo(a, b, false, 9, 9, &ferret_synth::payload::linux_ping(56, 0));
     let tunnelled = echo(&inner[14..]);
     for (frame, cond, want) in [
         (&linux, "payload.pattern == incrementing", true),

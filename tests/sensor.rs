@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use ferret::capture::{linktype, PcapOptions, PcapWriter};
-use ferret::synth::frame;
+use ferret_synth::frame;
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
 const B: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);

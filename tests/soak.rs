@@ -22,7 +22,7 @@ fn thirty_minutes_at_a_steady_rate_keep_memory_flat() {
     use std::time::{Duration, Instant};
 
     use common::netns::Veth;
-    use ferret::synth::scenario::office;
+    use ferret_synth::scenario::office;
 
     let Some(veth) = Veth::create() else { return };
     let secs: u64 = std::env::var("FERRET_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(1800);

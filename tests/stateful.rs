@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ferret::synth::{frame, Scenario, SynthPacket};
+use ferret_synth::{frame, Scenario, SynthPacket};
 
 const S: i64 = 1_000_000_000;
 const T0: i64 = 1_700_000_000 * S;

@@ -170,9 +170,9 @@ fn scope_picks_the_address_that_selects_the_network() {
         alert icmp $HOME_NET any -> any any { id 4  when payload.entropy > $ICMP_ENTROPY }";
     let set = ferret::load::compile_with(vec![("t.rules".into(), rules.into())], &layers).unwrap();
     let mut engine = ferret::engine::Engine::new(std::sync::Arc::new(set));
-    let data = ferret::synth::payload::random(600, 3);
+    let data = ferret_synth::payload::random(600, 3);
     let out = |src: &str, dst: &str| {
-        ferret::synth::frame::icmp_echo(src.parse().unwrap(), dst.parse().unwrap(), false, 1, 1, &data)
+        ferret_synth::frame::icmp_echo(src.parse().unwrap(), dst.parse().unwrap(), false, 1, 1, &data)
     };
     let mut fired = |frame: &[u8]| {
         let pkt = ferret::decode::Packet::decode(1, frame, 1, 0, frame.len() as u32);

@@ -5,8 +5,7 @@
 //! [`DecodeError`] for the statistics. Everything here borrows from the capture
 //! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
 //! Suffix lookup, payload patterns from [`pattern`] and name alphabets from
-//! [`alphabet`]) are not computed
-//! here but on demand in [`features`].
+//! [`alphabet`]) are not computed here but on demand in [`features`].
 
 pub mod alphabet;
 pub mod dns;

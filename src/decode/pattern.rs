@@ -280,7 +280,7 @@ fn internet_checksum(bytes: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::payload;
+    use ferret_synth::payload;
 
     #[test]
     fn ping_tools_are_patterns_not_random() {
@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn ip_packets_inside_payloads() {
         // A whole IPv4 echo request carried as data, at offset 0 and after a 5-byte tool header.
-        let inner = crate::synth::frame::icmp_echo(
+        let inner = ferret_synth::frame::icmp_echo(
             "10.0.0.1".parse().unwrap(),
             "10.0.0.2".parse().unwrap(),
             false,

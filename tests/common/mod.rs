@@ -15,7 +15,7 @@ use ferret::engine::tables::TableLimits;
 use ferret::engine::Engine;
 use ferret::load::{self, RuleSource};
 use ferret::scan::{self, VecSink};
-use ferret::synth::Scenario;
+use ferret_synth::Scenario;
 
 /// Compiles rule text (panics with the rendered errors on failure).
 pub fn rules(text: &str) -> Arc<ferret::engine::ruleset::RuleSet> {

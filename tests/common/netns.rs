@@ -2,7 +2,7 @@
 //!
 //! ferret captures on the outer end (`Veth::outer`, in the root namespace); frames are injected
 //! on the inner end (`Veth::inner`, in the namespace) through an AF_PACKET socket, so a test
-//! controls every byte that arrives: exactly the frames `ferret::synth` builds. IPv6 is disabled
+//! controls every byte that arrives: exactly the frames `ferret_synth` builds. IPv6 is disabled
 //! on both ends before they come up, and neither end has an address, so the kernel sends nothing
 //! of its own on the link. Everything is removed on drop, also when a test panics.
 //!

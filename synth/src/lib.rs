@@ -9,6 +9,12 @@
 //! deterministic, timestamped captures (including the two incident reports
 //! ferret was written for) that can be written as pcap or pcapng.
 //! Everything is deterministic by seed; nothing here panics.
+//!
+//! A crate of its own (a workspace member and a dev-dependency of `ferret`) so
+//! the shipped library's public surface is the product, not its test traffic.
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod frame;
 pub mod payload;
@@ -17,7 +23,7 @@ pub mod samples;
 pub mod scenario;
 mod timeline;
 
-use crate::capture::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
+use ferret::capture::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
 use std::io::{self, Write};
 
 /// Snap length written to capture headers.

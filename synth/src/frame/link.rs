@@ -8,7 +8,7 @@
 use super::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN};
 
 /// LINKTYPE_* values (pcap link-layer header types) that [`reframe`] produces.
-pub use crate::capture::linktype;
+pub use ferret::capture::linktype;
 
 /// AF_INET, the same on every BSD and Linux.
 const AF_INET: u32 = 2;

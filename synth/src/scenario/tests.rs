@@ -3,11 +3,11 @@
 
 use super::reports::{REPORT_DNS_ICMP_START, REPORT_DNS_NAMES, REPORT_ICMP_START, REPORT_ICMP_TUNNEL, REPORT_PINGS};
 use super::*;
-use crate::decode::entropy::shannon;
-use crate::synth::frame::tests::assert_valid_headers;
-use crate::synth::payload::rounds_to;
-use crate::synth::{Scenario, SynthPacket};
+use crate::frame::tests::assert_valid_headers;
+use crate::payload::rounds_to;
+use crate::{Scenario, SynthPacket};
 use etherparse::{NetHeaders, PacketHeaders, TransportHeader};
+use ferret::decode::entropy::shannon;
 use std::collections::BTreeMap;
 
 const SEC: i64 = 1_000_000_000;

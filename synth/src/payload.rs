@@ -6,7 +6,7 @@
 //! real operating systems put in pings, which the rules must not flag.
 
 use super::rng::Rng;
-use crate::decode::entropy::shannon;
+use ferret::decode::entropy::shannon;
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
