@@ -1,9 +1,12 @@
 //! The YAML configuration file (`ferret.yaml`): variables, networks with their
 //! own variable values, rule paths, outputs and state limits.
 //!
-//! Read with serde_yaml into structs that refuse unknown keys; every problem
-//! becomes a [`Diagnostic`] on the config's text, shown with `file:line:col`,
-//! the line and a caret like rule errors. Values are written in YAML but mean
+//! Read with serde-saphyr (pure Rust) into a tree of located nodes, then
+//! checked section by section, refusing unknown keys; every problem, not only
+//! the first, becomes a [`Diagnostic`] on the config's text, shown with
+//! `file:line:col`, the line and a caret like rule errors. A variable's value
+//! keeps the span of the config line that set it, so the compiler blames a
+//! bad value there, not on the rules that use it. Values are written in YAML but mean
 //! what they mean in rules: a string such as `"10.0.0.0/8"`, `"10s"` or `TXT`
 //! is read as a rule value, anything else as plain text.
 //!
@@ -13,7 +16,6 @@
 
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::engine::compile::NetworkVars;
@@ -21,35 +23,10 @@ use crate::load::{LoadFailure, RuleSource};
 use crate::rules::ast::{self, Value, ValueKind};
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_value;
-use crate::rules::span::Span;
-
-/// The file as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    vars: IndexMap<String, serde_yaml::Value>,
-    #[serde(default)]
-    networks: IndexMap<String, NetworkFile>,
-    #[serde(default)]
-    rules: Vec<String>,
-    #[serde(default)]
-    outputs: Outputs,
-    #[serde(default)]
-    state: StateFile,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NetworkFile {
-    cidrs: Vec<String>,
-    #[serde(default)]
-    vars: IndexMap<String, serde_yaml::Value>,
-}
+use crate::rules::span::{Span, CONFIG_OFFSET};
 
 /// The `outputs` section; paths are relative to the config file.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
     /// EVE JSON file (`-` for stdout).
     pub eve: Option<PathBuf>,
@@ -59,13 +36,6 @@ pub struct Outputs {
     pub stats: Option<PathBuf>,
     /// Print the summary on stderr (default true).
     pub summary: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StateFile {
-    max_entries: Option<usize>,
-    idle: Option<String>,
 }
 
 /// A loaded, checked configuration.
@@ -109,96 +79,308 @@ pub fn load(path: &Path) -> Result<Config, LoadFailure> {
     parse(&shown, &text, path.parent().unwrap_or(Path::new("")))
 }
 
-/// Parses config text; `dir` anchors relative paths.
+/// Parses config text; `dir` anchors relative paths. Every problem is
+/// reported, not only the first: the YAML is read into a tree of located
+/// nodes, then each section is checked on its own.
 pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> {
-    let fail = |d: Diagnostic| LoadFailure { problems: vec![d.render(path, text).to_string()] };
-    let file: ConfigFile = if text.trim().is_empty() {
-        ConfigFile::default()
-    } else {
-        serde_yaml::from_str(text).map_err(|e| fail(yaml_diagnostic(&e, text)))?
+    let mut cx = Cx {
+        text,
+        dir,
+        problems: Vec::new(),
+        config: Config { path: path.to_string(), text: text.to_string(), ..Config::default() },
     };
-    let mut problems = Vec::new();
-    let mut config = Config { path: path.to_string(), text: text.to_string(), ..Config::default() };
-    // `file("...")` values name data files relative to the config's folder.
-    let base = crate::load::DataBase::Dir(dir.to_path_buf());
-    let expand = |name: &str, mut v: Value, problems: &mut Vec<Diagnostic>| {
-        for d in crate::load::expand_value(&mut v, &base) {
-            problems.push(Diagnostic::new(d.message, find(text, name, None), d.label));
-        }
-        v
-    };
-    for (name, value) in &file.vars {
-        match convert(value, text, name) {
-            Ok(v) => {
-                let v = expand(name, v, &mut problems);
-                config.vars.push((name.clone(), v));
-            }
-            Err(d) => problems.push(d),
+    if !text.trim().is_empty() {
+        match serde_saphyr::from_str::<Located>(text) {
+            Ok(Located(root)) => cx.root(root),
+            Err(e) => cx.problems.push(yaml_diagnostic(&e, text)),
         }
     }
-    for (name, network) in &file.networks {
-        let mut nets = Vec::new();
-        for cidr in &network.cidrs {
-            match parse_cidr(cidr) {
-                Some(n) => nets.push(n),
-                None => problems.push(Diagnostic::new(
-                    format!("network '{name}': '{cidr}' is not an address or CIDR"),
-                    find(text, cidr, Some(name)),
-                    "expected e.g. 10.20.0.0/16",
+    cx.problems.sort_by_key(|d| d.span.start);
+    if cx.problems.is_empty() {
+        Ok(cx.config)
+    } else {
+        Err(LoadFailure { problems: cx.problems.iter().map(|d| d.render(path, text).to_string()).collect() })
+    }
+}
+
+/// The config's sections.
+const SECTIONS: &[&str] = &["vars", "networks", "rules", "outputs", "state"];
+
+/// Checks the sections of a config as it reads them, collecting problems.
+struct Cx<'t> {
+    text: &'t str,
+    dir: &'t Path,
+    problems: Vec<Diagnostic>,
+    config: Config,
+}
+
+impl Cx<'_> {
+    fn root(&mut self, root: Node) {
+        let help = "the sections are vars, networks, rules, outputs and state; see ferret.example.yaml";
+        for (key, value) in self.fields(root, "", SECTIONS, Some(help)) {
+            match key.as_str() {
+                "vars" => self.config.vars = self.vars(value, "vars"),
+                "networks" => self.networks(value),
+                "rules" => self.rules(value),
+                "outputs" => self.outputs(value),
+                _ => self.state(value),
+            }
+        }
+    }
+
+    /// The entries of a mapping whose keys are names the user picks (variables, networks).
+    fn entries(&mut self, node: Node, what: &str) -> Vec<(String, Span, Node)> {
+        let entries = match node.kind {
+            NodeKind::Null => return Vec::new(),
+            NodeKind::Map(entries) => entries,
+            other => {
+                self.expected(what, "a mapping of names to values", &other, node.span);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            match key.kind {
+                NodeKind::Str(name) => out.push((name, key.span, value)),
+                other => self.expected(&prefixed(what, "a key"), "a name", &other, key.span),
+            }
+        }
+        out
+    }
+
+    /// The entries of a mapping with fixed keys; unknown keys are problems.
+    fn fields(&mut self, node: Node, what: &str, known: &[&str], help: Option<&str>) -> Vec<(String, Node)> {
+        let mut out = Vec::new();
+        for (key, span, value) in self.entries(node, what) {
+            if known.contains(&key.as_str()) {
+                out.push((key, value));
+                continue;
+            }
+            let list = match known {
+                [a, b] => format!("`{a}` or `{b}`"),
+                _ => format!("one of {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+            };
+            let message = prefixed(what, &format!("unknown field `{key}`, expected {list}"));
+            let mut d = Diagnostic::new(message, span, "here");
+            if let Some(h) = help {
+                d = d.with_help(h);
+            }
+            self.problems.push(d);
+        }
+        out
+    }
+
+    fn expected(&mut self, what: &str, expected: &str, found: &NodeKind, span: Span) {
+        let span = widen(self.text, span);
+        self.problems.push(Diagnostic::new(
+            prefixed(what, &format!("expected {expected}, found {}", found.describe())),
+            span,
+            format!("expected {expected}"),
+        ));
+    }
+
+    fn string(&mut self, node: Node, what: &str) -> Option<(String, Span)> {
+        match node.kind {
+            NodeKind::Str(s) => Some((s, node.span)),
+            other => {
+                self.expected(what, "a string", &other, node.span);
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: Node, what: &str) -> Vec<(String, Span)> {
+        match node.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Seq(items) => items.into_iter().filter_map(|i| self.string(i, what)).collect(),
+            other => {
+                self.expected(what, "a list of strings", &other, node.span);
+                Vec::new()
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: Node, what: &str) -> Option<bool> {
+        match node.kind {
+            NodeKind::Bool(b) => Some(b),
+            other => {
+                self.expected(what, "true or false", &other, node.span);
+                None
+            }
+        }
+    }
+
+    /// Variables as rule values, each spanned on the config line that set it
+    /// (shifted by [`CONFIG_OFFSET`], so the compiler's errors about it point here).
+    fn vars(&mut self, node: Node, what: &str) -> Vec<(String, Value)> {
+        let mut vars = Vec::new();
+        for (name, _, value) in self.entries(node, what) {
+            let Some(mut v) = self.convert(value, &name) else { continue };
+            // `file("...")` values name data files relative to the config's folder.
+            let base = crate::load::DataBase::Dir(self.dir.to_path_buf());
+            for d in crate::load::expand_value(&mut v, &base) {
+                let span = d.span.in_config().unwrap_or(d.span);
+                self.problems.push(Diagnostic { span, ..d });
+            }
+            vars.push((name, v));
+        }
+        vars
+    }
+
+    /// A YAML value as a rule value.
+    fn convert(&mut self, node: Node, name: &str) -> Option<Value> {
+        let span =
+            Span::new(node.span.start.saturating_add(CONFIG_OFFSET), node.span.end.saturating_add(CONFIG_OFFSET));
+        let kind = match node.kind {
+            NodeKind::Bool(b) => ValueKind::Bool(b),
+            NodeKind::Int(n) => ValueKind::Number(n as f64),
+            NodeKind::Float(n) => ValueKind::Number(n),
+            NodeKind::Str(s) => match parse_value(&s) {
+                Ok(mut v) => {
+                    // Its inner spans are offsets into `s`: put them on the config line.
+                    respan(&mut v, span);
+                    v.kind
+                }
+                Err(_) => ValueKind::Str(s),
+            },
+            NodeKind::Seq(items) => {
+                let mut list = Vec::new();
+                for item in items {
+                    list.push(self.convert(item, name)?);
+                }
+                ValueKind::List(list)
+            }
+            other @ (NodeKind::Null | NodeKind::Map(_)) => {
+                let found = other.describe();
+                self.problems.push(Diagnostic::new(
+                    format!("variable '{name}' must be a number, string, boolean or list, not {found}"),
+                    widen(self.text, node.span),
+                    "this value",
+                ));
+                return None;
+            }
+        };
+        Some(Value { kind, span })
+    }
+
+    fn networks(&mut self, node: Node) {
+        for (name, name_span, value) in self.entries(node, "networks") {
+            let mut nets = Vec::new();
+            let mut vars = Vec::new();
+            let mut has_cidrs = false;
+            for (key, value) in self.fields(value, &format!("networks.{name}"), &["cidrs", "vars"], None) {
+                if key == "vars" {
+                    vars = self.vars(value, &format!("networks.{name}.vars"));
+                    continue;
+                }
+                for (cidr, span) in self.strings(value, &format!("networks.{name}.cidrs")) {
+                    has_cidrs = true;
+                    match parse_cidr(&cidr) {
+                        Some(n) => nets.push(n),
+                        None => self.problems.push(Diagnostic::new(
+                            format!("network '{name}': '{cidr}' is not an address or CIDR"),
+                            widen(self.text, span),
+                            "expected e.g. 10.20.0.0/16",
+                        )),
+                    }
+                }
+            }
+            if !has_cidrs {
+                self.problems.push(Diagnostic::new(
+                    format!("network '{name}' has no cidrs"),
+                    name_span,
+                    "add `cidrs: [...]`",
+                ));
+            }
+            self.config.networks.push(NetworkVars { name, nets, vars });
+        }
+    }
+
+    fn rules(&mut self, node: Node) {
+        for (entry, span) in self.strings(node, "rules") {
+            match expand_rules(&entry, self.dir) {
+                Ok(mut sources) => self.config.rules.append(&mut sources),
+                Err(msg) => self.problems.push(Diagnostic::new(msg, widen(self.text, span), "here")),
+            }
+        }
+    }
+
+    fn outputs(&mut self, node: Node) {
+        let known = ["eve", "alerts", "stats", "summary"];
+        for (key, value) in self.fields(node, "outputs", &known, None) {
+            let what = format!("outputs.{key}");
+            match key.as_str() {
+                "eve" => {
+                    self.config.outputs.eve = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
+                }
+                "stats" => {
+                    self.config.outputs.stats = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
+                }
+                "alerts" => self.config.outputs.alerts = self.boolean(value, &what),
+                _ => self.config.outputs.summary = self.boolean(value, &what),
+            }
+        }
+    }
+
+    fn state(&mut self, node: Node) {
+        for (key, value) in self.fields(node, "state", &["max_entries", "idle"], None) {
+            if key == "max_entries" {
+                match value.kind {
+                    NodeKind::Int(n) if n >= 0 => self.config.state_max_entries = usize::try_from(n).ok(),
+                    other => self.expected("state.max_entries", "a whole number", &other, value.span),
+                }
+                continue;
+            }
+            let Some((idle, span)) = self.string(value, "state.idle") else { continue };
+            match parse_value(&idle).ok().and_then(|v| match v.kind {
+                ValueKind::Number(n) if n >= 1.0 => Some(n as u64),
+                _ => None,
+            }) {
+                Some(n) if idle.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
+                    self.config.state_idle_nanos = Some(n)
+                }
+                _ => self.problems.push(Diagnostic::new(
+                    format!("state.idle: '{idle}' is not a duration"),
+                    widen(self.text, span),
+                    "expected e.g. 300s or 5m",
                 )),
             }
         }
-        if network.cidrs.is_empty() {
-            problems.push(Diagnostic::new(
-                format!("network '{name}' has no cidrs"),
-                find(text, name, Some("networks")),
-                "add `cidrs: [...]`",
-            ));
-        }
-        let mut vars = Vec::new();
-        for (var, value) in &network.vars {
-            match convert(value, text, var) {
-                Ok(v) => {
-                    let v = expand(var, v, &mut problems);
-                    vars.push((var.clone(), v));
-                }
-                Err(d) => problems.push(d),
-            }
-        }
-        config.networks.push(NetworkVars { name: name.clone(), nets, vars });
     }
-    for entry in &file.rules {
-        match expand_rules(entry, dir) {
-            Ok(mut sources) => config.rules.append(&mut sources),
-            Err(msg) => problems.push(Diagnostic::new(msg, find(text, entry, Some("rules")), "here")),
-        }
-    }
-    config.outputs = Outputs {
-        eve: file.outputs.eve.map(|p| anchor(&p, dir)),
-        stats: file.outputs.stats.map(|p| anchor(&p, dir)),
-        ..file.outputs
-    };
-    config.state_max_entries = file.state.max_entries;
-    if let Some(idle) = &file.state.idle {
-        match parse_value(idle).ok().and_then(|v| match v.kind {
-            ValueKind::Number(n) if n >= 1.0 => Some(n as u64),
-            _ => None,
-        }) {
-            Some(n) if idle.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
-                config.state_idle_nanos = Some(n)
-            }
-            _ => problems.push(Diagnostic::new(
-                format!("state.idle: '{idle}' is not a duration"),
-                find(text, idle, Some("idle")),
-                "expected e.g. 300s or 5m",
-            )),
-        }
-    }
-    if problems.is_empty() {
-        Ok(config)
+}
+
+/// `what: message`, or the message alone at the top level.
+fn prefixed(what: &str, message: &str) -> String {
+    if what.is_empty() {
+        message.to_string()
     } else {
-        Err(LoadFailure { problems: problems.iter().map(|d| d.render(path, text).to_string()).collect() })
+        format!("{what}: {message}")
     }
+}
+
+/// Sets the span of `v` and of every value inside it.
+fn respan(v: &mut Value, span: Span) {
+    v.span = span;
+    match &mut v.kind {
+        ValueKind::List(items) => items.iter_mut().for_each(|i| respan(i, span)),
+        ValueKind::Range(a, b) => {
+            respan(a, span);
+            respan(b, span);
+        }
+        ValueKind::Not(inner) => respan(inner, span),
+        _ => {}
+    }
+}
+
+/// An empty span (a mapping, a list) widened to the token that starts there.
+fn widen(text: &str, span: Span) -> Span {
+    if span.end > span.start {
+        return span;
+    }
+    let end = text.get(span.start..).map_or(span.start, |rest| {
+        span.start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1)
+    });
+    Span::new(span.start, end.min(text.len()))
 }
 
 impl Config {
@@ -281,29 +463,6 @@ fn parse_cidr(s: &str) -> Option<ast::IpNet> {
     (prefix <= full).then_some(ast::IpNet { addr, prefix })
 }
 
-/// A YAML value as a rule value.
-fn convert(value: &serde_yaml::Value, text: &str, key: &str) -> Result<Value, Diagnostic> {
-    let kind = match value {
-        serde_yaml::Value::Bool(b) => ValueKind::Bool(*b),
-        serde_yaml::Value::Number(n) => ValueKind::Number(n.as_f64().unwrap_or(0.0)),
-        serde_yaml::Value::String(s) => match parse_value(s) {
-            Ok(v) => v.kind,
-            Err(_) => ValueKind::Str(s.clone()),
-        },
-        serde_yaml::Value::Sequence(items) => {
-            ValueKind::List(items.iter().map(|i| convert(i, text, key)).collect::<Result<_, _>>()?)
-        }
-        serde_yaml::Value::Null | serde_yaml::Value::Mapping(_) | serde_yaml::Value::Tagged(_) => {
-            return Err(Diagnostic::new(
-                format!("variable '{key}' must be a number, string, boolean or list"),
-                find(text, key, None),
-                "this variable",
-            ))
-        }
-    };
-    Ok(Value { kind, span: Span::default() })
-}
-
 /// Best-effort span of `needle` in the config text, searched after `after` if given.
 fn find(text: &str, needle: &str, after: Option<&str>) -> Span {
     let from = after.and_then(|a| text.find(a)).unwrap_or(0);
@@ -313,24 +472,138 @@ fn find(text: &str, needle: &str, after: Option<&str>) -> Span {
     }
 }
 
-/// A serde_yaml error as a diagnostic at its location.
-fn yaml_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
-    let message = e.to_string();
-    // serde_yaml appends " at line L column C"; the caret shows that already.
-    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-    let start = e.location().map_or(0, |l| l.index().min(text.len()));
-    let end = text
-        .get(start..)
-        .map_or(start, |rest| start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1));
-    let help = if message.contains("unknown field") {
-        Some("the sections are vars, networks, rules, outputs and state; see ferret.example.yaml")
+/// A YAML syntax error as a diagnostic at its location.
+fn yaml_diagnostic(e: &serde_saphyr::Error, text: &str) -> Diagnostic {
+    let plain = e.render_with_options(serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off });
+    // The plain message ends in " at line L, column C"; the caret shows that already.
+    let message = plain.split(" at line ").next().unwrap_or(&plain).trim().to_string();
+    let start = e
+        .location()
+        .map_or(0, |l| match l.span().byte_offset().and_then(|o| usize::try_from(o).ok()) {
+            Some(o) => o,
+            None => line_col_offset(text, l.line(), l.column()),
+        })
+        .min(text.len());
+    Diagnostic::new(message, widen(text, Span::new(start, start)), "here")
+}
+
+/// The byte offset of a 1-based line and (character) column.
+fn line_col_offset(text: &str, line: u64, col: u64) -> usize {
+    let line_start = if line <= 1 {
+        0
     } else {
-        None
+        text.match_indices('\n').nth(usize::try_from(line - 2).unwrap_or(usize::MAX)).map_or(text.len(), |(i, _)| i + 1)
     };
-    let d = Diagnostic::new(message, Span::new(start, end.min(text.len())), "here");
-    match help {
-        Some(h) => d.with_help(h),
-        None => d,
+    let rest = text.get(line_start..).unwrap_or("");
+    let skip = usize::try_from(col.saturating_sub(1)).unwrap_or(usize::MAX);
+    line_start + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
+}
+
+/// A YAML node with where it is in the config text.
+#[derive(Debug)]
+struct Node {
+    kind: NodeKind,
+    span: Span,
+}
+
+#[derive(Debug)]
+enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl NodeKind {
+    /// What it is, for "expected X, found Y".
+    fn describe(&self) -> String {
+        match self {
+            NodeKind::Null => "nothing".into(),
+            NodeKind::Bool(b) => format!("boolean {b}"),
+            NodeKind::Int(i) => format!("number {i}"),
+            NodeKind::Float(f) => format!("number {f}"),
+            NodeKind::Str(s) => format!("string {s:?}"),
+            NodeKind::Seq(_) => "a list".into(),
+            NodeKind::Map(_) => "a mapping".into(),
+        }
+    }
+}
+
+/// Any YAML value with its location (serde-saphyr's `Spanned`), for serde.
+struct Located(Node);
+
+impl<'de> Deserialize<'de> for Located {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<Kind>::deserialize(d)?;
+        let span = spanned.referenced.span();
+        let start = span.byte_offset().and_then(|o| usize::try_from(o).ok()).unwrap_or(0);
+        let len = span.byte_len().and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+        Ok(Located(Node { kind: spanned.value.0, span: Span::new(start, start.saturating_add(len)) }))
+    }
+}
+
+struct Kind(NodeKind);
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindVisitor)
+    }
+}
+
+struct KindVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KindVisitor {
+    type Value = Kind;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Null))
+    }
+    fn visit_none<E>(self) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v.into())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v.into())))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v)))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Kind, E> {
+        Ok(Kind(i128::try_from(v).map_or(NodeKind::Float(v as f64), NodeKind::Int)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Str(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Str(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Located(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Kind(NodeKind::Seq(items)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((Located(k), Located(v))) = map.next_entry()? {
+            entries.push((k, v));
+        }
+        Ok(Kind(NodeKind::Map(entries)))
     }
 }
 
@@ -375,13 +648,60 @@ mod tests {
     #[test]
     fn wrong_types_and_bad_cidrs_are_located() {
         let e = parse_text("state:\n  max_entries: lots\n").unwrap_err();
-        assert!(e.contains("invalid type: string \"lots\", expected usize"), "{e}");
+        assert!(e.contains("error: state.max_entries: expected a whole number, found string \"lots\""), "{e}");
         assert!(e.contains("ferret.yaml:2:16"), "{e}");
         let e = parse_text("networks:\n  lab:\n    cidrs: [10.20.0.0/33]\n").unwrap_err();
         assert!(e.contains("network 'lab': '10.20.0.0/33' is not an address or CIDR"), "{e}");
         assert!(e.contains("ferret.yaml:3:13"), "{e}");
         let e = parse_text("state:\n  idle: soon\n").unwrap_err();
         assert!(e.contains("state.idle: 'soon' is not a duration"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let e = parse_text(
+            "vars:\n  A: {x: 1}\n  B: 2\nnetwroks: {}\nnetworks:\n  lab:\n    cidrs: [10.0.0.0/33, nope]\n    vrs: {}\n\
+             rules: [7]\noutputs:\n  alerts: maybe\nstate:\n  max_entries: -1\n  idle: soon\n",
+        )
+        .unwrap_err();
+        let expected = [
+            ("variable 'A' must be a number, string, boolean or list, not a mapping", "ferret.yaml:2:6"),
+            ("unknown field `netwroks`, expected one of", "ferret.yaml:4:1"),
+            ("network 'lab': '10.0.0.0/33' is not an address or CIDR", "ferret.yaml:7:13"),
+            ("network 'lab': 'nope' is not an address or CIDR", "ferret.yaml:7:26"),
+            ("networks.lab: unknown field `vrs`, expected `cidrs` or `vars`", "ferret.yaml:8:5"),
+            ("rules: expected a string, found number 7", "ferret.yaml:9:9"),
+            ("outputs.alerts: expected true or false, found string \"maybe\"", "ferret.yaml:11:11"),
+            ("state.max_entries: expected a whole number, found number -1", "ferret.yaml:13:16"),
+            ("state.idle: 'soon' is not a duration", "ferret.yaml:14:9"),
+        ];
+        let mut rest = e.as_str();
+        for (message, location) in expected {
+            let at = rest.find(&format!("error: {message}")).unwrap_or_else(|| panic!("{message} in order:\n{e}"));
+            rest = &rest[at..];
+            let next = rest[1..].find("error: ").map_or(rest.len(), |i| i + 1);
+            assert!(rest[..next].contains(&format!("--> {location}\n")), "{location}:\n{}", &rest[..next]);
+        }
+        assert_eq!(e.matches("error: ").count(), expected.len(), "{e}");
+    }
+
+    #[test]
+    fn values_keep_the_span_of_the_config_line() {
+        let c = parse_text("vars:\n  ICMP_ENTROPY: high\n  LIST: [\"10.0.0.0/8\", 2]\n").unwrap();
+        let text = "vars:\n  ICMP_ENTROPY: high\n  LIST: [\"10.0.0.0/8\", 2]\n";
+        let span = c.vars[0].1.span.in_config().unwrap();
+        assert_eq!(&text[span.start..span.end], "high");
+        let ValueKind::List(items) = &c.vars[1].1.kind else { panic!() };
+        let second = items[1].span.in_config().unwrap();
+        assert_eq!(&text[second.start..second.end], "2");
+    }
+
+    #[test]
+    fn yaml_syntax_errors_are_located() {
+        let e = parse_text("vars:\n  A: [1, 2\n").unwrap_err();
+        assert!(e.starts_with("error: "), "{e}");
+        assert!(e.contains("--> ferret.yaml:"), "{e}");
+        assert!(!e.contains(" at line "), "{e}");
     }
 
     #[test]

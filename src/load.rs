@@ -183,12 +183,14 @@ fn compile_checked(
     match rules {
         Some(rules) if found.is_empty() => Ok(rules),
         _ => {
-            found.sort_by_key(|(file, d)| (*file, d.span.start));
+            // The config's problems first, then by file and place.
+            found.sort_by_key(|(file, d)| (*file != compile::CONFIG_FILE, *file, d.span.start));
             let problems = found
                 .iter()
-                .map(|(file, d)| match files.get(*file) {
-                    Some(f) => render(d, &f.path, &f.text),
-                    None => format!("error: {}\n", d.message),
+                .map(|(file, d)| match (files.get(*file), config) {
+                    (Some(f), _) => render(d, &f.path, &f.text),
+                    (None, Some(c)) if *file == compile::CONFIG_FILE => render(d, &c.path, &c.text),
+                    _ => format!("error: {}\n", d.message),
                 })
                 .collect();
             Err(LoadFailure { problems })

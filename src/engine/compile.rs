@@ -39,11 +39,14 @@ pub struct ParsedFile {
 /// A diagnostic and the index of the file it belongs to.
 #[derive(Clone, Debug)]
 pub struct FileDiagnostic {
-    /// Index into the files passed to [`compile`].
+    /// Index into the files passed to [`compile`], or [`CONFIG_FILE`].
     pub file: usize,
     /// The problem.
     pub diag: Diagnostic,
 }
+
+/// [`FileDiagnostic::file`] of a problem with a value of the config file.
+pub const CONFIG_FILE: usize = usize::MAX - 1;
 
 /// Regexes may compile to at most this many bytes (a rule cannot exhaust memory).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -140,7 +143,21 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
                 }
             }
         }
-        errors.extend(diags.into_iter().map(|diag| FileDiagnostic { file: file_index, diag }));
+        for diag in diags {
+            let Some(span) = diag.span.in_config() else {
+                errors.push(FileDiagnostic { file: file_index, diag });
+                continue;
+            };
+            // About a value the config set: shown once, on the config line.
+            let help =
+                diag.help.clone().unwrap_or_else(|| format!("the config sets this value; {} uses it", file.path));
+            let diag = Diagnostic { span, help: Some(help), ..diag };
+            let seen =
+                errors.iter().any(|e| e.file == CONFIG_FILE && e.diag.span == span && e.diag.message == diag.message);
+            if !seen {
+                errors.push(FileDiagnostic { file: CONFIG_FILE, diag });
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -212,14 +229,17 @@ impl Scope<'_> {
             .chain(self.overrides.iter().map(|(n, _)| n.as_str()))
     }
 
-    /// Replaces `$NAME` (recursively) by its value, keeping the use-site span.
+    /// Replaces `$NAME` (recursively) by its value, keeping the use-site span
+    /// (the config's span for a value the config set).
     fn resolve(&self, value: &Value) -> Result<Value, Diagnostic> {
         let mut current = value.clone();
         for _ in 0..MAX_VAR_DEPTH {
             match &current.kind {
                 ValueKind::Var(name) => {
                     let found = self.get(name).ok_or_else(|| self.undefined(name, value.span))?;
-                    current = Value { kind: found.kind.clone(), span: value.span };
+                    // A value the config set is blamed on the config line that set it.
+                    let span = if found.span.in_config().is_some() { found.span } else { value.span };
+                    current = Value { kind: found.kind.clone(), span };
                 }
                 _ => return Ok(current),
             }

@@ -18,11 +18,24 @@ impl Span {
         Span { start, end }
     }
 
+    /// For a span of the config text (shifted by [`CONFIG_OFFSET`]), the span
+    /// within the config; `None` for a span of a rule file.
+    pub fn in_config(self) -> Option<Span> {
+        (self.start >= CONFIG_OFFSET)
+            .then(|| Span::new(self.start - CONFIG_OFFSET, self.end.saturating_sub(CONFIG_OFFSET)))
+    }
+
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 }
+
+/// Spans of values read from the config file are shifted by this much, so
+/// that a diagnostic about such a value, raised while compiling a rule that
+/// uses it, is shown on the config line that set it (one offset space for
+/// several texts, as rustc's `SourceMap` gives each file its own range).
+pub const CONFIG_OFFSET: usize = 1 << (usize::BITS - 2);
 
 /// A 1-based line and column (the column counts characters, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
