@@ -434,8 +434,15 @@ fn expand_rules(entry: &str, dir: &Path) -> Result<Vec<RuleSource>, String> {
         }
         return Ok(vec![RuleSource::Path(anchored)]);
     }
-    // Wildcards only in the file name: a pattern such as `/*/*/*.rules` would walk
-    // the whole file system (found by fuzzing: a config that never finished loading).
+    // Wildcards only in the file name, and never `**`: a pattern such as `/*/*/*.rules`
+    // or `/**` would walk the whole file system (found by fuzzing: a config that never
+    // finished loading, then one that ran out of memory).
+    if entry.contains("**") {
+        return Err(format!(
+            "rules: '{entry}' is a recursive pattern (`**`); name a folder to load its *.rules files, \
+             or use wildcards in the file name only (rules.d/*.rules)"
+        ));
+    }
     let wild_dir = Path::new(entry).parent().is_some_and(|d| d.to_string_lossy().contains(['*', '?', '[']));
     if wild_dir {
         return Err(format!(
@@ -444,7 +451,11 @@ fn expand_rules(entry: &str, dir: &Path) -> Result<Vec<RuleSource>, String> {
     }
     let pattern = anchored.to_string_lossy().into_owned();
     let paths = glob::glob(&pattern).map_err(|e| format!("rules: bad glob '{entry}': {e}"))?;
-    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+    let limit = crate::load::MAX_RULE_DIR_ENTRIES;
+    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).take(limit + 1).collect();
+    if found.len() > limit {
+        return Err(format!("rules: '{entry}' matches more than {limit} files"));
+    }
     found.sort();
     if found.is_empty() {
         return Err(format!("rules: '{entry}' matches no file"));

@@ -1,6 +1,7 @@
 //! From rule paths (or the embedded defaults) to a compiled [`RuleSet`].
 //!
-//! Reads files and directories (`*.rules`, sorted, recursively), guards
+//! Reads files and directories (`*.rules`, sorted, recursively but bounded in
+//! depth and entries, each folder once whatever symlinks point at it), guards
 //! against oversized or non-UTF-8 files, parses each, reads the data files
 //! their `file("...")` values name (allowlists beside the rules, embedded for
 //! the default rules), compiles all together, and returns either the rule set
@@ -75,19 +76,45 @@ pub fn read_sources(sources: &[RuleSource]) -> Result<Vec<(String, String)>, Loa
     }
 }
 
-/// The rule files a path stands for: itself, or the `*.rules` files below it, sorted.
-fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// Most folder levels below a rule path that are searched for `*.rules`.
+pub const MAX_RULE_DIR_DEPTH: usize = 8;
+/// Most files and folders looked at below one rule path (or matched by one glob).
+pub const MAX_RULE_DIR_ENTRIES: usize = 10_000;
+
+/// The rule files a path stands for: itself, or the `*.rules` files below it,
+/// sorted. The walk is bounded: at most [`MAX_RULE_DIR_DEPTH`] levels and
+/// [`MAX_RULE_DIR_ENTRIES`] entries (a path such as `/` is refused, not
+/// walked), and each folder is read once however many symlinks lead to it.
+fn rule_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if !path.is_dir() {
-        std::fs::metadata(path)?;
+        std::fs::metadata(path).map_err(|e| e.to_string())?;
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    let mut dirs = vec![path.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let p = entry?.path();
+    let mut walked = std::collections::HashSet::new();
+    let mut dirs = vec![(path.to_path_buf(), 0)];
+    let mut entries = 0usize;
+    while let Some((dir, depth)) = dirs.pop() {
+        // A symlink loop leads back to a folder already walked.
+        if !walked.insert(std::fs::canonicalize(&dir).map_err(|e| e.to_string())?) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            entries += 1;
+            if entries > MAX_RULE_DIR_ENTRIES {
+                return Err(format!(
+                    "more than {MAX_RULE_DIR_ENTRIES} files and folders below it; name a smaller folder or the rule files"
+                ));
+            }
+            let p = entry.map_err(|e| e.to_string())?.path();
             if p.is_dir() {
-                dirs.push(p);
+                if depth >= MAX_RULE_DIR_DEPTH {
+                    return Err(format!(
+                        "folders nest more than {MAX_RULE_DIR_DEPTH} deep below it ({}); name a shallower folder",
+                        p.display()
+                    ));
+                }
+                dirs.push((p, depth + 1));
             } else if p.extension().is_some_and(|e| e == "rules") {
                 files.push(p);
             }

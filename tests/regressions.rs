@@ -26,3 +26,58 @@ fn config_rule_glob_with_wildcard_folders_is_refused_not_walked() {
     assert!(ferret::config::parse("fuzz.yaml", artifact, Path::new("/")).is_err());
     assert!(start.elapsed() < Duration::from_secs(2));
 }
+
+/// A config with `rules: ["/**"]` walked the whole file system until memory ran
+/// out (8 GiB in 3.5 minutes): `**` in the file-name part was let through.
+#[test]
+fn config_rule_glob_that_recurses_is_refused_not_walked() {
+    for pattern in ["/**", "/**/*.rules", "**", "rules/**.rules"] {
+        let text = format!("rules: [\"{pattern}\"]\n");
+        let start = Instant::now();
+        let result = ferret::config::parse("ferret.yaml", &text, Path::new("/"));
+        assert!(start.elapsed() < Duration::from_secs(2), "{pattern} took {:?}", start.elapsed());
+        let problems = result.unwrap_err().problems.concat();
+        assert!(problems.contains("is a recursive pattern (`**`)"), "{pattern}: {problems}");
+    }
+}
+
+/// The same walk through a folder: `rules: [/]` or `-r /` is bounded by entries.
+#[test]
+fn rule_folder_walk_is_bounded_by_entries_depth_and_symlink_loops() {
+    use ferret::load::{read_sources, RuleSource, MAX_RULE_DIR_DEPTH, MAX_RULE_DIR_ENTRIES};
+    let start = Instant::now();
+    let problems = read_sources(&[RuleSource::Path("/".into())]).unwrap_err().problems.concat();
+    assert!(start.elapsed() < Duration::from_secs(20), "took {:?}", start.elapsed());
+    assert!(
+        problems.contains(&format!("more than {MAX_RULE_DIR_ENTRIES} files and folders below it"))
+            || problems.contains("folders nest more than"),
+        "{problems}"
+    );
+
+    // Too many entries.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..=MAX_RULE_DIR_ENTRIES {
+        std::fs::write(dir.path().join(format!("{i}.txt")), "").unwrap();
+    }
+    let problems = read_sources(&[RuleSource::Path(dir.path().into())]).unwrap_err().problems.concat();
+    assert!(problems.contains(&format!("more than {MAX_RULE_DIR_ENTRIES} files and folders")), "{problems}");
+
+    // Too deep.
+    let dir = tempfile::tempdir().unwrap();
+    let mut deep = dir.path().to_path_buf();
+    for _ in 0..=MAX_RULE_DIR_DEPTH {
+        deep.push("d");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("x.rules"), "").unwrap();
+    let problems = read_sources(&[RuleSource::Path(dir.path().into())]).unwrap_err().problems.concat();
+    assert!(problems.contains(&format!("folders nest more than {MAX_RULE_DIR_DEPTH} deep")), "{problems}");
+
+    // A symlink loop is walked once.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::fs::write(dir.path().join("a/x.rules"), "alert icmp any any -> any any {\n  id 1\n}\n").unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+    let texts = read_sources(&[RuleSource::Path(dir.path().into())]).unwrap();
+    assert_eq!(texts.len(), 1, "{:?}", texts.iter().map(|t| &t.0).collect::<Vec<_>>());
+}
