@@ -252,7 +252,7 @@ fn report_failure(failure: &LoadFailure, what: &str) -> i32 {
     for p in &failure.problems {
         let _ = writeln!(err, "{p}");
     }
-    let n = failure.problems.len();
+    let n = failure.count();
     let _ = writeln!(err, "ferret: {n} error{} in {what}; nothing was scanned", if n == 1 { "" } else { "s" });
     EXIT_USAGE
 }

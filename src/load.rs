@@ -212,15 +212,7 @@ fn compile_checked(
         _ => {
             // The config's problems first, then by file and place.
             found.sort_by_key(|(file, d)| (*file != compile::CONFIG_FILE, *file, d.span.start));
-            let problems = found
-                .iter()
-                .map(|(file, d)| match (files.get(*file), config) {
-                    (Some(f), _) => render(d, &f.path, &f.text),
-                    (None, Some(c)) if *file == compile::CONFIG_FILE => render(d, &c.path, &c.text),
-                    _ => format!("error: {}\n", d.message),
-                })
-                .collect();
-            Err(LoadFailure { problems })
+            Err(LoadFailure { problems: render_capped(&found, &files, config) })
         }
     }
 }
@@ -240,6 +232,58 @@ pub fn defined_variables(sources: &[RuleSource]) -> Result<Vec<String>, LoadFail
 /// Loads, parses and compiles rules from `sources`.
 pub fn load(sources: &[RuleSource], overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
     compile_texts(read_sources(sources)?, overrides)
+}
+
+/// Most problems shown for one file; the rest are counted in one line.
+pub const MAX_ERRORS_PER_FILE: usize = 100;
+
+/// The start of the line that stands for the problems of a file not shown.
+const MORE_ERRORS: &str = "error: … and ";
+
+/// Renders problems sorted by file, at most [`MAX_ERRORS_PER_FILE`] per file
+/// followed by "… and N more errors in FILE", each file's lines indexed once.
+fn render_capped(
+    found: &[(usize, Diagnostic)],
+    files: &[ParsedFile],
+    config: Option<&crate::config::Config>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut rest = found;
+    while let Some((file, _)) = rest.first() {
+        let n = rest.iter().take_while(|(f, _)| f == file).count();
+        let (group, after) = rest.split_at(n);
+        rest = after;
+        let source = match (files.get(*file), config) {
+            (Some(f), _) => Some((f.path.as_str(), f.text.as_str())),
+            (None, Some(c)) if *file == compile::CONFIG_FILE => Some((c.path.as_str(), c.text.as_str())),
+            _ => None,
+        };
+        let Some((path, text)) = source else {
+            problems.extend(group.iter().map(|(_, d)| format!("error: {}\n", d.message)));
+            continue;
+        };
+        let lines = crate::rules::span::LineIndex::new(text);
+        for (_, d) in group.iter().take(MAX_ERRORS_PER_FILE) {
+            problems.push(d.render_indexed(path, text, &lines).to_string());
+        }
+        if n > MAX_ERRORS_PER_FILE {
+            problems.push(format!("{MORE_ERRORS}{} more errors in {path}\n", n - MAX_ERRORS_PER_FILE));
+        }
+    }
+    problems
+}
+
+impl LoadFailure {
+    /// How many problems there are, counting those a capped file did not show.
+    pub fn count(&self) -> usize {
+        self.problems
+            .iter()
+            .map(|p| {
+                let more = p.strip_prefix(MORE_ERRORS).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok());
+                more.unwrap_or(1)
+            })
+            .sum()
+    }
 }
 
 fn render(d: &Diagnostic, path: &str, text: &str) -> String {

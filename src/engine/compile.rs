@@ -23,7 +23,7 @@ use crate::rules::ast::{
     ValueKind,
 };
 use crate::rules::diag::Diagnostic;
-use crate::rules::span::Span;
+use crate::rules::span::{LineCol, LineIndex, Span};
 
 /// A parsed rule file ready to compile.
 #[derive(Clone, Debug)]
@@ -110,6 +110,7 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
     let mut rules = Vec::new();
     let mut seen_ids: HashMap<u64, (usize, Span)> = HashMap::new();
     for (file_index, file) in files.iter().enumerate() {
+        let lines = LineIndex::new(&file.text);
         let mut vars: HashMap<String, Value> = builtin_vars().into_iter().collect();
         let mut diags = Vec::new();
         for item in &file.ast.items {
@@ -122,7 +123,8 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
                         Scope { vars: &vars, config: &layers.config, overrides: &layers.overrides, network: &[] };
                     let mut cx =
                         RuleCx { scope, proto: rule.proto.node, diags: Vec::new(), networks: &layers.networks };
-                    if let Some(compiled) = cx.rule(rule, file) {
+                    let line = lines.locate(&file.text, rule.span.start).0;
+                    if let Some(compiled) = cx.rule(rule, file, line) {
                         if let Some((first_file, first_span)) = seen_ids.get(&compiled.sid) {
                             let first = files.get(*first_file).map_or(String::new(), |f| {
                                 Diagnostic::new("", *first_span, "").location(&f.path, &f.text)
@@ -318,7 +320,8 @@ impl RuleCx<'_> {
         (Some(Scoped { side, by_network }), report)
     }
 
-    fn rule(&mut self, rule: &ast::Rule, file: &ParsedFile) -> Option<CompiledRule> {
+    /// Compiles one rule of `file` that starts on `line`.
+    fn rule(&mut self, rule: &ast::Rule, file: &ParsedFile, line: LineCol) -> Option<CompiledRule> {
         let header = self.header(rule);
         let mut sid = None;
         let mut rev = 1;
@@ -375,7 +378,6 @@ impl RuleCx<'_> {
                 "a pass rule",
             ));
         }
-        let (line, _) = crate::rules::span::locate(&file.text, rule.span.start);
         let cond = cond.optimize();
         let (scoped, variables) = match when {
             Some(expr) => self.scoped(rule, expr, scope_side),
