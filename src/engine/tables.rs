@@ -68,12 +68,27 @@ pub struct TableStats {
     pub expired: u64,
 }
 
-/// The hasher for state keys and distinct values: foldhash's quality variant
-/// with a fixed seed, so runs are deterministic. (Keys are not secret; an
-/// attacker who forces collisions merges some keys' counts, nothing more.)
+/// The hasher for distinct values and echo payloads: foldhash's quality
+/// variant with a fixed seed. These hashes are compared and counted (the
+/// HyperLogLog estimate beyond the exact range depends on them, and stays
+/// the same from run to run), never used to place entries in a map.
 pub(crate) fn state_hasher() -> impl Hasher {
+    keyed_hasher(0x6665_7272_6574)
+}
+
+/// The hasher for the keys of one table, seeded by [`random_seed`].
+pub(crate) fn keyed_hasher(seed: u64) -> impl Hasher {
     use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(0x6665_7272_6574).build_hasher()
+    foldhash::quality::FixedState::with_seed(seed).build_hasher()
+}
+
+/// A seed no one outside the process can know (std's per-instance random
+/// SipHash keys). Key hashes are the tables' map keys: with a public seed,
+/// spoofed sources chosen to collide would build long probe chains. Output
+/// does not depend on it: eviction and expiry follow time, not hash order.
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x6665_7272_6574_u64)
 }
 
 /// Keys are already hashes; the map must not hash them again.
@@ -101,6 +116,8 @@ pub(crate) struct Slot<V> {
 
 /// A bounded map from key hash to per-key state.
 pub(crate) struct Table<V> {
+    /// Seed of this table's key hashes ([`keyed_hasher`]).
+    pub(crate) seed: u64,
     map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
@@ -114,6 +131,7 @@ pub(crate) struct Table<V> {
 impl<V: Default> Table<V> {
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
+            seed: random_seed(),
             map: HashMap::default(),
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
@@ -286,16 +304,16 @@ impl StateTables {
         for trigger in &mut state.triggers {
             let (clause, view, window, key, ok, rate) = match trigger {
                 Trigger::Threshold { count, window, key, table } => {
-                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    let v = table.entry(key_hash(table.seed, key, f), ts).record(ts, number, window.nanos);
                     ("threshold", v, *window, &*key, v.count >= *count, None)
                 }
                 Trigger::Rate { count, window, key, table } => {
-                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    let v = table.entry(key_hash(table.seed, key, f), ts).record(ts, number, window.nanos);
                     let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
                     ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
                 }
                 Trigger::Distinct { field, count, window, key, table } => {
-                    let k = key_hash(key, f);
+                    let k = key_hash(table.seed, key, f);
                     let Some(value) = value_hash(*field, f) else {
                         fire = false;
                         continue;
@@ -311,7 +329,7 @@ impl StateTables {
             return Decision::Hold;
         }
         if let Some(limit) = &mut state.limit {
-            let entry = limit.table.entry(key_hash(&limit.key, f), ts);
+            let entry = limit.table.entry(key_hash(limit.table.seed, &limit.key, f), ts);
             if entry.peek(ts, limit.window.nanos).count >= limit.count {
                 return Decision::Hold;
             }
@@ -345,9 +363,9 @@ impl Seen<'_> {
     }
 }
 
-/// Hashes the key parts of the packet (deterministically, see [`state_hasher`]).
-fn key_hash(key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
-    let mut h = crate::engine::tables::state_hasher();
+/// Hashes the key parts of the packet with a table's `seed`.
+fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
+    let mut h = keyed_hasher(seed);
     let pkt = f.packet();
     let addrs = pkt.ip().map(|ip| (ip.src, ip.dst));
     for item in key {
@@ -441,5 +459,18 @@ mod tests {
         assert_eq!(t.map.len(), 1);
         assert_eq!(t.stats.expired, 2);
         assert_eq!(t.stats.peak, 2);
+    }
+
+    #[test]
+    fn tables_hash_keys_with_their_own_random_seed() {
+        let limits = TableLimits::default();
+        let seeds: Vec<u64> = (0..4).map(|_| Table::<u32>::new(1, "rate", limits, Window { nanos: 1 }).seed).collect();
+        assert!(seeds.windows(2).all(|w| w[0] != w[1]), "{seeds:x?}");
+        let hash = |seed| {
+            let mut h = keyed_hasher(seed);
+            h.write_u64(42);
+            h.finish()
+        };
+        assert_ne!(hash(seeds[0]), hash(seeds[1]));
     }
 }
