@@ -89,9 +89,7 @@ fn creating_state_keys_allocates_a_bounded_amount_per_key() {
     }
     let bytes = fresh_sources(100_000, 8000);
     let (mut packets, mut keys, mut allocs) = (0u64, 0u64, 0u64);
-    let mut reader = PacketReader::new(&bytes).unwrap();
-    loop {
-        let Some(raw) = reader.next() else { break };
+    for raw in PacketReader::new(&bytes).unwrap() {
         let raw = raw.unwrap();
         let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
         let keys_before = keys_inserted(&engine);
