@@ -57,6 +57,8 @@ pub struct Config {
     pub state_max_entries: Option<usize>,
     /// `state.idle`, in nanoseconds.
     pub state_idle_nanos: Option<u64>,
+    /// `state.memcap`, in bytes.
+    pub state_memcap_bytes: Option<usize>,
 }
 
 /// Finds the config to use: `explicit`, else `$FERRET_CONFIG`, else
@@ -323,7 +325,23 @@ impl Cx<'_> {
     }
 
     fn state(&mut self, node: Node) {
-        for (key, value) in self.fields(node, "state", &["max_entries", "idle"], None) {
+        for (key, value) in self.fields(node, "state", &["max_entries", "idle", "memcap"], None) {
+            if key == "memcap" {
+                let bytes = match &value.kind {
+                    NodeKind::Int(n) => usize::try_from(*n).ok(),
+                    NodeKind::Str(s) => parse_size(s),
+                    _ => None,
+                };
+                match bytes.filter(|b| *b > 0) {
+                    Some(b) => self.config.state_memcap_bytes = Some(b),
+                    None => self.problems.push(Diagnostic::new(
+                        format!("state.memcap: {} is not a size in bytes", value.kind.describe()),
+                        widen(self.text, value.span),
+                        "expected e.g. 64MiB",
+                    )),
+                }
+                continue;
+            }
             if key == "max_entries" {
                 match value.kind {
                     NodeKind::Int(n) if n >= 0 => self.config.state_max_entries = usize::try_from(n).ok(),
@@ -346,6 +364,18 @@ impl Cx<'_> {
                 )),
             }
         }
+    }
+}
+
+/// A size such as `64MiB`, `512KiB` or `1000000` in bytes.
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    if !(s.ends_with('B') || s.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    match parse_value(s).ok()?.kind {
+        ValueKind::Number(n) if n >= 1.0 && n.fract() == 0.0 && n < usize::MAX as f64 => Some(n as usize),
+        _ => None,
     }
 }
 
@@ -631,7 +661,7 @@ mod tests {
         let c = parse_text(
             "vars:\n  ICMP_ENTROPY: 6.5\n  LABS: [\"10.20.0.0/16\", \"10.30.0.0/16\"]\n  WINDOW: 10s\n  NAME: hello world\n\
              networks:\n  lab:\n    cidrs: [10.20.0.0/16, \"2001:db8::/32\"]\n    vars:\n      ICMP_ENTROPY: 7.999\n\
-             rules: [builtin]\noutputs:\n  eve: alerts.json\n  alerts: false\nstate:\n  max_entries: 5000\n  idle: 2m\n",
+             rules: [builtin]\noutputs:\n  eve: alerts.json\n  alerts: false\nstate:\n  max_entries: 5000\n  idle: 2m\n  memcap: 16MiB\n",
         )
         .unwrap();
         assert_eq!(c.vars[0].1.kind, ValueKind::Number(6.5));
@@ -646,6 +676,10 @@ mod tests {
         assert_eq!(c.outputs.alerts, Some(false));
         assert_eq!(c.state_max_entries, Some(5000));
         assert_eq!(c.state_idle_nanos, Some(120_000_000_000));
+        assert_eq!(c.state_memcap_bytes, Some(16 << 20));
+        assert_eq!(parse_size("512KiB"), Some(512 << 10));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("10s"), None);
     }
 
     #[test]

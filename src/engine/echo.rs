@@ -46,8 +46,8 @@ impl EchoTable {
         let (Some(id), Some(seq)) = (icmp.id, icmp.seq) else { return };
         let is_request = matches!(icmp.icmp_type, 8 | 128);
         if is_request {
-            *self.requests.entry(key(self.requests.seed, ip.src, ip.dst, id, seq), pkt.ts_nanos) =
-                payload_hash(pkt.payload);
+            let (k, hash) = (key(self.requests.seed, ip.src, ip.dst, id, seq), payload_hash(pkt.payload));
+            self.requests.update(k, pkt.ts_nanos, |stored| *stored = hash);
             return;
         }
         let status = match self.requests.get(key(self.requests.seed, ip.dst, ip.src, id, seq), pkt.ts_nanos) {
