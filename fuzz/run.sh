@@ -73,7 +73,9 @@ for t in "${targets[@]}"; do
     # -jobs=1 runs the fuzzer in one worker process whose output goes to fuzz-0.log in the
     # current directory, hence the cd.
     status=0
-    (cd "$logs/$t" && fuzz run "$t" "$fuzz_dir/corpus/$t" -- \
+    # New inputs go to corpus/ (not committed); seeds/ is the corpus kept in the repo.
+    mkdir -p "$fuzz_dir/corpus/$t"
+    (cd "$logs/$t" && fuzz run "$t" "$fuzz_dir/corpus/$t" "$fuzz_dir/seeds/$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -jobs=1 -print_final_stats=1 \
         "${extra[@]}") >"$logs/$t/run.log" 2>&1 || status=$?
     log="$logs/$t/fuzz-0.log"

@@ -236,6 +236,14 @@ struct ScanArgs {
     /// Drop state keys idle for this long (packet time), e.g. 300s, 5m [default: 300s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     state_idle: Option<u64>,
+    /// Most bytes one state table may hold before evicting the least recently seen keys, e.g. 64MiB [default: 64MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_memcap)]
+    state_memcap: Option<usize>,
+}
+
+/// Parses `64MiB`, `512KiB` or a number of bytes.
+fn parse_memcap(s: &str) -> Result<usize, String> {
+    config::parse_size(s).ok_or_else(|| format!("'{s}' is not a size like 64MiB"))
 }
 
 /// Parses `10s`, `500ms`, `5m`, `1h` into nanoseconds.
@@ -319,7 +327,7 @@ fn report_failure(failure: &LoadFailure, what: &str) -> i32 {
     for p in &failure.problems {
         let _ = writeln!(err, "{p}");
     }
-    let n = failure.problems.len();
+    let n = failure.count();
     let _ = writeln!(err, "ferret: {n} error{} in {what}; nothing was scanned", if n == 1 { "" } else { "s" });
     EXIT_USAGE
 }
@@ -553,6 +561,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
     let limits = TableLimits {
         max_entries: config.state_max_entries.unwrap_or(TableLimits::default().max_entries),
         idle_nanos: config.state_idle_nanos.unwrap_or(TableLimits::default().idle_nanos),
+        memcap_bytes: config.state_memcap_bytes.unwrap_or(TableLimits::default().memcap_bytes),
     };
     let compiled = crate::sweep::variants(&axes, &base, limits, |layers| {
         load::compile_with(texts.clone(), layers).map_err(|f| f.problems.concat())
@@ -740,6 +749,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     let limits = TableLimits {
         max_entries: args.state_max_entries.or(config.state_max_entries).unwrap_or(defaults.max_entries).max(1),
         idle_nanos: args.state_idle.or(config.state_idle_nanos).unwrap_or(defaults.idle_nanos),
+        memcap_bytes: args.state_memcap.or(config.state_memcap_bytes).unwrap_or(defaults.memcap_bytes),
     };
     let interface = args.interface.clone().or_else(|| {
         // The config's interface applies when no capture is named.

@@ -1,10 +1,13 @@
 //! The YAML configuration file (`ferret.yaml`): variables, networks with their
 //! own variable values, rule paths, rules to disable, alerts to suppress,
-//! outputs and state limits.
+//! outputs, state limits and the sensor's live-capture settings.
 //!
-//! Read with serde_yaml into structs that refuse unknown keys; every problem
-//! becomes a [`Diagnostic`] on the config's text, shown with `file:line:col`,
-//! the line and a caret like rule errors. Values are written in YAML but mean
+//! Read with serde-saphyr (pure Rust) into a tree of located nodes, then
+//! checked section by section, refusing unknown keys; every problem, not only
+//! the first, becomes a [`Diagnostic`] on the config's text, shown with
+//! `file:line:col`, the line and a caret like rule errors. A variable's value
+//! keeps the span of the config line that set it, so the compiler blames a
+//! bad value there, not on the rules that use it. Values are written in YAML but mean
 //! what they mean in rules: a string such as `"10.0.0.0/8"`, `"10s"` or `TXT`
 //! is read as a rule value, anything else as plain text.
 //!
@@ -14,7 +17,6 @@
 
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::engine::compile::NetworkVars;
@@ -24,41 +26,10 @@ use crate::load::{LoadFailure, RuleSource};
 use crate::rules::ast::{self, Value, ValueKind};
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_value;
-use crate::rules::span::Span;
-
-/// The file as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    vars: IndexMap<String, serde_yaml::Value>,
-    #[serde(default)]
-    networks: IndexMap<String, NetworkFile>,
-    #[serde(default)]
-    rules: Vec<String>,
-    #[serde(default)]
-    disable: Vec<u64>,
-    #[serde(default)]
-    suppress: Vec<SuppressFile>,
-    #[serde(default)]
-    outputs: Outputs,
-    #[serde(default)]
-    state: StateFile,
-    #[serde(default)]
-    sensor: Sensor,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NetworkFile {
-    cidrs: Vec<String>,
-    #[serde(default)]
-    vars: IndexMap<String, serde_yaml::Value>,
-}
+use crate::rules::span::{Span, CONFIG_OFFSET};
 
 /// The `outputs` section; paths are relative to the config file.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
     /// EVE JSON file (`-` for stdout).
     pub eve: Option<PathBuf>,
@@ -68,58 +39,6 @@ pub struct Outputs {
     pub stats: Option<PathBuf>,
     /// Print the summary on stderr (default true).
     pub summary: Option<bool>,
-}
-
-/// The `sensor` section: live capture and the long-running process.
-/// Command-line flags win over it.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Sensor {
-    /// Interface to capture from (as `-i`).
-    pub interface: Option<String>,
-    /// BPF capture filter (as `--bpf`).
-    pub bpf: Option<String>,
-    /// Bytes captured per packet (as `--snaplen`).
-    pub snaplen: Option<i32>,
-    /// Promiscuous mode (default true).
-    pub promiscuous: Option<bool>,
-    /// Kernel capture buffer in bytes (as `--buffer-size`).
-    pub buffer_size: Option<i32>,
-    /// User to run as once the capture is open (as `--user`).
-    pub user: Option<String>,
-    /// Group to run as once the capture is open (as `--group`).
-    pub group: Option<String>,
-    /// Statistics interval, e.g. `60s`; `0s` turns periodic statistics off.
-    pub stats_interval: Option<String>,
-    /// Watch the rule folders and reload on changes (default true).
-    pub watch: Option<bool>,
-}
-
-/// One `suppress` entry, as Suricata's threshold.config writes it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SuppressFile {
-    id: u64,
-    track: Option<TrackFile>,
-    ip: Option<serde_yaml::Value>,
-}
-
-/// `track`, as Suricata spells it.
-#[derive(Clone, Copy, Debug, Deserialize)]
-enum TrackFile {
-    #[serde(rename = "by_src")]
-    Src,
-    #[serde(rename = "by_dst")]
-    Dst,
-    #[serde(rename = "by_either")]
-    Either,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StateFile {
-    max_entries: Option<usize>,
-    idle: Option<String>,
 }
 
 /// A loaded, checked configuration.
@@ -135,20 +54,44 @@ pub struct Config {
     pub networks: Vec<NetworkVars>,
     /// `rules`, resolved against the config's directory (empty: not set).
     pub rules: Vec<RuleSource>,
-    /// `disable`: rules to leave out, each with its place in the file.
-    pub disable: Vec<Disable>,
-    /// `suppress`: alerts to drop, each with its place in the file.
-    pub suppress: Vec<Suppress>,
     /// `outputs`, paths resolved against the config's directory.
     pub outputs: Outputs,
     /// `state.max_entries`.
     pub state_max_entries: Option<usize>,
     /// `state.idle`, in nanoseconds.
     pub state_idle_nanos: Option<u64>,
+    /// `state.memcap`, in bytes.
+    pub state_memcap_bytes: Option<usize>,
+    /// `disable`: rules to leave out, each with its place in the file.
+    pub disable: Vec<Disable>,
+    /// `suppress`: alerts to drop, each with its place in the file.
+    pub suppress: Vec<Suppress>,
     /// `sensor`, as written.
     pub sensor: Sensor,
     /// `sensor.stats_interval`, in nanoseconds (0: off).
     pub stats_interval_nanos: Option<u64>,
+}
+
+/// The `sensor` section: live capture and the long-running process.
+/// Command-line flags win over it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sensor {
+    /// Interface to capture from (as `-i`).
+    pub interface: Option<String>,
+    /// BPF capture filter (as `--bpf`).
+    pub bpf: Option<String>,
+    /// Bytes captured per packet (as `--snaplen`).
+    pub snaplen: Option<i32>,
+    /// Promiscuous mode (default true).
+    pub promiscuous: Option<bool>,
+    /// Kernel capture buffer in bytes (as `--buffer-size`).
+    pub buffer_size: Option<i32>,
+    /// User to run as once the capture is open (as `--user`).
+    pub user: Option<String>,
+    /// Group to run as once the capture is open (as `--group`).
+    pub group: Option<String>,
+    /// Watch the rule folders and reload on changes (default true).
+    pub watch: Option<bool>,
 }
 
 /// Finds the config to use: `explicit`, else `$FERRET_CONFIG`, else
@@ -171,114 +114,530 @@ pub fn load(path: &Path) -> Result<Config, LoadFailure> {
     parse(&shown, &text, path.parent().unwrap_or(Path::new("")))
 }
 
-/// Parses config text; `dir` anchors relative paths.
+/// Parses config text; `dir` anchors relative paths. Every problem is
+/// reported, not only the first: the YAML is read into a tree of located
+/// nodes, then each section is checked on its own.
 pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> {
-    let fail = |d: Diagnostic| LoadFailure { problems: vec![d.render(path, text).to_string()] };
-    let file: ConfigFile = if text.trim().is_empty() {
-        ConfigFile::default()
-    } else {
-        serde_yaml::from_str(text).map_err(|e| fail(yaml_diagnostic(&e, text)))?
+    let mut cx = Cx {
+        path,
+        text,
+        dir,
+        problems: Vec::new(),
+        config: Config { path: path.to_string(), text: text.to_string(), ..Config::default() },
     };
-    let mut problems = Vec::new();
-    let mut config = Config { path: path.to_string(), text: text.to_string(), ..Config::default() };
-    // `file("...")` values name data files relative to the config's folder.
-    let base = crate::load::DataBase::Dir(dir.to_path_buf());
-    let expand = |name: &str, mut v: Value, problems: &mut Vec<Diagnostic>| {
-        for d in crate::load::expand_value(&mut v, &base) {
-            problems.push(Diagnostic::new(d.message, find(text, name, None), d.label));
-        }
-        v
-    };
-    for (name, value) in &file.vars {
-        match convert(value, text, name) {
-            Ok(v) => {
-                let v = expand(name, v, &mut problems);
-                config.vars.push((name.clone(), v));
-            }
-            Err(d) => problems.push(d),
+    if !text.trim().is_empty() {
+        match serde_saphyr::from_str::<Located>(text) {
+            Ok(Located(root)) => cx.root(root),
+            Err(e) => cx.problems.push(yaml_diagnostic(&e, text)),
         }
     }
-    for (name, network) in &file.networks {
-        let mut nets = Vec::new();
-        for cidr in &network.cidrs {
-            match parse_cidr(cidr) {
-                Some(n) => nets.push(n),
-                None => problems.push(Diagnostic::new(
-                    format!("network '{name}': '{cidr}' is not an address or CIDR"),
-                    find(text, cidr, Some(name)),
-                    "expected e.g. 10.20.0.0/16",
+    cx.problems.sort_by_key(|d| d.span.start);
+    if cx.problems.is_empty() {
+        Ok(cx.config)
+    } else {
+        Err(LoadFailure { problems: cx.problems.iter().map(|d| d.render(path, text).to_string()).collect() })
+    }
+}
+
+/// The config's sections.
+const SECTIONS: &[&str] = &["vars", "networks", "rules", "disable", "suppress", "outputs", "state", "sensor"];
+
+/// Checks the sections of a config as it reads them, collecting problems.
+struct Cx<'t> {
+    path: &'t str,
+    text: &'t str,
+    dir: &'t Path,
+    problems: Vec<Diagnostic>,
+    config: Config,
+}
+
+impl Cx<'_> {
+    fn root(&mut self, root: Node) {
+        let help = "the sections are vars, networks, rules, disable, suppress, outputs, state and sensor; see ferret.example.yaml";
+        for (key, value) in self.fields(root, "", SECTIONS, Some(help)) {
+            match key.as_str() {
+                "vars" => self.config.vars = self.vars(value, "vars"),
+                "networks" => self.networks(value),
+                "rules" => self.rules(value),
+                "disable" => self.disable(value),
+                "suppress" => self.suppress(value),
+                "outputs" => self.outputs(value),
+                "sensor" => self.sensor(value),
+                _ => self.state(value),
+            }
+        }
+    }
+
+    /// The entries of a mapping whose keys are names the user picks (variables, networks).
+    fn entries(&mut self, node: Node, what: &str) -> Vec<(String, Span, Node)> {
+        let entries = match node.kind {
+            NodeKind::Null => return Vec::new(),
+            NodeKind::Map(entries) => entries,
+            other => {
+                self.expected(what, "a mapping of names to values", &other, node.span);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            match key.kind {
+                NodeKind::Str(name) => out.push((name, key.span, value)),
+                other => self.expected(&prefixed(what, "a key"), "a name", &other, key.span),
+            }
+        }
+        out
+    }
+
+    /// The entries of a mapping with fixed keys; unknown keys are problems.
+    fn fields(&mut self, node: Node, what: &str, known: &[&str], help: Option<&str>) -> Vec<(String, Node)> {
+        let mut out = Vec::new();
+        for (key, span, value) in self.entries(node, what) {
+            if known.contains(&key.as_str()) {
+                out.push((key, value));
+                continue;
+            }
+            let list = match known {
+                [a, b] => format!("`{a}` or `{b}`"),
+                _ => format!("one of {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+            };
+            let message = prefixed(what, &format!("unknown field `{key}`, expected {list}"));
+            let mut d = Diagnostic::new(message, span, "here");
+            if let Some(h) = help {
+                d = d.with_help(h);
+            }
+            self.problems.push(d);
+        }
+        out
+    }
+
+    fn expected(&mut self, what: &str, expected: &str, found: &NodeKind, span: Span) {
+        let span = widen(self.text, span);
+        self.problems.push(Diagnostic::new(
+            prefixed(what, &format!("expected {expected}, found {}", found.describe())),
+            span,
+            format!("expected {expected}"),
+        ));
+    }
+
+    fn string(&mut self, node: Node, what: &str) -> Option<(String, Span)> {
+        match node.kind {
+            NodeKind::Str(s) => Some((s, node.span)),
+            other => {
+                self.expected(what, "a string", &other, node.span);
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: Node, what: &str) -> Vec<(String, Span)> {
+        match node.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Seq(items) => items.into_iter().filter_map(|i| self.string(i, what)).collect(),
+            other => {
+                self.expected(what, "a list of strings", &other, node.span);
+                Vec::new()
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: Node, what: &str) -> Option<bool> {
+        match node.kind {
+            NodeKind::Bool(b) => Some(b),
+            other => {
+                self.expected(what, "true or false", &other, node.span);
+                None
+            }
+        }
+    }
+
+    /// Variables as rule values, each spanned on the config line that set it
+    /// (shifted by [`CONFIG_OFFSET`], so the compiler's errors about it point here).
+    fn vars(&mut self, node: Node, what: &str) -> Vec<(String, Value)> {
+        let mut vars = Vec::new();
+        for (name, _, value) in self.entries(node, what) {
+            let Some(mut v) = self.convert(value, &name) else { continue };
+            // `file("...")` values name data files relative to the config's folder.
+            let base = crate::load::DataBase::Dir(self.dir.to_path_buf());
+            for d in crate::load::expand_value(&mut v, &base) {
+                let span = d.span.in_config().unwrap_or(d.span);
+                self.problems.push(Diagnostic { span, ..d });
+            }
+            vars.push((name, v));
+        }
+        vars
+    }
+
+    /// A YAML value as a rule value.
+    fn convert(&mut self, node: Node, name: &str) -> Option<Value> {
+        let span =
+            Span::new(node.span.start.saturating_add(CONFIG_OFFSET), node.span.end.saturating_add(CONFIG_OFFSET));
+        let kind = match node.kind {
+            NodeKind::Bool(b) => ValueKind::Bool(b),
+            NodeKind::Int(n) => ValueKind::Number(n as f64),
+            NodeKind::Float(n) => ValueKind::Number(n),
+            NodeKind::Str(s) => match parse_value(&s) {
+                Ok(mut v) => {
+                    // Its inner spans are offsets into `s`: put them on the config line.
+                    respan(&mut v, span);
+                    v.kind
+                }
+                Err(_) => ValueKind::Str(s),
+            },
+            NodeKind::Seq(items) => {
+                let mut list = Vec::new();
+                for item in items {
+                    list.push(self.convert(item, name)?);
+                }
+                ValueKind::List(list)
+            }
+            other @ (NodeKind::Null | NodeKind::Map(_)) => {
+                let found = other.describe();
+                self.problems.push(Diagnostic::new(
+                    format!("variable '{name}' must be a number, string, boolean or list, not {found}"),
+                    widen(self.text, node.span),
+                    "this value",
+                ));
+                return None;
+            }
+        };
+        Some(Value { kind, span })
+    }
+
+    fn networks(&mut self, node: Node) {
+        for (name, name_span, value) in self.entries(node, "networks") {
+            let mut nets = Vec::new();
+            let mut vars = Vec::new();
+            let mut has_cidrs = false;
+            for (key, value) in self.fields(value, &format!("networks.{name}"), &["cidrs", "vars"], None) {
+                if key == "vars" {
+                    vars = self.vars(value, &format!("networks.{name}.vars"));
+                    continue;
+                }
+                for (cidr, span) in self.strings(value, &format!("networks.{name}.cidrs")) {
+                    has_cidrs = true;
+                    match parse_cidr(&cidr) {
+                        Some(n) => nets.push(n),
+                        None => self.problems.push(Diagnostic::new(
+                            format!("network '{name}': '{cidr}' is not an address or CIDR"),
+                            widen(self.text, span),
+                            "expected e.g. 10.20.0.0/16",
+                        )),
+                    }
+                }
+            }
+            if !has_cidrs {
+                self.problems.push(Diagnostic::new(
+                    format!("network '{name}' has no cidrs"),
+                    name_span,
+                    "add `cidrs: [...]`",
+                ));
+            }
+            self.config.networks.push(NetworkVars { name, nets, vars });
+        }
+    }
+
+    fn rules(&mut self, node: Node) {
+        for (entry, span) in self.strings(node, "rules") {
+            match expand_rules(&entry, self.dir) {
+                Ok(mut sources) => self.config.rules.append(&mut sources),
+                Err(msg) => self.problems.push(Diagnostic::new(msg, widen(self.text, span), "here")),
+            }
+        }
+    }
+
+    fn outputs(&mut self, node: Node) {
+        let known = ["eve", "alerts", "stats", "summary"];
+        for (key, value) in self.fields(node, "outputs", &known, None) {
+            let what = format!("outputs.{key}");
+            match key.as_str() {
+                "eve" => {
+                    self.config.outputs.eve = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
+                }
+                "stats" => {
+                    self.config.outputs.stats = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
+                }
+                "alerts" => self.config.outputs.alerts = self.boolean(value, &what),
+                _ => self.config.outputs.summary = self.boolean(value, &what),
+            }
+        }
+    }
+
+    /// Where `span` is, as `file:line:col`.
+    fn place(&self, span: Span) -> String {
+        Diagnostic::new("", span, "").location(self.path, self.text).to_string()
+    }
+
+    /// A whole number that is a rule id.
+    fn id(&mut self, node: Node, what: &str) -> Option<(u64, Span)> {
+        match node.kind {
+            NodeKind::Int(n) if n >= 0 => Some((n as u64, node.span)),
+            other => {
+                self.expected(what, "a rule id", &other, node.span);
+                None
+            }
+        }
+    }
+
+    /// `disable: [ids]`, each remembering where it is written.
+    fn disable(&mut self, node: Node) {
+        let items = match node.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Seq(items) => items,
+            NodeKind::Int(_) => vec![node],
+            other => {
+                self.expected("disable", "a list of rule ids", &other, node.span);
+                return;
+            }
+        };
+        for item in items {
+            if let Some((sid, span)) = self.id(item, "disable") {
+                let origin = format!("{}: disable {sid}", self.place(span));
+                self.config.disable.push(Disable { sid, origin });
+            }
+        }
+    }
+
+    /// `suppress:` entries as Suricata's threshold.config writes them:
+    /// `{id, track: by_src|by_dst|by_either, ip: address | CIDR | list}`;
+    /// without `track` and `ip`, every alert of the rule.
+    fn suppress(&mut self, node: Node) {
+        let items = match node.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Seq(items) => items,
+            other => {
+                self.expected("suppress", "a list of entries", &other, node.span);
+                return;
+            }
+        };
+        for item in items {
+            let entry_span = item.span;
+            let (mut sid, mut track, mut ip) = (None, None, None);
+            for (key, value) in self.fields(item, "suppress", &["id", "track", "ip"], None) {
+                match key.as_str() {
+                    "id" => sid = self.id(value, "suppress.id"),
+                    "track" => {
+                        let Some((t, span)) = self.string(value, "suppress.track") else { continue };
+                        track = match t.as_str() {
+                            "by_src" => Some(Track::BySrc),
+                            "by_dst" => Some(Track::ByDst),
+                            "by_either" => Some(Track::ByEither),
+                            _ => {
+                                self.problems.push(Diagnostic::new(
+                                    format!("suppress.track: unknown value `{t}`, expected one of `by_src`, `by_dst`, `by_either`"),
+                                    widen(self.text, span),
+                                    "here",
+                                ));
+                                continue;
+                            }
+                        };
+                    }
+                    _ => ip = Some(value),
+                }
+            }
+            let Some((sid, span)) = sid else {
+                self.problems.push(Diagnostic::new(
+                    "suppress: an entry without `id`",
+                    widen(self.text, entry_span),
+                    "this entry",
+                ));
+                continue;
+            };
+            let origin = format!("{}: suppress {sid}", self.place(span));
+            let suppression = match (track, ip) {
+                (None, None) => Suppression::All,
+                (Some(track), Some(ip)) => match self.suppress_addrs(sid, ip) {
+                    Some(entries) => Suppression::Addrs(track, addr_set(&entries)),
+                    None => continue,
+                },
+                _ => {
+                    self.problems.push(
+                        Diagnostic::new(format!("suppress {sid}: `track` and `ip` go together"), span, "this entry")
+                            .with_help(
+                            "give both (track: by_src, ip: 10.0.5.20), or neither to suppress every alert of the rule",
+                        ),
+                    );
+                    continue;
+                }
+            };
+            self.config.suppress.push(Suppress { sid, suppression, origin });
+        }
+    }
+
+    /// The addresses of a `suppress` entry's `ip`: one address or CIDR, or a
+    /// list; `"!..."` (quoted: YAML reads a bare `!` as a tag) excludes.
+    fn suppress_addrs(&mut self, sid: u64, ip: Node) -> Option<Vec<(bool, Net)>> {
+        let ip_span = ip.span;
+        let items = match ip.kind {
+            NodeKind::Seq(items) => items,
+            _ => vec![ip],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let NodeKind::Str(s) = &item.kind else {
+                self.problems.push(
+                    Diagnostic::new(format!("suppress {sid}: bad `ip`"), widen(self.text, item.span), "here").with_help(
+                        r#"expected an address, a CIDR or a list of them; quote a negated address: "!10.0.0.0/8" (YAML reads a bare ! as a tag)"#,
+                    ),
+                );
+                return None;
+            };
+            let (negated, addr) = match s.trim().strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, s.as_str()),
+            };
+            match parse_cidr(addr) {
+                Some(n) => out.push((negated, Net::new(n.addr, n.prefix))),
+                None => {
+                    self.problems.push(Diagnostic::new(
+                        format!("suppress {sid}: '{s}' is not an address or CIDR"),
+                        widen(self.text, item.span),
+                        "expected e.g. 10.0.5.20 or 10.0.0.0/8",
+                    ));
+                    return None;
+                }
+            }
+        }
+        if out.is_empty() {
+            self.problems.push(Diagnostic::new(
+                format!("suppress {sid}: `ip` is an empty list"),
+                widen(self.text, ip_span),
+                "here",
+            ));
+            return None;
+        }
+        Some(out)
+    }
+
+    fn sensor(&mut self, node: Node) {
+        let known =
+            ["interface", "bpf", "snaplen", "promiscuous", "buffer_size", "user", "group", "stats_interval", "watch"];
+        for (key, value) in self.fields(node, "sensor", &known, None) {
+            let what = format!("sensor.{key}");
+            let number = |cx: &mut Self, value: Node| match value.kind {
+                NodeKind::Int(n) if n > 0 && n <= i128::from(i32::MAX) => Some(n as i32),
+                other => {
+                    cx.expected(&what, "a positive whole number", &other, value.span);
+                    None
+                }
+            };
+            match key.as_str() {
+                "interface" => self.config.sensor.interface = self.string(value, &what).map(|(s, _)| s),
+                "bpf" => self.config.sensor.bpf = self.string(value, &what).map(|(s, _)| s),
+                "user" => self.config.sensor.user = self.string(value, &what).map(|(s, _)| s),
+                "group" => self.config.sensor.group = self.string(value, &what).map(|(s, _)| s),
+                "snaplen" => self.config.sensor.snaplen = number(self, value),
+                "buffer_size" => self.config.sensor.buffer_size = number(self, value),
+                "promiscuous" => self.config.sensor.promiscuous = self.boolean(value, &what),
+                "watch" => self.config.sensor.watch = self.boolean(value, &what),
+                _ => {
+                    let Some((interval, span)) = self.string(value, &what) else { continue };
+                    match parse_value(&interval).ok().and_then(|v| match v.kind {
+                        ValueKind::Number(n)
+                            if n >= 0.0 && interval.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) =>
+                        {
+                            Some(n as u64)
+                        }
+                        _ => None,
+                    }) {
+                        Some(n) => self.config.stats_interval_nanos = Some(n),
+                        None => self.problems.push(Diagnostic::new(
+                            format!("sensor.stats_interval: '{interval}' is not a duration"),
+                            widen(self.text, span),
+                            "expected e.g. 60s or 5m",
+                        )),
+                    }
+                }
+            }
+        }
+    }
+
+    fn state(&mut self, node: Node) {
+        for (key, value) in self.fields(node, "state", &["max_entries", "idle", "memcap"], None) {
+            if key == "memcap" {
+                let bytes = match &value.kind {
+                    NodeKind::Int(n) => usize::try_from(*n).ok(),
+                    NodeKind::Str(s) => parse_size(s),
+                    _ => None,
+                };
+                match bytes.filter(|b| *b > 0) {
+                    Some(b) => self.config.state_memcap_bytes = Some(b),
+                    None => self.problems.push(Diagnostic::new(
+                        format!("state.memcap: {} is not a size in bytes", value.kind.describe()),
+                        widen(self.text, value.span),
+                        "expected e.g. 64MiB",
+                    )),
+                }
+                continue;
+            }
+            if key == "max_entries" {
+                match value.kind {
+                    NodeKind::Int(n) if n >= 0 => self.config.state_max_entries = usize::try_from(n).ok(),
+                    other => self.expected("state.max_entries", "a whole number", &other, value.span),
+                }
+                continue;
+            }
+            let Some((idle, span)) = self.string(value, "state.idle") else { continue };
+            match parse_value(&idle).ok().and_then(|v| match v.kind {
+                ValueKind::Number(n) if n >= 1.0 => Some(n as u64),
+                _ => None,
+            }) {
+                Some(n) if idle.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
+                    self.config.state_idle_nanos = Some(n)
+                }
+                _ => self.problems.push(Diagnostic::new(
+                    format!("state.idle: '{idle}' is not a duration"),
+                    widen(self.text, span),
+                    "expected e.g. 300s or 5m",
                 )),
             }
         }
-        if network.cidrs.is_empty() {
-            problems.push(Diagnostic::new(
-                format!("network '{name}' has no cidrs"),
-                find(text, name, Some("networks")),
-                "add `cidrs: [...]`",
-            ));
-        }
-        let mut vars = Vec::new();
-        for (var, value) in &network.vars {
-            match convert(value, text, var) {
-                Ok(v) => {
-                    let v = expand(var, v, &mut problems);
-                    vars.push((var.clone(), v));
-                }
-                Err(d) => problems.push(d),
-            }
-        }
-        config.networks.push(NetworkVars { name: name.clone(), nets, vars });
     }
-    for entry in &file.rules {
-        match expand_rules(entry, dir) {
-            Ok(mut sources) => config.rules.append(&mut sources),
-            Err(msg) => problems.push(Diagnostic::new(msg, find(text, entry, Some("rules")), "here")),
-        }
+}
+
+/// A size such as `64MiB`, `512KiB` or `1000000` in bytes.
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    if !(s.ends_with('B') || s.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
     }
-    config.disable = disables(&file.disable, path, text);
-    config.suppress = suppressions(&file.suppress, path, text, &mut problems);
-    config.outputs = Outputs {
-        eve: file.outputs.eve.map(|p| anchor(&p, dir)),
-        stats: file.outputs.stats.map(|p| anchor(&p, dir)),
-        ..file.outputs
-    };
-    config.state_max_entries = file.state.max_entries;
-    if let Some(idle) = &file.state.idle {
-        match parse_value(idle).ok().and_then(|v| match v.kind {
-            ValueKind::Number(n) if n >= 1.0 => Some(n as u64),
-            _ => None,
-        }) {
-            Some(n) if idle.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
-                config.state_idle_nanos = Some(n)
-            }
-            _ => problems.push(Diagnostic::new(
-                format!("state.idle: '{idle}' is not a duration"),
-                find(text, idle, Some("idle")),
-                "expected e.g. 300s or 5m",
-            )),
-        }
+    match parse_value(s).ok()?.kind {
+        ValueKind::Number(n) if n >= 1.0 && n.fract() == 0.0 && n < usize::MAX as f64 => Some(n as usize),
+        _ => None,
     }
-    if let Some(interval) = &file.sensor.stats_interval {
-        match parse_value(interval).ok().and_then(|v| match v.kind {
-            ValueKind::Number(n) if n >= 0.0 && interval.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
-                Some(n as u64)
-            }
-            _ => None,
-        }) {
-            Some(n) => config.stats_interval_nanos = Some(n),
-            None => problems.push(Diagnostic::new(
-                format!("sensor.stats_interval: '{interval}' is not a duration"),
-                find(text, interval, Some("stats_interval")),
-                "expected e.g. 60s or 5m",
-            )),
-        }
-    }
-    config.sensor = file.sensor;
-    if problems.is_empty() {
-        Ok(config)
+}
+
+/// `what: message`, or the message alone at the top level.
+fn prefixed(what: &str, message: &str) -> String {
+    if what.is_empty() {
+        message.to_string()
     } else {
-        Err(LoadFailure { problems: problems.iter().map(|d| d.render(path, text).to_string()).collect() })
+        format!("{what}: {message}")
     }
+}
+
+/// Sets the span of `v` and of every value inside it.
+fn respan(v: &mut Value, span: Span) {
+    v.span = span;
+    match &mut v.kind {
+        ValueKind::List(items) => items.iter_mut().for_each(|i| respan(i, span)),
+        ValueKind::Range(a, b) => {
+            respan(a, span);
+            respan(b, span);
+        }
+        ValueKind::Not(inner) => respan(inner, span),
+        _ => {}
+    }
+}
+
+/// An empty span (a mapping, a list) widened to the token that starts there.
+fn widen(text: &str, span: Span) -> Span {
+    if span.end > span.start {
+        return span;
+    }
+    let end = text.get(span.start..).map_or(span.start, |rest| {
+        span.start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1)
+    });
+    Span::new(span.start, end.min(text.len()))
 }
 
 impl Config {
@@ -312,135 +671,6 @@ impl Config {
     }
 }
 
-/// The `disable` ids, each with where it is written (for the warning when no rule has it).
-fn disables(ids: &[u64], path: &str, text: &str) -> Vec<Disable> {
-    let mut cursor = key_offset(text, "disable");
-    ids.iter()
-        .map(|&sid| {
-            let span = find_number(text, sid, &mut cursor, false);
-            let at = Diagnostic::new("", span, "").location(path, text);
-            Disable { sid, origin: format!("{at}: disable {sid}") }
-        })
-        .collect()
-}
-
-/// The `suppress` entries, checked: `track` and `ip` go together, addresses parse.
-fn suppressions(entries: &[SuppressFile], path: &str, text: &str, problems: &mut Vec<Diagnostic>) -> Vec<Suppress> {
-    let mut cursor = key_offset(text, "suppress");
-    let mut out = Vec::new();
-    for entry in entries {
-        let sid = entry.id;
-        let span = find_number(text, sid, &mut cursor, true);
-        let origin = format!("{}: suppress {sid}", Diagnostic::new("", span, "").location(path, text));
-        let suppression = match (entry.track, &entry.ip) {
-            (None, None) => Suppression::All,
-            (Some(track), Some(ip)) => {
-                let track = match track {
-                    TrackFile::Src => Track::BySrc,
-                    TrackFile::Dst => Track::ByDst,
-                    TrackFile::Either => Track::ByEither,
-                };
-                match suppress_addrs(sid, ip, text, cursor) {
-                    Ok(entries) => Suppression::Addrs(track, addr_set(&entries)),
-                    Err(d) => {
-                        problems.push(d);
-                        continue;
-                    }
-                }
-            }
-            _ => {
-                problems.push(
-                    Diagnostic::new(format!("suppress {sid}: `track` and `ip` go together"), span, "this entry")
-                        .with_help(
-                            "give both (track: by_src, ip: 10.0.5.20), or neither to suppress every alert of the rule",
-                        ),
-                );
-                continue;
-            }
-        };
-        out.push(Suppress { sid, suppression, origin });
-    }
-    out
-}
-
-/// The addresses of a `suppress` entry's `ip`: one address or CIDR, or a list;
-/// `"!..."` (quoted: YAML reads a bare `!` as a tag) excludes.
-fn suppress_addrs(sid: u64, ip: &serde_yaml::Value, text: &str, from: usize) -> Result<Vec<(bool, Net)>, Diagnostic> {
-    let at = |needle: &str| {
-        let rest = text.get(from..).unwrap_or("");
-        match rest.find(needle) {
-            Some(i) => Span::new(from + i, from + i + needle.len()),
-            None => find(text, needle, Some("suppress")),
-        }
-    };
-    let items: Vec<&serde_yaml::Value> = match ip {
-        serde_yaml::Value::Sequence(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let mut out = Vec::new();
-    for item in items {
-        let serde_yaml::Value::String(s) = item else {
-            let hint = if matches!(item, serde_yaml::Value::Tagged(_)) {
-                r#"quote a negated address: "!10.0.0.0/8" (YAML reads a bare ! as a tag)"#
-            } else {
-                "expected an address, a CIDR or a list of them"
-            };
-            return Err(Diagnostic::new(format!("suppress {sid}: bad `ip`"), at("ip"), "here").with_help(hint));
-        };
-        let (negated, addr) = match s.trim().strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, s.as_str()),
-        };
-        match parse_cidr(addr) {
-            Some(n) => out.push((negated, Net::new(n.addr, n.prefix))),
-            None => {
-                return Err(Diagnostic::new(
-                    format!("suppress {sid}: '{s}' is not an address or CIDR"),
-                    at(s),
-                    "expected e.g. 10.0.5.20 or 10.0.0.0/8",
-                ))
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(Diagnostic::new(format!("suppress {sid}: `ip` is an empty list"), at("ip"), "here"));
-    }
-    Ok(out)
-}
-
-/// Where the top-level key `key:` starts (0 if absent).
-fn key_offset(text: &str, key: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')) {
-            return offset;
-        }
-        offset += line.len();
-    }
-    0
-}
-
-/// The span of the number `n` at or after `*cursor` (after `id:` if `keyed`),
-/// moving the cursor past it; best effort, like [`find`].
-fn find_number(text: &str, n: u64, cursor: &mut usize, keyed: bool) -> Span {
-    let digits = n.to_string();
-    let bytes = text.as_bytes();
-    let mut from = *cursor;
-    while let Some(i) = text.get(from..).and_then(|rest| rest.find(&digits)).map(|i| from + i) {
-        let end = i + digits.len();
-        let before = text.get(..i).unwrap_or("");
-        let standalone = !before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '/')
-            && !bytes.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'/' || *c == b':');
-        let after_key = !keyed || before.trim_end().strip_suffix(':').is_some_and(|b| b.trim_end().ends_with("id"));
-        if standalone && after_key {
-            *cursor = end;
-            return Span::new(i, end);
-        }
-        from = end;
-    }
-    Span::new(0, 0)
-}
-
 fn anchor(p: &Path, dir: &Path) -> PathBuf {
     if p.is_absolute() || p.as_os_str() == "-" {
         p.to_path_buf()
@@ -461,8 +691,15 @@ fn expand_rules(entry: &str, dir: &Path) -> Result<Vec<RuleSource>, String> {
         }
         return Ok(vec![RuleSource::Path(anchored)]);
     }
-    // Wildcards only in the file name: a pattern such as `/*/*/*.rules` would walk
-    // the whole file system (found by fuzzing: a config that never finished loading).
+    // Wildcards only in the file name, and never `**`: a pattern such as `/*/*/*.rules`
+    // or `/**` would walk the whole file system (found by fuzzing: a config that never
+    // finished loading, then one that ran out of memory).
+    if entry.contains("**") {
+        return Err(format!(
+            "rules: '{entry}' is a recursive pattern (`**`); name a folder to load its *.rules files, \
+             or use wildcards in the file name only (rules.d/*.rules)"
+        ));
+    }
     let wild_dir = Path::new(entry).parent().is_some_and(|d| d.to_string_lossy().contains(['*', '?', '[']));
     if wild_dir {
         return Err(format!(
@@ -471,7 +708,11 @@ fn expand_rules(entry: &str, dir: &Path) -> Result<Vec<RuleSource>, String> {
     }
     let pattern = anchored.to_string_lossy().into_owned();
     let paths = glob::glob(&pattern).map_err(|e| format!("rules: bad glob '{entry}': {e}"))?;
-    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+    let limit = crate::load::MAX_RULE_DIR_ENTRIES;
+    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).take(limit + 1).collect();
+    if found.len() > limit {
+        return Err(format!("rules: '{entry}' matches more than {limit} files"));
+    }
     found.sort();
     if found.is_empty() {
         return Err(format!("rules: '{entry}' matches no file"));
@@ -490,29 +731,6 @@ fn parse_cidr(s: &str) -> Option<ast::IpNet> {
     (prefix <= full).then_some(ast::IpNet { addr, prefix })
 }
 
-/// A YAML value as a rule value.
-fn convert(value: &serde_yaml::Value, text: &str, key: &str) -> Result<Value, Diagnostic> {
-    let kind = match value {
-        serde_yaml::Value::Bool(b) => ValueKind::Bool(*b),
-        serde_yaml::Value::Number(n) => ValueKind::Number(n.as_f64().unwrap_or(0.0)),
-        serde_yaml::Value::String(s) => match parse_value(s) {
-            Ok(v) => v.kind,
-            Err(_) => ValueKind::Str(s.clone()),
-        },
-        serde_yaml::Value::Sequence(items) => {
-            ValueKind::List(items.iter().map(|i| convert(i, text, key)).collect::<Result<_, _>>()?)
-        }
-        serde_yaml::Value::Null | serde_yaml::Value::Mapping(_) | serde_yaml::Value::Tagged(_) => {
-            return Err(Diagnostic::new(
-                format!("variable '{key}' must be a number, string, boolean or list"),
-                find(text, key, None),
-                "this variable",
-            ))
-        }
-    };
-    Ok(Value { kind, span: Span::default() })
-}
-
 /// Best-effort span of `needle` in the config text, searched after `after` if given.
 fn find(text: &str, needle: &str, after: Option<&str>) -> Span {
     let from = after.and_then(|a| text.find(a)).unwrap_or(0);
@@ -522,24 +740,138 @@ fn find(text: &str, needle: &str, after: Option<&str>) -> Span {
     }
 }
 
-/// A serde_yaml error as a diagnostic at its location.
-fn yaml_diagnostic(e: &serde_yaml::Error, text: &str) -> Diagnostic {
-    let message = e.to_string();
-    // serde_yaml appends " at line L column C"; the caret shows that already.
-    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-    let start = e.location().map_or(0, |l| l.index().min(text.len()));
-    let end = text
-        .get(start..)
-        .map_or(start, |rest| start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1));
-    let help = if message.contains("unknown field") {
-        Some("the sections are vars, networks, rules, disable, suppress, outputs and state; see ferret.example.yaml")
+/// A YAML syntax error as a diagnostic at its location.
+fn yaml_diagnostic(e: &serde_saphyr::Error, text: &str) -> Diagnostic {
+    let plain = e.render_with_options(serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off });
+    // The plain message ends in " at line L, column C"; the caret shows that already.
+    let message = plain.split(" at line ").next().unwrap_or(&plain).trim().to_string();
+    let start = e
+        .location()
+        .map_or(0, |l| match l.span().byte_offset().and_then(|o| usize::try_from(o).ok()) {
+            Some(o) => o,
+            None => line_col_offset(text, l.line(), l.column()),
+        })
+        .min(text.len());
+    Diagnostic::new(message, widen(text, Span::new(start, start)), "here")
+}
+
+/// The byte offset of a 1-based line and (character) column.
+fn line_col_offset(text: &str, line: u64, col: u64) -> usize {
+    let line_start = if line <= 1 {
+        0
     } else {
-        None
+        text.match_indices('\n').nth(usize::try_from(line - 2).unwrap_or(usize::MAX)).map_or(text.len(), |(i, _)| i + 1)
     };
-    let d = Diagnostic::new(message, Span::new(start, end.min(text.len())), "here");
-    match help {
-        Some(h) => d.with_help(h),
-        None => d,
+    let rest = text.get(line_start..).unwrap_or("");
+    let skip = usize::try_from(col.saturating_sub(1)).unwrap_or(usize::MAX);
+    line_start + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
+}
+
+/// A YAML node with where it is in the config text.
+#[derive(Debug)]
+struct Node {
+    kind: NodeKind,
+    span: Span,
+}
+
+#[derive(Debug)]
+enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl NodeKind {
+    /// What it is, for "expected X, found Y".
+    fn describe(&self) -> String {
+        match self {
+            NodeKind::Null => "nothing".into(),
+            NodeKind::Bool(b) => format!("boolean {b}"),
+            NodeKind::Int(i) => format!("number {i}"),
+            NodeKind::Float(f) => format!("number {f}"),
+            NodeKind::Str(s) => format!("string {s:?}"),
+            NodeKind::Seq(_) => "a list".into(),
+            NodeKind::Map(_) => "a mapping".into(),
+        }
+    }
+}
+
+/// Any YAML value with its location (serde-saphyr's `Spanned`), for serde.
+struct Located(Node);
+
+impl<'de> Deserialize<'de> for Located {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<Kind>::deserialize(d)?;
+        let span = spanned.referenced.span();
+        let start = span.byte_offset().and_then(|o| usize::try_from(o).ok()).unwrap_or(0);
+        let len = span.byte_len().and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+        Ok(Located(Node { kind: spanned.value.0, span: Span::new(start, start.saturating_add(len)) }))
+    }
+}
+
+struct Kind(NodeKind);
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindVisitor)
+    }
+}
+
+struct KindVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KindVisitor {
+    type Value = Kind;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Null))
+    }
+    fn visit_none<E>(self) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v.into())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v.into())))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Int(v)))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Kind, E> {
+        Ok(Kind(i128::try_from(v).map_or(NodeKind::Float(v as f64), NodeKind::Int)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Str(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Kind, E> {
+        Ok(Kind(NodeKind::Str(v)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Located(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Kind(NodeKind::Seq(items)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((Located(k), Located(v))) = map.next_entry()? {
+            entries.push((k, v));
+        }
+        Ok(Kind(NodeKind::Map(entries)))
     }
 }
 
@@ -556,7 +888,7 @@ mod tests {
         let c = parse_text(
             "vars:\n  ICMP_ENTROPY: 6.5\n  LABS: [\"10.20.0.0/16\", \"10.30.0.0/16\"]\n  WINDOW: 10s\n  NAME: hello world\n\
              networks:\n  lab:\n    cidrs: [10.20.0.0/16, \"2001:db8::/32\"]\n    vars:\n      ICMP_ENTROPY: 7.999\n\
-             rules: [builtin]\noutputs:\n  eve: alerts.json\n  alerts: false\nstate:\n  max_entries: 5000\n  idle: 2m\n",
+             rules: [builtin]\noutputs:\n  eve: alerts.json\n  alerts: false\nstate:\n  max_entries: 5000\n  idle: 2m\n  memcap: 16MiB\n",
         )
         .unwrap();
         assert_eq!(c.vars[0].1.kind, ValueKind::Number(6.5));
@@ -571,6 +903,10 @@ mod tests {
         assert_eq!(c.outputs.alerts, Some(false));
         assert_eq!(c.state_max_entries, Some(5000));
         assert_eq!(c.state_idle_nanos, Some(120_000_000_000));
+        assert_eq!(c.state_memcap_bytes, Some(16 << 20));
+        assert_eq!(parse_size("512KiB"), Some(512 << 10));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("10s"), None);
     }
 
     #[test]
@@ -584,7 +920,7 @@ mod tests {
     #[test]
     fn wrong_types_and_bad_cidrs_are_located() {
         let e = parse_text("state:\n  max_entries: lots\n").unwrap_err();
-        assert!(e.contains("invalid type: string \"lots\", expected usize"), "{e}");
+        assert!(e.contains("error: state.max_entries: expected a whole number, found string \"lots\""), "{e}");
         assert!(e.contains("ferret.yaml:2:16"), "{e}");
         let e = parse_text("networks:\n  lab:\n    cidrs: [10.20.0.0/33]\n").unwrap_err();
         assert!(e.contains("network 'lab': '10.20.0.0/33' is not an address or CIDR"), "{e}");
@@ -594,10 +930,58 @@ mod tests {
     }
 
     #[test]
-    fn disable_and_suppress_are_read_with_their_places() {
+    fn every_problem_is_reported_at_once() {
+        let e = parse_text(
+            "vars:\n  A: {x: 1}\n  B: 2\nnetwroks: {}\nnetworks:\n  lab:\n    cidrs: [10.0.0.0/33, nope]\n    vrs: {}\n\
+             rules: [7]\noutputs:\n  alerts: maybe\nstate:\n  max_entries: -1\n  idle: soon\n",
+        )
+        .unwrap_err();
+        let expected = [
+            ("variable 'A' must be a number, string, boolean or list, not a mapping", "ferret.yaml:2:6"),
+            ("unknown field `netwroks`, expected one of", "ferret.yaml:4:1"),
+            ("network 'lab': '10.0.0.0/33' is not an address or CIDR", "ferret.yaml:7:13"),
+            ("network 'lab': 'nope' is not an address or CIDR", "ferret.yaml:7:26"),
+            ("networks.lab: unknown field `vrs`, expected `cidrs` or `vars`", "ferret.yaml:8:5"),
+            ("rules: expected a string, found number 7", "ferret.yaml:9:9"),
+            ("outputs.alerts: expected true or false, found string \"maybe\"", "ferret.yaml:11:11"),
+            ("state.max_entries: expected a whole number, found number -1", "ferret.yaml:13:16"),
+            ("state.idle: 'soon' is not a duration", "ferret.yaml:14:9"),
+        ];
+        let mut rest = e.as_str();
+        for (message, location) in expected {
+            let at = rest.find(&format!("error: {message}")).unwrap_or_else(|| panic!("{message} in order:\n{e}"));
+            rest = &rest[at..];
+            let next = rest[1..].find("error: ").map_or(rest.len(), |i| i + 1);
+            assert!(rest[..next].contains(&format!("--> {location}\n")), "{location}:\n{}", &rest[..next]);
+        }
+        assert_eq!(e.matches("error: ").count(), expected.len(), "{e}");
+    }
+
+    #[test]
+    fn values_keep_the_span_of_the_config_line() {
+        let c = parse_text("vars:\n  ICMP_ENTROPY: high\n  LIST: [\"10.0.0.0/8\", 2]\n").unwrap();
+        let text = "vars:\n  ICMP_ENTROPY: high\n  LIST: [\"10.0.0.0/8\", 2]\n";
+        let span = c.vars[0].1.span.in_config().unwrap();
+        assert_eq!(&text[span.start..span.end], "high");
+        let ValueKind::List(items) = &c.vars[1].1.kind else { panic!() };
+        let second = items[1].span.in_config().unwrap();
+        assert_eq!(&text[second.start..second.end], "2");
+    }
+
+    #[test]
+    fn yaml_syntax_errors_are_located() {
+        let e = parse_text("vars:\n  A: [1, 2\n").unwrap_err();
+        assert!(e.starts_with("error: "), "{e}");
+        assert!(e.contains("--> ferret.yaml:"), "{e}");
+        assert!(!e.contains(" at line "), "{e}");
+    }
+
+    #[test]
+    fn disable_suppress_and_sensor_are_read_with_their_places() {
         let c = parse_text(
             "disable: [7100004, 7100011]\nsuppress:\n  - id: 7100001\n    track: by_src\n    ip: 10.0.5.20\n\
-             \x20 - {id: 7100001, track: by_either, ip: [10.0.0.0/8, \"!10.9.0.0/16\"]}\n  - id: 7100101\n",
+             \x20 - {id: 7100001, track: by_either, ip: [10.0.0.0/8, \"!10.9.0.0/16\"]}\n  - id: 7100101\n\
+             sensor:\n  interface: eth0\n  bpf: icmp\n  snaplen: 1500\n  stats_interval: 10s\n  watch: false\n",
         )
         .unwrap();
         let ids: Vec<u64> = c.disable.iter().map(|d| d.sid).collect();
@@ -613,10 +997,15 @@ mod tests {
                 "ferret.yaml:7:9: suppress 7100101 7100101: every alert",
             ]
         );
+        assert_eq!(c.sensor.interface.as_deref(), Some("eth0"));
+        assert_eq!(c.sensor.bpf.as_deref(), Some("icmp"));
+        assert_eq!(c.sensor.snaplen, Some(1500));
+        assert_eq!(c.sensor.watch, Some(false));
+        assert_eq!(c.stats_interval_nanos, Some(10_000_000_000));
     }
 
     #[test]
-    fn bad_suppress_entries_are_located() {
+    fn bad_suppress_entries_and_sensor_values_are_located() {
         let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: 10.0.0.300\n").unwrap_err();
         assert!(e.starts_with("error: suppress 7: '10.0.0.300' is not an address or CIDR\n"), "{e}");
         assert!(e.contains("--> ferret.yaml:4:9"), "{e}");
@@ -624,15 +1013,16 @@ mod tests {
         assert!(e.starts_with("error: suppress 7: `track` and `ip` go together\n"), "{e}");
         assert!(e.contains("--> ferret.yaml:2:9"), "{e}");
         let e = parse_text("suppress:\n  - id: 7\n    track: by_source\n    ip: 10.0.0.1\n").unwrap_err();
-        assert!(e.contains("unknown variant `by_source`, expected one of `by_src`, `by_dst`, `by_either`"), "{e}");
+        assert!(e.contains("unknown value `by_source`, expected one of `by_src`, `by_dst`, `by_either`"), "{e}");
         assert!(e.contains("ferret.yaml:3:12"), "{e}");
-        let e = parse_text("suppress:\n  - id: 7\n    track: by_src\n    ip: !10.0.0.0/8\n").unwrap_err();
-        assert!(e.contains("quote a negated address"), "{e}");
         let e = parse_text("suppress:\n  - id: 7\n    trak: by_src\n").unwrap_err();
         assert!(e.contains("unknown field `trak`, expected one of `id`, `track`, `ip`"), "{e}");
         assert!(e.contains("ferret.yaml:3:5"), "{e}");
         let e = parse_text("disable: [7100001, seven]\n").unwrap_err();
         assert!(e.contains("ferret.yaml:1:20"), "{e}");
+        let e = parse_text("sensor:\n  stats_interval: often\n  snaplen: -1\n").unwrap_err();
+        assert!(e.contains("sensor.stats_interval: 'often' is not a duration"), "{e}");
+        assert!(e.contains("sensor.snaplen: expected a positive whole number"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From rule paths (or the embedded defaults) to a compiled [`RuleSet`].
 //!
-//! Reads files and directories (`*.rules`, sorted, recursively), guards
+//! Reads files and directories (`*.rules`, sorted, recursively but bounded in
+//! depth and entries, each folder once whatever symlinks point at it), guards
 //! against oversized or non-UTF-8 files, parses each, reads the data files
 //! their `file("...")` values name (allowlists beside the rules, embedded for
 //! the default rules), compiles all together, and returns either the rule set
@@ -109,19 +110,45 @@ pub fn read_each(sources: &[RuleSource]) -> Vec<Result<(String, String), Unread>
     out
 }
 
-/// The rule files a path stands for: itself, or the `*.rules` files below it, sorted.
-fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// Most folder levels below a rule path that are searched for `*.rules`.
+pub const MAX_RULE_DIR_DEPTH: usize = 8;
+/// Most files and folders looked at below one rule path (or matched by one glob).
+pub const MAX_RULE_DIR_ENTRIES: usize = 10_000;
+
+/// The rule files a path stands for: itself, or the `*.rules` files below it,
+/// sorted. The walk is bounded: at most [`MAX_RULE_DIR_DEPTH`] levels and
+/// [`MAX_RULE_DIR_ENTRIES`] entries (a path such as `/` is refused, not
+/// walked), and each folder is read once however many symlinks lead to it.
+fn rule_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if !path.is_dir() {
-        std::fs::metadata(path)?;
+        std::fs::metadata(path).map_err(|e| e.to_string())?;
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    let mut dirs = vec![path.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let p = entry?.path();
+    let mut walked = std::collections::HashSet::new();
+    let mut dirs = vec![(path.to_path_buf(), 0)];
+    let mut entries = 0usize;
+    while let Some((dir, depth)) = dirs.pop() {
+        // A symlink loop leads back to a folder already walked.
+        if !walked.insert(std::fs::canonicalize(&dir).map_err(|e| e.to_string())?) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            entries += 1;
+            if entries > MAX_RULE_DIR_ENTRIES {
+                return Err(format!(
+                    "more than {MAX_RULE_DIR_ENTRIES} files and folders below it; name a smaller folder or the rule files"
+                ));
+            }
+            let p = entry.map_err(|e| e.to_string())?.path();
             if p.is_dir() {
-                dirs.push(p);
+                if depth >= MAX_RULE_DIR_DEPTH {
+                    return Err(format!(
+                        "folders nest more than {MAX_RULE_DIR_DEPTH} deep below it ({}); name a shallower folder",
+                        p.display()
+                    ));
+                }
+                dirs.push((p, depth + 1));
             } else if p.extension().is_some_and(|e| e == "rules") {
                 files.push(p);
             }
@@ -233,15 +260,9 @@ pub fn compile_attributed(
     match rules {
         Some(rules) if found.is_empty() => Ok(rules),
         _ => {
-            found.sort_by_key(|(file, d)| (*file, d.span.start));
-            let problems = found
-                .iter()
-                .map(|(file, d)| match files.get(*file) {
-                    Some(f) => (Some(f.path.clone()), render(d, &f.path, &f.text)),
-                    None => (None, format!("error: {}\n", d.message)),
-                })
-                .collect();
-            Err(problems)
+            // The config's problems first, then by file and place.
+            found.sort_by_key(|(file, d)| (*file != compile::CONFIG_FILE, *file, d.span.start));
+            Err(render_capped(&found, &files, config))
         }
     }
 }
@@ -295,6 +316,61 @@ pub fn defined_variables(sources: &[RuleSource]) -> Result<Vec<String>, LoadFail
 /// Loads, parses and compiles rules from `sources`.
 pub fn load(sources: &[RuleSource], overrides: &[(String, Value)]) -> Result<RuleSet, LoadFailure> {
     compile_texts(read_sources(sources)?, overrides)
+}
+
+/// Most problems shown for one file; the rest are counted in one line.
+pub const MAX_ERRORS_PER_FILE: usize = 100;
+
+/// The start of the line that stands for the problems of a file not shown.
+const MORE_ERRORS: &str = "error: … and ";
+
+/// Renders problems sorted by file, at most [`MAX_ERRORS_PER_FILE`] per file
+/// followed by "… and N more errors in FILE", each file's lines indexed once.
+/// Renders the problems, at most [`MAX_ERRORS_PER_FILE`] per file, each with
+/// the rule file it is in (`None`: the config, or no file).
+fn render_capped(
+    found: &[(usize, Diagnostic)],
+    files: &[ParsedFile],
+    config: Option<&crate::config::Config>,
+) -> Vec<(Option<String>, String)> {
+    let mut problems = Vec::new();
+    let mut rest = found;
+    while let Some((file, _)) = rest.first() {
+        let n = rest.iter().take_while(|(f, _)| f == file).count();
+        let (group, after) = rest.split_at(n);
+        rest = after;
+        let source = match (files.get(*file), config) {
+            (Some(f), _) => Some((f.path.as_str(), f.text.as_str())),
+            (None, Some(c)) if *file == compile::CONFIG_FILE => Some((c.path.as_str(), c.text.as_str())),
+            _ => None,
+        };
+        let Some((path, text)) = source else {
+            problems.extend(group.iter().map(|(_, d)| (None, format!("error: {}\n", d.message))));
+            continue;
+        };
+        let owner = files.get(*file).map(|f| f.path.clone());
+        let lines = crate::rules::span::LineIndex::new(text);
+        for (_, d) in group.iter().take(MAX_ERRORS_PER_FILE) {
+            problems.push((owner.clone(), d.render_indexed(path, text, &lines).to_string()));
+        }
+        if n > MAX_ERRORS_PER_FILE {
+            problems.push((owner.clone(), format!("{MORE_ERRORS}{} more errors in {path}\n", n - MAX_ERRORS_PER_FILE)));
+        }
+    }
+    problems
+}
+
+impl LoadFailure {
+    /// How many problems there are, counting those a capped file did not show.
+    pub fn count(&self) -> usize {
+        self.problems
+            .iter()
+            .map(|p| {
+                let more = p.strip_prefix(MORE_ERRORS).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok());
+                more.unwrap_or(1)
+            })
+            .sum()
+    }
 }
 
 fn render(d: &Diagnostic, path: &str, text: &str) -> String {

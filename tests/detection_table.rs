@@ -88,7 +88,7 @@ fn scan_file(path: &Path) -> Vec<Alert> {
 #[test]
 fn real_tunnels_are_caught_and_benign_captures_stay_quiet() {
     let Some(root) = shared_pcaps() else {
-        eprintln!("skipping: ../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
+        common::skip("FERRET_REQUIRE_PCAPS", "../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
         return;
     };
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();

@@ -143,10 +143,10 @@ fn every_ferret_block_in_the_docs_compiles() {
             let end = body.find("```").expect("closed fence");
             let block = &body[..end];
             blocks += 1;
-            if let Err(f) = load::compile_texts(vec![(format!("{doc} block {blocks}"), block.to_string())], &[]) {
-                // Fragments without an id are allowed to be parse-only examples.
-                let (_, diags) = ferret::rules::parse::parse_rule_file(block);
-                assert!(diags.is_empty(), "{doc} block {blocks} does not parse:\n{}", f.problems.concat());
+            // Named as if beside the default rules, so `file("data/...")` finds their data.
+            let path = format!("{}/rules/{} block {blocks}", root().display(), doc.replace('/', "-"));
+            if let Err(f) = load::compile_texts(vec![(path, block.to_string())], &[]) {
+                panic!("{doc} block {blocks} does not compile:\n{block}\n{}", f.problems.concat());
             }
             rest = &body[end + 3..];
         }

@@ -73,7 +73,7 @@ fn non_utf8_rule_files_are_refused_with_the_offset() {
 #[test]
 fn a_full_disk_is_a_clear_error() {
     if !std::path::Path::new("/dev/full").exists() {
-        eprintln!("skipping: no /dev/full on this system");
+        common::skip("FERRET_REQUIRE_DEV_FULL", "no /dev/full on this system");
         return;
     }
     let sample = format!("{}/samples/report-icmp.pcap", env!("CARGO_MANIFEST_DIR"));

@@ -9,11 +9,7 @@ mod common;
 #[cfg(not(feature = "live"))]
 #[test]
 fn live_capture_needs_the_live_feature() {
-    assert!(
-        std::env::var("FERRET_REQUIRE_LIVE").map_or(true, |v| v != "1"),
-        "FERRET_REQUIRE_LIVE=1 but the tests were built without --features live"
-    );
-    eprintln!("SKIPPED: built without --features live");
+    common::skip("FERRET_REQUIRE_LIVE", "built without --features live");
 }
 
 #[cfg(feature = "live")]

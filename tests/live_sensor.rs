@@ -13,11 +13,7 @@ mod common;
 #[cfg(not(feature = "live"))]
 #[test]
 fn the_live_sensor_needs_the_live_feature() {
-    assert!(
-        std::env::var("FERRET_REQUIRE_LIVE").map_or(true, |v| v != "1"),
-        "FERRET_REQUIRE_LIVE=1 but the tests were built without --features live"
-    );
-    eprintln!("SKIPPED: built without --features live");
+    common::skip("FERRET_REQUIRE_LIVE", "built without --features live");
     // A build without the feature answers -i with how to get it.
     let dir = tempfile::tempdir().unwrap();
     let out = common::run_ferret(&["scan", "-i", "lo"], dir.path(), b"");

@@ -24,7 +24,7 @@ fn manifest_counts(root: &std::path::Path) -> Vec<(String, u64)> {
 #[test]
 fn labelled_captures_read_fully_with_the_manifest_counts() {
     let Some(root) = shared_pcaps() else {
-        eprintln!("skipping: ../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
+        common::skip("FERRET_REQUIRE_PCAPS", "../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
         return;
     };
     let counts = manifest_counts(&root);
@@ -45,7 +45,7 @@ fn labelled_captures_read_fully_with_the_manifest_counts() {
 #[test]
 fn odd_corpus_never_crashes_or_hangs() {
     let Some(root) = shared_pcaps() else {
-        eprintln!("skipping: ../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
+        common::skip("FERRET_REQUIRE_PCAPS", "../shared/pcaps is absent (set FERRET_PCAPS to point at it)");
         return;
     };
     let files = files_in(&root.join("odd"));

@@ -327,7 +327,7 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 fn progress_bar_on_a_terminal_shows_packets_bytes_and_rate() {
     // `script` gives ferret a pseudo-terminal; skip where it is missing.
     if std::process::Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: no `script` command to run ferret on a pseudo-terminal");
+        common::skip("FERRET_REQUIRE_SCRIPT", "no `script` command to run ferret on a pseudo-terminal");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -24,11 +24,7 @@ fn chromium() -> Option<PathBuf> {
     let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
     let path = std::env::var_os("PATH").unwrap_or_default();
     let found = names.iter().flat_map(|n| std::env::split_paths(&path).map(move |d| d.join(n))).find(|p| p.is_file());
-    // CI sets FERRET_REQUIRE_CHROMIUM: there a missing browser is a failure, not a skip.
-    assert!(
-        found.is_some() || std::env::var_os("FERRET_REQUIRE_CHROMIUM").is_none(),
-        "FERRET_REQUIRE_CHROMIUM is set but no Chromium was found"
-    );
+    // CI sets FERRET_REQUIRE_CHROMIUM: there a missing browser is a failure (see common::skip).
     found
 }
 
@@ -219,7 +215,7 @@ fn check_sample(browser: &Path, sample: &str, charts: &[&str]) {
 #[test]
 fn html_report_renders_in_chromium_with_the_scans_numbers() {
     let Some(browser) = chromium() else {
-        eprintln!("skipped: no Chromium found (apt-get install chromium, or set FERRET_CHROMIUM)");
+        common::skip("FERRET_REQUIRE_CHROMIUM", "no Chromium found (apt-get install chromium, or set FERRET_CHROMIUM)");
         return;
     };
     let all = ["chart-protocols", "chart-icmp-entropy", "chart-dns-entropy", "chart-timeline"];
@@ -231,7 +227,7 @@ fn html_report_renders_in_chromium_with_the_scans_numbers() {
 fn console_errors_are_caught() {
     // The check above must be able to fail: a page that fetches is refused by its policy.
     let Some(browser) = chromium() else {
-        eprintln!("skipped: no Chromium found (apt-get install chromium, or set FERRET_CHROMIUM)");
+        common::skip("FERRET_REQUIRE_CHROMIUM", "no Chromium found (apt-get install chromium, or set FERRET_CHROMIUM)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

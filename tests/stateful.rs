@@ -207,3 +207,31 @@ fn echo_correlation_flags_mismatched_and_unpaired_replies() {
     let a = run(rules6, vec![v6(0, "fe80::1", "fe80::2", false, b"x"), v6(1, "fe80::2", "fe80::1", true, b"y")]);
     assert_eq!(numbers(&a), vec![2]);
 }
+
+/// State keys are hashed with a random seed per table (so spoofed sources
+/// cannot be picked to collide); what a scan reports must not depend on it.
+#[test]
+fn two_scans_with_different_hash_seeds_give_identical_alerts() {
+    let rules = "alert icmp any any -> any any { id 1  distinct payload.len > 140 within 60s by dst }\n\
+                 alert icmp any any -> any any { id 2  threshold 2 within 10s by src  limit 1 per 60s by src }\n\
+                 alert icmp any any -> any any { id 3  rate > 2/s by pair }\n";
+    let packets: Vec<SynthPacket> = (0..3000u32)
+        .map(|i| {
+            // 50 sources fit the tables; 100 (source, destination) pairs do not.
+            let src = std::net::Ipv4Addr::from(0x0a00_0000 + i % 50);
+            let dst = std::net::Ipv4Addr::from(0xc0a8_0000 + i % 2);
+            let payload = vec![b'a'; (i % 300) as usize];
+            pkt(i64::from(i) * S / 100, frame::icmp_echo(src, dst, false, 1, i as u16, &payload))
+        })
+        .collect();
+    let bytes = capture_bytes(&Scenario { name: "seeds", packets }, Format::PcapNanos);
+    // Small tables, so eviction takes part too.
+    let limits = ferret::engine::tables::TableLimits { max_entries: 64, ..Default::default() };
+    let (first, _) = scan_bytes_with(common::rules(rules), &bytes, limits);
+    let (second, _) = scan_bytes_with(common::rules(rules), &bytes, limits);
+    assert!(first.len() > 10, "{}", first.len());
+    for sid in [1, 2] {
+        assert!(first.iter().any(|a| a.rule().is_some_and(|r| r.sid == sid)), "rule {sid} fired");
+    }
+    assert_eq!(format!("{first:?}"), format!("{second:?}"));
+}

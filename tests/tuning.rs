@@ -211,3 +211,16 @@ fn config_errors_are_located() {
     let out = run_ferret(&["check", "--config", &example], dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_bad_config_value_is_blamed_once_on_the_config_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ferret.yaml"), "vars:\n  ICMP_ENTROPY: high\n").unwrap();
+    let out = run_ferret(&["check", "--config", "ferret.yaml"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: unknown value 'high' for payload.entropy\n --> ferret.yaml:2:17\n"), "{err}");
+    assert!(err.contains("2 |   ICMP_ENTROPY: high\n  |                 ^^^^ not a known name\n"), "{err}");
+    assert_eq!(err.matches("error: ").count(), 1, "{err}");
+    assert!(!err.contains("--> <builtin>"), "{err}");
+}

@@ -20,8 +20,8 @@ pub struct EchoTable {
     requests: Table<u64>,
 }
 
-fn key(src: IpAddr, dst: IpAddr, id: u16, seq: u16) -> u64 {
-    let mut h = crate::engine::tables::state_hasher();
+fn key(seed: u64, src: IpAddr, dst: IpAddr, id: u16, seq: u16) -> u64 {
+    let mut h = crate::engine::tables::keyed_hasher(seed);
     (src, dst, id, seq).hash(&mut h);
     h.finish()
 }
@@ -46,10 +46,11 @@ impl EchoTable {
         let (Some(id), Some(seq)) = (icmp.id, icmp.seq) else { return };
         let is_request = matches!(icmp.icmp_type, 8 | 128);
         if is_request {
-            *self.requests.entry(key(ip.src, ip.dst, id, seq), pkt.ts_nanos) = payload_hash(pkt.payload);
+            let (k, hash) = (key(self.requests.seed, ip.src, ip.dst, id, seq), payload_hash(pkt.payload));
+            self.requests.update(k, pkt.ts_nanos, |stored| *stored = hash);
             return;
         }
-        let status = match self.requests.get(key(ip.dst, ip.src, id, seq), pkt.ts_nanos) {
+        let status = match self.requests.get(key(self.requests.seed, ip.dst, ip.src, id, seq), pkt.ts_nanos) {
             Some(&stored) if stored == payload_hash(pkt.payload) => EchoStatus::Echoed,
             Some(_) => EchoStatus::Mismatch,
             None => EchoStatus::Unpaired,

@@ -2,10 +2,12 @@
 //!
 //! Each clause of each rule owns one table keyed by the clause's `by` key
 //! (hashed to a `u64`: addresses, ports and field values, DNS names without
-//! case). Tables are bounded: at most [`TableLimits::max_entries`] keys, the
-//! least recently seen evicted first when full (counted as evictions), and keys
-//! idle longer than `max(idle, window)` of packet time dropped (counted as
-//! expirations). Time comes only from packet timestamps.
+//! case). Tables are bounded: at most [`TableLimits::max_entries`] keys and
+//! [`TableLimits::memcap_bytes`] bytes (a Suricata-style memcap: the keys, their
+//! slots and what their windows hold on the heap), the least recently seen
+//! evicted first when either is reached (counted apart), and keys idle longer
+//! than `max(idle, window)` of packet time dropped (counted as expirations).
+//! Time comes only from packet timestamps.
 //!
 //! A matching rule fires when every trigger clause agrees (`threshold`: at
 //! least N matches in the window; `rate`: more than N per T; `distinct`: more
@@ -32,11 +34,49 @@ pub struct TableLimits {
     pub max_entries: usize,
     /// A key idle this long (ns of packet time, at least the clause's window) is dropped.
     pub idle_nanos: u64,
+    /// Most bytes one table holds (keys, slots and their windows' heap); the
+    /// least recently seen keys are evicted beyond this.
+    pub memcap_bytes: usize,
 }
+
+/// Default [`TableLimits::memcap_bytes`]: 64 MiB per table, room for the
+/// default 100,000 keys of a counting clause (about 300 bytes each) and for
+/// about 12,000 distinct-count keys at their exact limit (about 5 KiB each).
+pub const DEFAULT_MEMCAP_BYTES: usize = 64 << 20;
 
 impl Default for TableLimits {
     fn default() -> Self {
-        TableLimits { max_entries: 100_000, idle_nanos: 300_000_000_000 }
+        TableLimits { max_entries: 100_000, idle_nanos: 300_000_000_000, memcap_bytes: DEFAULT_MEMCAP_BYTES }
+    }
+}
+
+/// Heap bytes a key's state holds beyond its slot.
+pub(crate) trait Footprint {
+    /// Bytes on the heap.
+    fn heap_bytes(&self) -> usize;
+}
+
+impl Footprint for u64 {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl Footprint for u32 {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl Footprint for WindowCount {
+    fn heap_bytes(&self) -> usize {
+        WindowCount::heap_bytes(self)
+    }
+}
+
+impl Footprint for DistinctCount {
+    fn heap_bytes(&self) -> usize {
+        DistinctCount::heap_bytes(self)
     }
 }
 
@@ -69,14 +109,35 @@ pub struct TableStats {
     pub evicted: u64,
     /// Keys dropped after being idle.
     pub expired: u64,
+    /// Keys evicted because the table reached its byte budget.
+    pub memcap_evicted: u64,
+    /// Bytes held now (keys, slots, windows).
+    pub bytes: usize,
+    /// Most bytes held at once.
+    pub peak_bytes: usize,
 }
 
-/// The hasher for state keys and distinct values: foldhash's quality variant
-/// with a fixed seed, so runs are deterministic. (Keys are not secret; an
-/// attacker who forces collisions merges some keys' counts, nothing more.)
+/// The hasher for distinct values and echo payloads: foldhash's quality
+/// variant with a fixed seed. These hashes are compared and counted (the
+/// HyperLogLog estimate beyond the exact range depends on them, and stays
+/// the same from run to run), never used to place entries in a map.
 pub(crate) fn state_hasher() -> impl Hasher {
+    keyed_hasher(0x6665_7272_6574)
+}
+
+/// The hasher for the keys of one table, seeded by [`random_seed`].
+pub(crate) fn keyed_hasher(seed: u64) -> impl Hasher {
     use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(0x6665_7272_6574).build_hasher()
+    foldhash::quality::FixedState::with_seed(seed).build_hasher()
+}
+
+/// A seed no one outside the process can know (std's per-instance random
+/// SipHash keys). Key hashes are the tables' map keys: with a public seed,
+/// spoofed sources chosen to collide would build long probe chains. Output
+/// does not depend on it: eviction and expiry follow time, not hash order.
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x6665_7272_6574_u64)
 }
 
 /// Keys are already hashes; the map must not hash them again.
@@ -104,22 +165,31 @@ pub(crate) struct Slot<V> {
 
 /// A bounded map from key hash to per-key state.
 pub(crate) struct Table<V> {
+    /// Seed of this table's key hashes ([`keyed_hasher`]).
+    pub(crate) seed: u64,
     map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
     order: VecDeque<(u64, i64)>,
     max_entries: usize,
+    memcap: usize,
     idle: u64,
     clock: i64,
     pub(crate) stats: TableStats,
 }
 
-impl<V: Default> Table<V> {
+impl<V: Default + Footprint> Table<V> {
+    /// What one key costs besides its state's heap: its map slot (key, value,
+    /// control byte) and its place in the eviction queue.
+    const SLOT_BYTES: usize = std::mem::size_of::<(u64, Slot<V>)>() + 1 + std::mem::size_of::<(u64, i64)>();
+
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
+            seed: random_seed(),
             map: HashMap::default(),
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
+            memcap: limits.memcap_bytes,
             idle: limits.idle_nanos.max(window.nanos),
             clock: i64::MIN,
             stats: TableStats { sid, clause, ..TableStats::default() },
@@ -133,8 +203,9 @@ impl<V: Default> Table<V> {
         self.map.get(&key).map(|s| &s.value)
     }
 
-    /// The state of `key` at time `ts`, created if new.
-    pub(crate) fn entry(&mut self, key: u64, ts: i64) -> &mut V {
+    /// Applies `update` to the state of `key` at time `ts` (created if new),
+    /// then keeps the table within its byte budget.
+    pub(crate) fn update<R>(&mut self, key: u64, ts: i64, update: impl FnOnce(&mut V) -> R) -> R {
         self.clock = self.clock.max(ts);
         self.expire();
         let is_new = !self.map.contains_key(&key);
@@ -151,7 +222,28 @@ impl<V: Default> Table<V> {
         let clock = self.clock;
         let slot = self.map.entry(key).or_insert_with(|| Slot { value: V::default(), last_seen: clock });
         slot.last_seen = clock;
-        &mut slot.value
+        let before = if is_new { 0 } else { Self::SLOT_BYTES + slot.value.heap_bytes() };
+        let result = update(&mut slot.value);
+        let after = Self::SLOT_BYTES + slot.value.heap_bytes();
+        self.stats.bytes = (self.stats.bytes + after).saturating_sub(before);
+        // Over budget: evict the least recently seen keys, this one last.
+        while self.stats.bytes > self.memcap && self.map.len() > 1 {
+            if !self.evict_one() {
+                break;
+            }
+            self.stats.evicted -= 1;
+            self.stats.memcap_evicted += 1;
+        }
+        self.stats.entries = self.map.len();
+        self.stats.peak_bytes = self.stats.peak_bytes.max(self.stats.bytes);
+        result
+    }
+
+    /// Removes `key`, giving back its bytes.
+    fn remove(&mut self, key: u64) {
+        if let Some(slot) = self.map.remove(&key) {
+            self.stats.bytes = self.stats.bytes.saturating_sub(Self::SLOT_BYTES + slot.value.heap_bytes());
+        }
     }
 
     fn expire(&mut self) {
@@ -163,26 +255,29 @@ impl<V: Default> Table<V> {
             match self.map.get(&key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
-                    self.map.remove(&key);
+                    self.remove(key);
                     self.stats.expired += 1;
+                    self.stats.entries = self.map.len();
                 }
                 None => {}
             }
         }
     }
 
-    fn evict_one(&mut self) {
+    /// Evicts the least recently seen key (counted as evicted); false if there is none.
+    fn evict_one(&mut self) -> bool {
         while let Some((key, queued)) = self.order.pop_front() {
             match self.map.get(&key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
-                    self.map.remove(&key);
+                    self.remove(key);
                     self.stats.evicted += 1;
-                    return;
+                    return true;
                 }
                 None => {}
             }
         }
+        false
     }
 }
 
@@ -307,21 +402,23 @@ impl StateTables {
         for trigger in &mut state.triggers {
             let (clause, view, window, key, ok, rate) = match trigger {
                 Trigger::Threshold { count, window, key, table } => {
-                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    let k = key_hash(table.seed, key, f);
+                    let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     ("threshold", v, *window, &*key, v.count >= *count, None)
                 }
                 Trigger::Rate { count, window, key, table } => {
-                    let v = table.entry(key_hash(key, f), ts).record(ts, number, window.nanos);
+                    let k = key_hash(table.seed, key, f);
+                    let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
                     ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
                 }
                 Trigger::Distinct { field, count, window, key, table } => {
-                    let k = key_hash(key, f);
+                    let k = key_hash(table.seed, key, f);
                     let Some(value) = value_hash(*field, f) else {
                         fire = false;
                         continue;
                     };
-                    let v = table.entry(k, ts).record(value, ts, number, window.nanos);
+                    let v = table.update(k, ts, |d| d.record(value, ts, number, window.nanos));
                     ("distinct", v, *window, &*key, v.count > *count, None)
                 }
             };
@@ -334,13 +431,15 @@ impl StateTables {
         if suppressed {
             return Decision::Suppress;
         }
-        if let Some(limit) = &mut state.limit {
-            let entry = limit.table.entry(key_hash(&limit.key, f), ts);
-            if entry.peek(ts, limit.window.nanos).count >= limit.count {
+        if let Some(LimitState { count, window, key, table }) = &mut state.limit {
+            let k = key_hash(table.seed, key, f);
+            let (count, nanos) = (*count, window.nanos);
+            let allowed =
+                table.update(k, ts, |w| (w.peek(ts, nanos).count < count).then(|| w.record(ts, number, nanos)));
+            let Some(view) = allowed else {
                 return Decision::Hold;
-            }
-            let view = entry.record(ts, number, limit.window.nanos);
-            seen.get_or_insert(Seen { clause: "limit", view, window: limit.window, key: &limit.key, rate: None });
+            };
+            seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: None });
         }
         Decision::Fire(seen.map(|seen| seen.report(number, f)))
     }
@@ -369,9 +468,9 @@ impl Seen<'_> {
     }
 }
 
-/// Hashes the key parts of the packet (deterministically, see [`state_hasher`]).
-fn key_hash(key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
-    let mut h = crate::engine::tables::state_hasher();
+/// Hashes the key parts of the packet with a table's `seed`.
+fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
+    let mut h = keyed_hasher(seed);
     let pkt = f.packet();
     let addrs = pkt.ip().map(|ip| (ip.src, ip.dst));
     for item in key {
@@ -453,17 +552,50 @@ mod tests {
 
     #[test]
     fn table_evicts_least_recently_seen_and_expires_idle_keys() {
-        let limits = TableLimits { max_entries: 2, idle_nanos: 100 };
+        let limits = TableLimits { max_entries: 2, idle_nanos: 100, ..TableLimits::default() };
         let mut t: Table<u32> = Table::new(1, "threshold", limits, Window { nanos: 10 });
-        *t.entry(1, 0) += 1;
-        *t.entry(2, 1) += 1;
-        *t.entry(1, 2) += 1; // key 1 seen again: key 2 is now the oldest
-        *t.entry(3, 3) += 1; // full: evicts key 2
+        let bump = |v: &mut u32| *v += 1;
+        t.update(1, 0, bump);
+        t.update(2, 1, bump);
+        t.update(1, 2, bump); // key 1 seen again: key 2 is now the oldest
+        t.update(3, 3, bump); // full: evicts key 2
         assert!(t.map.contains_key(&1) && t.map.contains_key(&3) && !t.map.contains_key(&2));
         assert_eq!(t.stats.evicted, 1);
-        *t.entry(4, 1000) += 1; // everything else idle for >= 100 ns
+        t.update(4, 1000, bump); // everything else idle for >= 100 ns
         assert_eq!(t.map.len(), 1);
         assert_eq!(t.stats.expired, 2);
         assert_eq!(t.stats.peak, 2);
+    }
+
+    #[test]
+    fn table_stays_within_its_byte_budget() {
+        let slot = Table::<DistinctCount>::SLOT_BYTES;
+        let limits = TableLimits { memcap_bytes: 64 << 10, ..TableLimits::default() };
+        let mut t: Table<DistinctCount> = Table::new(1, "distinct", limits, Window { nanos: 1_000_000 });
+        for key in 0..1000u64 {
+            for value in 0..100u64 {
+                t.update(key, (key * 100 + value) as i64, |d| d.record(value, 0, 1, 1_000_000));
+            }
+            assert!(t.stats.bytes <= 64 << 10, "{} bytes at key {key}", t.stats.bytes);
+        }
+        // Each key holds 100 values (24 bytes each, and spare capacity).
+        assert!(t.stats.memcap_evicted > 900, "{:?}", t.stats);
+        assert_eq!(t.stats.evicted, 0);
+        assert!(t.stats.bytes > slot && t.stats.peak_bytes <= 64 << 10);
+        let held: usize = t.map.values().map(|s| slot + s.value.heap_bytes()).sum();
+        assert_eq!(held, t.stats.bytes, "the count matches what is held");
+    }
+
+    #[test]
+    fn tables_hash_keys_with_their_own_random_seed() {
+        let limits = TableLimits::default();
+        let seeds: Vec<u64> = (0..4).map(|_| Table::<u32>::new(1, "rate", limits, Window { nanos: 1 }).seed).collect();
+        assert!(seeds.windows(2).all(|w| w[0] != w[1]), "{seeds:x?}");
+        let hash = |seed| {
+            let mut h = keyed_hasher(seed);
+            h.write_u64(42);
+            h.finish()
+        };
+        assert_ne!(hash(seeds[0]), hash(seeds[1]));
     }
 }

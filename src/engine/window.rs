@@ -54,6 +54,11 @@ pub struct WindowCount {
 }
 
 impl WindowCount {
+    /// Bytes its buckets hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+    }
+
     /// An empty counter.
     pub fn new() -> WindowCount {
         WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN }
@@ -182,6 +187,14 @@ impl Default for DistinctCount {
 }
 
 impl DistinctCount {
+    /// Bytes it holds on the heap: its value list, or its sketch (registers and the box).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            DistinctCount::Exact { values, .. } => values.capacity() * std::mem::size_of::<(u64, i64, u64)>(),
+            DistinctCount::Estimated { .. } => std::mem::size_of::<HyperLogLog>() + (1usize << HLL_PRECISION),
+        }
+    }
+
     /// Records `value_hash` at `ts` and returns the number of distinct values in the window.
     pub fn record(&mut self, value_hash: u64, ts: i64, packet: u64, window: u64) -> WindowView {
         match self {

@@ -49,11 +49,15 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
     for t in tables.iter().filter(|t| t.inserted > 0) {
         let owner =
             if t.clause == "echo" { "echo requests".to_string() } else { format!("rule {} {}", t.sid, t.clause) };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "state {owner}: {} keys now, {} peak, {} created, {} evicted (table full), {} expired",
             t.entries, t.peak, t.inserted, t.evicted, t.expired
         );
+        if t.memcap_evicted > 0 {
+            let _ = write!(out, ", {} evicted (memcap, {} KiB peak)", t.memcap_evicted, t.peak_bytes >> 10);
+        }
+        let _ = writeln!(out);
     }
 }
 

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::rules::span::{locate, Span};
+use crate::rules::span::{locate, LineIndex, Span};
 
 /// One problem found in a rule file (or config), with where it is.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +40,12 @@ impl Diagnostic {
 
     /// Renders the diagnostic against the text it came from.
     pub fn render<'a>(&'a self, path: &'a str, text: &'a str) -> Rendered<'a> {
-        Rendered { diag: self, path, text }
+        Rendered { diag: self, path, text, lines: None }
+    }
+
+    /// Renders the diagnostic against the text it came from, whose lines are indexed.
+    pub fn render_indexed<'a>(&'a self, path: &'a str, text: &'a str, lines: &'a LineIndex) -> Rendered<'a> {
+        Rendered { diag: self, path, text, lines: Some(lines) }
     }
 
     /// `path:line:col` of the diagnostic's start.
@@ -55,12 +60,16 @@ pub struct Rendered<'a> {
     diag: &'a Diagnostic,
     path: &'a str,
     text: &'a str,
+    lines: Option<&'a LineIndex>,
 }
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.diag;
-        let (lc, line_range) = locate(self.text, d.span.start);
+        let (lc, line_range) = match self.lines {
+            Some(lines) => lines.locate(self.text, d.span.start),
+            None => locate(self.text, d.span.start),
+        };
         let line_text = self.text.get(line_range.clone()).unwrap_or("");
         let gutter = lc.line.to_string().len();
         writeln!(f, "error: {}", d.message)?;

@@ -2,23 +2,30 @@
 //! allocates nothing. Include it with `#[path = "common/counting_alloc.rs"] mod counting_alloc;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
-/// The system allocator, counting `alloc` and `realloc` calls.
+/// The system allocator, counting `alloc` and `realloc` calls per thread.
 pub struct Counting;
 
-/// Allocations so far.
-pub static ALLOCS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Allocations so far by this thread: tests run in parallel threads, and
+    /// one test's allocations must not count against another's.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
 
-/// The number of allocations so far.
+fn count() {
+    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// The number of allocations so far by the calling thread.
 pub fn allocations() -> u64 {
-    ALLOCS.load(Ordering::Relaxed)
+    ALLOCS.try_with(Cell::get).unwrap_or(0)
 }
 
 // SAFETY: defers to the system allocator; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -27,7 +34,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }

@@ -120,3 +120,13 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Reports that a test could not run here and returns: written straight to
+/// the process's stderr, which the test harness does not capture, so the
+/// notice shows in `cargo test` output even when the test passes. When the
+/// environment variable `require` is set (CI sets them), a skip is a failure.
+pub fn skip(require: &str, why: &str) {
+    assert!(std::env::var_os(require).is_none(), "{require} is set, but {why}");
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why} (set {require}=1 to make this a failure)");
+}

@@ -25,8 +25,7 @@ pub fn live_required() -> bool {
 
 /// Skips a live test visibly, or fails it when live tests are required.
 pub fn skip(why: &str) {
-    assert!(!live_required(), "FERRET_REQUIRE_LIVE=1 but the live test cannot run: {why}");
-    eprintln!("SKIPPED: {why}");
+    super::skip("FERRET_REQUIRE_LIVE", why);
 }
 
 /// A veth pair: `outer` in the root namespace, `inner` in the namespace `netns`.

@@ -21,7 +21,7 @@ use crate::engine::state::{KeyItem, StateSpec, Window};
 use crate::engine::template::Template;
 use crate::rules::ast::{self, Action, Item, Proto, RuleOption, Severity, Spanned, Value};
 use crate::rules::diag::Diagnostic;
-use crate::rules::span::Span;
+use crate::rules::span::{LineCol, LineIndex, Span};
 
 mod condition;
 mod header;
@@ -48,11 +48,14 @@ pub struct ParsedFile {
 /// A diagnostic and the index of the file it belongs to.
 #[derive(Clone, Debug)]
 pub struct FileDiagnostic {
-    /// Index into the files passed to [`compile`].
+    /// Index into the files passed to [`compile`], or [`CONFIG_FILE`].
     pub file: usize,
     /// The problem.
     pub diag: Diagnostic,
 }
+
+/// [`FileDiagnostic::file`] of a problem with a value of the config file.
+pub const CONFIG_FILE: usize = usize::MAX - 1;
 
 /// Compiles every rule of every file. Variables resolve, from strongest to
 /// weakest: the packet's network (config `networks`), `--var`, the config's
@@ -62,6 +65,7 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
     let mut rules = Vec::new();
     let mut seen_ids: HashMap<u64, (usize, Span)> = HashMap::new();
     for (file_index, file) in files.iter().enumerate() {
+        let lines = LineIndex::new(&file.text);
         let mut vars: HashMap<String, Value> = builtin_vars().into_iter().collect();
         let mut diags = Vec::new();
         for item in &file.ast.items {
@@ -74,7 +78,8 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
                         Scope { vars: &vars, config: &layers.config, overrides: &layers.overrides, network: &[] };
                     let mut cx =
                         RuleCx { scope, proto: rule.proto.node, diags: Vec::new(), networks: &layers.networks };
-                    if let Some(compiled) = cx.rule(rule, file) {
+                    let line = lines.locate(&file.text, rule.span.start).0;
+                    if let Some(compiled) = cx.rule(rule, file, line) {
                         if let Some((first_file, first_span)) = seen_ids.get(&compiled.sid) {
                             let first = files.get(*first_file).map_or(String::new(), |f| {
                                 Diagnostic::new("", *first_span, "").location(&f.path, &f.text)
@@ -95,7 +100,21 @@ pub fn compile(files: &[ParsedFile], layers: &VarLayers) -> Result<RuleSet, Vec<
                 }
             }
         }
-        errors.extend(diags.into_iter().map(|diag| FileDiagnostic { file: file_index, diag }));
+        for diag in diags {
+            let Some(span) = diag.span.in_config() else {
+                errors.push(FileDiagnostic { file: file_index, diag });
+                continue;
+            };
+            // About a value the config set: shown once, on the config line.
+            let help =
+                diag.help.clone().unwrap_or_else(|| format!("the config sets this value; {} uses it", file.path));
+            let diag = Diagnostic { span, help: Some(help), ..diag };
+            let seen =
+                errors.iter().any(|e| e.file == CONFIG_FILE && e.diag.span == span && e.diag.message == diag.message);
+            if !seen {
+                errors.push(FileDiagnostic { file: CONFIG_FILE, diag });
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -180,7 +199,8 @@ struct RuleCx<'v> {
 }
 
 impl RuleCx<'_> {
-    fn rule(&mut self, rule: &ast::Rule, file: &ParsedFile) -> Option<CompiledRule> {
+    /// Compiles one rule of `file` that starts on `line`.
+    fn rule(&mut self, rule: &ast::Rule, file: &ParsedFile, line: LineCol) -> Option<CompiledRule> {
         let header = self.header(rule);
         let mut sid = None;
         let mut rev = 1;
@@ -237,7 +257,6 @@ impl RuleCx<'_> {
                 "a pass rule",
             ));
         }
-        let (line, _) = crate::rules::span::locate(&file.text, rule.span.start);
         let cond = cond.optimize();
         let (scoped, variables) = match when {
             Some(expr) => self.scoped(rule, expr, scope_side),

@@ -95,14 +95,17 @@ impl Scope<'_> {
             .chain(self.overrides.iter().map(|(n, _)| n.as_str()))
     }
 
-    /// Replaces `$NAME` (recursively) by its value, keeping the use-site span.
+    /// Replaces `$NAME` (recursively) by its value, keeping the use-site span
+    /// (the config's span for a value the config set).
     pub(super) fn resolve(&self, value: &Value) -> Result<Value, Diagnostic> {
         let mut current = value.clone();
         for _ in 0..MAX_VAR_DEPTH {
             match &current.kind {
                 ValueKind::Var(name) => {
                     let found = self.get(name).ok_or_else(|| self.undefined(name, value.span))?;
-                    current = Value { kind: found.kind.clone(), span: value.span };
+                    // A value the config set is blamed on the config line that set it.
+                    let span = if found.span.in_config().is_some() { found.span } else { value.span };
+                    current = Value { kind: found.kind.clone(), span };
                 }
                 _ => return Ok(current),
             }
