@@ -10,7 +10,8 @@
 //! Traffic is the synthetic office (with its tunnels) replayed batch after
 //! batch, each batch with a new seed, so hosts, names and state keys keep
 //! changing as on a real link. Memory must level off: the test fails if the
-//! last third of the run grew resident memory by more than 8 MiB.
+//! last five minutes grew resident memory by more than 2 MiB, or the peak
+//! passed 320 MiB (64 MiB of capture buffer plus bounded state tables).
 
 mod common;
 
@@ -81,7 +82,12 @@ fn thirty_minutes_at_a_steady_rate_keep_memory_flat() {
     let err = String::from_utf8_lossy(&out.stderr);
     eprintln!("soak: {sent} packets sent at {rate} pps\n{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
-    let third = curve.len() * 2 / 3;
-    let (late_start, late_end) = (curve[third].1, curve.last().unwrap().1);
-    assert!(late_end <= late_start + 8 * 1024, "resident memory still growing: {curve:?}");
+    // State tables are bounded in keys and bytes, but their hash maps grow
+    // their capacity in steps (and never shrink): memory may step up, never climb.
+    // The last five minutes must be flat, and the peak under a fixed bound.
+    let last: Vec<u64> = curve.iter().rev().take(10).map(|(_, kib)| *kib).collect();
+    let (lo, hi) = (last.iter().min().unwrap(), last.iter().max().unwrap());
+    assert!(hi - lo <= 2 * 1024, "resident memory still growing in the last five minutes: {curve:?}");
+    let peak = curve.iter().map(|(_, kib)| *kib).max().unwrap();
+    assert!(peak < 320 * 1024, "peak resident memory {} MiB: {curve:?}", peak / 1024);
 }
