@@ -362,8 +362,9 @@ fn load_everything(
     };
     let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
-    let layers = load::layers(config.as_ref(), overrides, disable);
-    let rules = load::load_configured(&sources, &layers, config.as_ref()).map_err(|f| report_failure(&f, "rules"))?;
+    let layers = config::layers(config.as_ref(), overrides, disable);
+    let rules = load::load_configured(&sources, &layers, config.as_ref().map(|c| c as &dyn load::ConfigCheck))
+        .map_err(|f| report_failure(&f, "rules"))?;
     print_warnings(rules.warnings());
     Ok(Loaded { rules, config })
 }
@@ -455,7 +456,7 @@ fn run_profile(args: ProfileArgs) -> i32 {
         Ok(names) => names,
         Err(f) => return report_failure(&f, "rules"),
     };
-    let layers = load::layers(config.as_ref(), Vec::new(), &args.disable);
+    let layers = config::layers(config.as_ref(), Vec::new(), &args.disable);
     match load::disable_warnings(&sources, &layers.disable) {
         Ok(warnings) => print_warnings(&warnings),
         Err(f) => return report_failure(&f, "rules"),
@@ -557,7 +558,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
         Ok(t) => t,
         Err(f) => return report_failure(&f, "rules"),
     };
-    let base = load::layers(Some(&config), overrides(&fixed).unwrap_or_default(), &args.disable);
+    let base = config::layers(Some(&config), overrides(&fixed).unwrap_or_default(), &args.disable);
     let limits = TableLimits {
         max_entries: config.state_max_entries.unwrap_or(TableLimits::default().max_entries),
         idle_nanos: config.state_idle_nanos.unwrap_or(TableLimits::default().idle_nanos),
@@ -700,7 +701,7 @@ fn load_sensor_rules(
     };
     let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
-    let layers = load::layers(config.as_ref(), overrides, disable);
+    let layers = config::layers(config.as_ref(), overrides, disable);
     let mut loader = crate::sensor::reload::RuleLoader::new(sources, layers);
     let loaded = loader.load();
     let mut err = io::stderr().lock();

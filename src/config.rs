@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::engine::compile::NetworkVars;
+use crate::engine::compile::{NetworkVars, VarLayers};
 use crate::engine::header::Net;
 use crate::engine::suppress::{addr_set, Disable, Suppress, Suppression, Track};
 use crate::load::{LoadFailure, RuleSource};
@@ -638,6 +638,34 @@ fn widen(text: &str, span: Span) -> Span {
         span.start + rest.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(rest.len()).max(1)
     });
     Span::new(span.start, end.min(text.len()))
+}
+
+/// Everything besides the rule files that shapes a rule set: the config's
+/// `vars`, `networks`, `disable` and `suppress`, then `--var` overrides and
+/// `--disable` ids (added to the config's). A reload reads the config again
+/// and calls this and [`load_configured`] again, so both apply to the new set.
+pub fn layers(config: Option<&Config>, overrides: Vec<(String, Value)>, disable: &[u64]) -> VarLayers {
+    let mut layers = VarLayers { overrides, ..VarLayers::default() };
+    if let Some(c) = config {
+        layers.config = c.vars.clone();
+        layers.networks = c.networks.clone();
+        layers.disable = c.disable.clone();
+        layers.suppress = c.suppress.clone();
+    }
+    layers.disable.extend(disable.iter().map(|&sid| Disable { sid, origin: format!("--disable {sid}") }));
+    layers
+}
+
+impl crate::load::ConfigCheck for Config {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn check_names(&self, defined: &[String]) -> Result<(), LoadFailure> {
+        Config::check_names(self, defined)
+    }
 }
 
 impl Config {

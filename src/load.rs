@@ -17,7 +17,6 @@ use std::fmt::Write;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
 use crate::engine::compile::{self, ParsedFile, VarLayers};
 use crate::engine::ruleset::RuleSet;
 use crate::engine::suppress::Disable;
@@ -204,7 +203,7 @@ pub fn compile_with(texts: Vec<(String, String)>, layers: &VarLayers) -> Result<
 pub fn load_configured(
     sources: &[RuleSource],
     layers: &VarLayers,
-    config: Option<&crate::config::Config>,
+    config: Option<&dyn ConfigCheck>,
 ) -> Result<RuleSet, LoadFailure> {
     compile_checked(read_sources(sources)?, layers, config)
 }
@@ -212,7 +211,7 @@ pub fn load_configured(
 fn compile_checked(
     texts: Vec<(String, String)>,
     layers: &VarLayers,
-    config: Option<&crate::config::Config>,
+    config: Option<&dyn ConfigCheck>,
 ) -> Result<RuleSet, LoadFailure> {
     compile_attributed(texts, layers, config)
         .map_err(|problems| LoadFailure { problems: problems.into_iter().map(|(_, p)| p).collect() })
@@ -224,7 +223,7 @@ fn compile_checked(
 pub fn compile_attributed(
     texts: Vec<(String, String)>,
     layers: &VarLayers,
-    config: Option<&crate::config::Config>,
+    config: Option<&dyn ConfigCheck>,
 ) -> Result<RuleSet, Vec<(Option<String>, String)>> {
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
@@ -267,20 +266,17 @@ pub fn compile_attributed(
     }
 }
 
-/// Everything besides the rule files that shapes a rule set: the config's
-/// `vars`, `networks`, `disable` and `suppress`, then `--var` overrides and
-/// `--disable` ids (added to the config's). A reload reads the config again
-/// and calls this and [`load_configured`] again, so both apply to the new set.
-pub fn layers(config: Option<&Config>, overrides: Vec<(String, Value)>, disable: &[u64]) -> VarLayers {
-    let mut layers = VarLayers { overrides, ..VarLayers::default() };
-    if let Some(c) = config {
-        layers.config = c.vars.clone();
-        layers.networks = c.networks.clone();
-        layers.disable = c.disable.clone();
-        layers.suppress = c.suppress.clone();
-    }
-    layers.disable.extend(disable.iter().map(|&sid| Disable { sid, origin: format!("--disable {sid}") }));
-    layers
+/// What loading needs of a config, so that this module does not depend on
+/// the config's (the config depends on this one): where it is, for errors
+/// about its values, and a check of the variable names it sets against those
+/// the rule files define.
+pub trait ConfigCheck {
+    /// The config file as shown.
+    fn path(&self) -> &str;
+    /// Its text.
+    fn text(&self) -> &str;
+    /// Every variable name it sets must be `defined` somewhere.
+    fn check_names(&self, defined: &[String]) -> Result<(), LoadFailure>;
 }
 
 /// Warnings for `disable` ids that no rule of `sources` has, for commands
@@ -331,7 +327,7 @@ const MORE_ERRORS: &str = "error: … and ";
 fn render_capped(
     found: &[(usize, Diagnostic)],
     files: &[ParsedFile],
-    config: Option<&crate::config::Config>,
+    config: Option<&dyn ConfigCheck>,
 ) -> Vec<(Option<String>, String)> {
     let mut problems = Vec::new();
     let mut rest = found;
@@ -341,7 +337,7 @@ fn render_capped(
         rest = after;
         let source = match (files.get(*file), config) {
             (Some(f), _) => Some((f.path.as_str(), f.text.as_str())),
-            (None, Some(c)) if *file == compile::CONFIG_FILE => Some((c.path.as_str(), c.text.as_str())),
+            (None, Some(c)) if *file == compile::CONFIG_FILE => Some((c.path(), c.text())),
             _ => None,
         };
         let Some((path, text)) = source else {

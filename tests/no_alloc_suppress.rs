@@ -27,8 +27,13 @@ fn suppressed_alerts_allocate_nothing() {
         }
     }
     let config = ferret::config::parse("t.yaml", &yaml, std::path::Path::new(".")).unwrap();
-    let layers = ferret::load::layers(Some(&config), Vec::new(), &[]);
-    let rules = ferret::load::load_configured(&[ferret::load::RuleSource::Defaults], &layers, Some(&config)).unwrap();
+    let layers = ferret::config::layers(Some(&config), Vec::new(), &[]);
+    let rules = ferret::load::load_configured(
+        &[ferret::load::RuleSource::Defaults],
+        &layers,
+        Some(&config as &dyn ferret::load::ConfigCheck),
+    )
+    .unwrap();
     assert!(rules.warnings().is_empty(), "{:?}", rules.warnings());
     let mut bytes = Vec::new();
     ferret_synth::scenario::report_dns_icmp().write_pcap(&mut bytes, false).unwrap();

@@ -1,6 +1,6 @@
 //! Rule management through the loading layer, as a scan or a reload uses it:
 //! a config's `disable` and `suppress` (and `--disable`) read by
-//! `config::parse`, turned into layers by `load::layers`, compiled by
+//! `config::parse`, turned into layers by `config::layers`, compiled by
 //! `load::compile_with`, and applied by the engine.
 
 use std::path::Path;
@@ -31,7 +31,7 @@ alert icmp any any -> any any {
 fn load(yaml: &str, disable: &[u64]) -> Arc<RuleSet> {
     let config = ferret::config::parse("t.yaml", yaml, Path::new("."))
         .unwrap_or_else(|f| panic!("config: {}", f.problems.concat()));
-    let layers = ferret::load::layers(Some(&config), Vec::new(), disable);
+    let layers = ferret::config::layers(Some(&config), Vec::new(), disable);
     let set = ferret::load::compile_with(vec![("t.rules".into(), RULES.into())], &layers)
         .unwrap_or_else(|f| panic!("rules: {}", f.problems.concat()));
     Arc::new(set)

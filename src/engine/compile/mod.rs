@@ -426,6 +426,6 @@ mod tests {
     fn defined_variable_names_include_the_built_ins() {
         let (ast, _) = parse_rule_file("var B = 1\nvar A = 2\nvar B = 3\n");
         let file = ParsedFile { path: String::new(), text: String::new(), ast };
-        assert_eq!(defined_var_names(&[file]), ["A", "B", "DNS_PORTS", "EXTERNAL_NET", "HOME_NET"]);
+        assert_eq!(defined_var_names(&[file]), ["A", "B", "EXTERNAL_NET", "HOME_NET"]);
     }
 }

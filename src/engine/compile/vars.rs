@@ -31,7 +31,6 @@ pub fn builtin_vars() -> Vec<(String, Value)> {
     vec![
         ("HOME_NET".into(), Value { kind: ValueKind::List(list), span: Span::default() }),
         ("EXTERNAL_NET".into(), Value { kind: ValueKind::Word("any".into()), span: Span::default() }),
-        ("DNS_PORTS".into(), Value { kind: ValueKind::Number(53.0), span: Span::default() }),
     ]
 }
 
@@ -270,7 +269,7 @@ mod tests {
     #[test]
     fn builtins_are_defined_and_a_file_may_redefine_them() {
         let names: Vec<String> = builtin_vars().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["HOME_NET", "EXTERNAL_NET", "DNS_PORTS"]);
+        assert_eq!(names, ["HOME_NET", "EXTERNAL_NET"]);
         assert!(tree(&rule("ip", "any any -> any any", "when ip.src in $HOME_NET")).contains("192.168.0.0/16"));
         let text =
             format!("var HOME_NET = [10.1.0.0/16]\n{}", rule("ip", "any any -> any any", "when ip.src in $HOME_NET"));
