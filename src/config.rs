@@ -62,6 +62,10 @@ struct NetworkFile {
 pub struct Outputs {
     /// EVE JSON file (`-` for stdout).
     pub eve: Option<PathBuf>,
+    /// Append to the EVE file (default true, as Suricata); false truncates it at start.
+    pub eve_append: Option<bool>,
+    /// The sensor's name, written as EVE `host`.
+    pub host: Option<String>,
     /// Print alert lines on stdout (default true).
     pub alerts: Option<bool>,
     /// Statistics JSON file.
