@@ -72,6 +72,8 @@ struct EveAlert<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     icmp_code: Option<u8>,
     pkt_src: &'static str,
+    /// 0: the rule matched the packet (1 would be a reassembled stream, which ferret has not).
+    stream: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     direction: Option<&'static str>,
     alert: EveAlertBody<'a>,
@@ -300,6 +302,7 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, ctx: &EveContext, out: &mu
         icmp_type: alert.icmp.map(|i| i.0),
         icmp_code: alert.icmp.map(|i| i.1),
         pkt_src: "wire/pcap",
+        stream: 0,
         direction: alert.flow.map(|f| if f.to_server { "to_server" } else { "to_client" }),
         alert: EveAlertBody {
             action: "allowed",
