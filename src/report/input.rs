@@ -542,6 +542,19 @@ mod tests {
     }
 
     #[test]
+    fn ferrets_details_are_read_from_the_metadata_and_from_the_old_top_level_object() {
+        let new = r#"{"timestamp":"2025-04-05T20:55:01.000000+0000","event_type":"alert","pcap_cnt":1207,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4,"metadata":{"ferret":{"severity":"critical","packet":7,"file":"b.pcap","measured":{"payload.len":159},"recommendations":["r"]}}}}"#;
+        let old = r#"{"timestamp":"2025-04-05T20:55:01.000000+00:00","event_type":"alert","pcap_cnt":7,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4},"ferret":{"severity":"critical","measured":{"payload.len":159},"recommendations":["r"]}}"#;
+        let (new, old) = (parse_eve_line(new).unwrap(), parse_eve_line(old).unwrap());
+        assert_eq!(new, old);
+        assert_eq!((new.packet, new.file.as_deref(), new.severity), (7, Some("b.pcap"), Severity::Critical));
+        assert_eq!((new.num("payload.len"), new.recommendations.len()), (Some(159.0), 1));
+        // One capture: ferret names no file, whatever pcap_filename says.
+        let single = r#"{"timestamp":"2025-04-05T20:55:01.000000+0000","event_type":"alert","pcap_cnt":7,"pcap_filename":"a.pcap","alert":{"signature_id":9,"metadata":{"ferret":{"packet":7}}}}"#;
+        assert_eq!(parse_eve_line(single).unwrap().file, None);
+    }
+
+    #[test]
     fn stats_are_looked_for_beside_the_eve_file() {
         let c = stats_candidates(Path::new("out/alerts.json"));
         assert_eq!(
