@@ -122,7 +122,10 @@ fn eve_lines_are_suricata_shaped() {
     assert_eq!(ferret["measured"]["dns.qname.len"], 26);
     assert_eq!((&ferret["severity"], &ferret["packet"]), (&"high".into(), &41.into()));
     assert!(dns.get("ferret").is_none(), "nothing outside the schema: {dns}");
-    assert_eq!((&dns["host"], &dns["app_proto"], &dns["direction"]), (&"edge-1".into(), &"dns".into(), &"to_server".into()));
+    assert_eq!(
+        (&dns["host"], &dns["app_proto"], &dns["direction"]),
+        (&"edge-1".into(), &"dns".into(), &"to_server".into())
+    );
     assert_eq!((&dns["dns"]["version"], &dns["dns"]["type"]), (&3.into(), &"request".into()));
     assert_eq!(dns["dns"]["queries"][0]["rrname"].as_str().map(str::len), Some(26));
     assert!(dns["flow_id"].as_u64().is_some_and(|id| id > 0));
@@ -154,10 +157,15 @@ fn the_eve_file_is_appended_to_unless_truncation_is_asked_for() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
     assert_eq!(count(), 10, "two runs of five alerts, appended");
-    let out = run_ferret(&["scan", "-q", "--no-summary", "--eve", "alerts.json", "--eve-truncate", &capture], dir.path(), b"");
+    let out = run_ferret(
+        &["scan", "-q", "--no-summary", "--eve", "alerts.json", "--eve-truncate", &capture],
+        dir.path(),
+        b"",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(count(), 5);
-    std::fs::write(dir.path().join("ferret.yaml"), "outputs:\n  eve: alerts.json\n  eve_append: false\n  host: lab\n").unwrap();
+    std::fs::write(dir.path().join("ferret.yaml"), "outputs:\n  eve: alerts.json\n  eve_append: false\n  host: lab\n")
+        .unwrap();
     let out = run_ferret(&["scan", "-q", "--no-summary", "--config", "ferret.yaml", &capture], dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(count(), 5);

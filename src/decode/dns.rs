@@ -588,7 +588,7 @@ pub fn records(msg: &DnsMessage<'_>) -> Records {
         let Ok((rest, name)) = parse_name(raw, cursor) else { break };
         let Ok((rest, (rtype, _class, ttl, data))) =
             (be_u16, be_u16, nom::number::complete::be_u32, length_data(be_u16)).parse_complete(rest)
-            as Parsed<'_, (u16, u16, u32, &[u8])>
+                as Parsed<'_, (u16, u16, u32, &[u8])>
         else {
             break;
         };

@@ -7,8 +7,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::decode::features::{Features, FieldValue};
 use crate::decode::dns;
+use crate::decode::features::{Features, FieldValue};
 use crate::engine::field;
 use crate::engine::flows::FlowInfo;
 use crate::engine::ruleset::RuleSet;
