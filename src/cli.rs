@@ -212,9 +212,15 @@ struct ScanArgs {
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines).
+    /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines); appended to, as Suricata does.
     #[arg(long, value_name = "FILE")]
     eve: Option<PathBuf>,
+    /// Truncate the EVE file at start instead of appending to it.
+    #[arg(long)]
+    eve_truncate: bool,
+    /// The sensor's name, written as EVE `host` in every event.
+    #[arg(long, value_name = "NAME")]
+    sensor_name: Option<String>,
     /// Write the run statistics as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
@@ -807,17 +813,24 @@ fn run_scan(mut args: ScanArgs) -> i32 {
             TextSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)
         }
     });
+    let host = args.sensor_name.clone().or_else(|| outputs.host.clone());
+    let append = !args.eve_truncate && outputs.eve_append != Some(false);
     let mut eve_sink = match &args.eve {
         None => None,
-        Some(_) if eve_to_stdout => Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Output>)),
-        Some(path) => match OutputFile::create(path) {
-            Ok(f) => Some(EveSink::new(Box::new(f) as Box<dyn Output>)),
+        Some(_) if eve_to_stdout => {
+            Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Output>).with_host(host.clone()))
+        }
+        Some(path) => match if append { OutputFile::append(path) } else { OutputFile::create(path) } {
+            Ok(f) => Some(EveSink::new(Box::new(f) as Box<dyn Output>).with_host(host.clone())),
             Err(e) => {
                 eprintln!("ferret: cannot create EVE file {}: {e}", path.display());
                 return EXIT_ERROR;
             }
         },
     };
+    if eve_sink.is_some() {
+        engine.track_flows();
+    }
     let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
     if let Some(s) = text_sink.as_mut() {
         sinks.push(s);

@@ -33,6 +33,10 @@ use crate::rules::span::{Span, CONFIG_OFFSET};
 pub struct Outputs {
     /// EVE JSON file (`-` for stdout).
     pub eve: Option<PathBuf>,
+    /// Append to the EVE file (default true, as Suricata); false truncates it at start.
+    pub eve_append: Option<bool>,
+    /// The sensor's name, written as EVE `host`.
+    pub host: Option<String>,
     /// Print alert lines on stdout (default true).
     pub alerts: Option<bool>,
     /// Statistics JSON file.
@@ -346,7 +350,7 @@ impl Cx<'_> {
     }
 
     fn outputs(&mut self, node: Node) {
-        let known = ["eve", "alerts", "stats", "summary"];
+        let known = ["eve", "eve_append", "host", "alerts", "stats", "summary"];
         for (key, value) in self.fields(node, "outputs", &known, None) {
             let what = format!("outputs.{key}");
             match key.as_str() {
@@ -356,6 +360,8 @@ impl Cx<'_> {
                 "stats" => {
                     self.config.outputs.stats = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
                 }
+                "eve_append" => self.config.outputs.eve_append = self.boolean(value, &what),
+                "host" => self.config.outputs.host = self.string(value, &what).map(|(h, _)| h),
                 "alerts" => self.config.outputs.alerts = self.boolean(value, &what),
                 _ => self.config.outputs.summary = self.boolean(value, &what),
             }

@@ -17,7 +17,7 @@ use crate::capture::source::SourceError;
 use crate::capture::{CaptureError, CaptureErrorKind, Poll, RawPacket, Source};
 use crate::decode::Packet;
 use crate::engine::Engine;
-pub use crate::output::sink::{AlertSink, EveSink, TextSink, VecSink};
+pub use crate::output::sink::{AlertSink, EveSink, InputKind, InputStart, TextSink, VecSink};
 
 /// Packets handed over per poll: the supervisor runs at least this often.
 const BATCH: usize = 4096;
@@ -215,6 +215,7 @@ pub fn scan_observed<O: PacketObserver, S: Supervisor>(
 ) -> io::Result<ScanOutcome> {
     let mut outcome = ScanOutcome::default();
     let name_files = inputs.len() > 1;
+    let mut packets_before = 0u64;
     for (index, mut input) in inputs.into_iter().enumerate() {
         let name = input.name();
         observer.start_file(index, &name);
@@ -225,9 +226,22 @@ pub fn scan_observed<O: PacketObserver, S: Supervisor>(
                 continue;
             }
         };
+        let kind = if source.is_live() {
+            InputKind::Interface(source.name())
+        } else if matches!(input, Input::Stdin) {
+            InputKind::Stdin
+        } else {
+            InputKind::File(&name)
+        };
+        for sink in sinks.iter_mut() {
+            sink.start_input(&InputStart { kind, packets_before });
+        }
         let file_label = name_files.then_some(name.as_str());
         let end = scan_source(engine, &mut source, file_label, sinks, observer, supervisor, &mut on_packet)?;
         supervisor.source_done(engine, sinks, &mut source);
+        packets_before += match &end {
+            SourceEnd::Complete(n) | SourceEnd::Stopped(n) | SourceEnd::Failed(_, n) => *n,
+        };
         match end {
             SourceEnd::Complete(_) => {}
             SourceEnd::Stopped(_) => {

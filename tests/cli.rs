@@ -98,7 +98,8 @@ fn scan_prints_alert_lines_and_summary() {
 #[test]
 fn eve_lines_are_suricata_shaped() {
     let dir = tmp();
-    let out = run_ferret(&["scan", "-q", "--eve", "alerts.json", &sample("report-dns-icmp.pcapng")], dir.path(), b"");
+    let args = ["scan", "-q", "--eve", "alerts.json", "--sensor-name", "edge-1", &sample("report-dns-icmp.pcapng")];
+    let out = run_ferret(&args, dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     let eve = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();
@@ -117,16 +118,59 @@ fn eve_lines_are_suricata_shaped() {
     assert_eq!(dns["alert"]["category"], "dns-tunnel");
     assert_eq!(dns["alert"]["action"], "allowed");
     assert_eq!(dns["alert"]["signature"], "Potential DNS tunneling detected (length=26, entropy=3.84)");
-    assert_eq!(dns["ferret"]["measured"]["dns.qname.len"], 26);
+    let ferret = &dns["alert"]["metadata"]["ferret"];
+    assert_eq!(ferret["measured"]["dns.qname.len"], 26);
+    assert_eq!((&ferret["severity"], &ferret["packet"]), (&"high".into(), &41.into()));
+    assert!(dns.get("ferret").is_none(), "nothing outside the schema: {dns}");
+    assert_eq!(
+        (&dns["host"], &dns["app_proto"], &dns["direction"]),
+        (&"edge-1".into(), &"dns".into(), &"to_server".into())
+    );
+    assert_eq!((&dns["dns"]["version"], &dns["dns"]["type"]), (&3.into(), &"request".into()));
+    assert_eq!(dns["dns"]["queries"][0]["rrname"].as_str().map(str::len), Some(26));
+    assert!(dns["flow_id"].as_u64().is_some_and(|id| id > 0));
+    assert_eq!((&dns["flow"]["pkts_toserver"], &dns["flow"]["src_ip"]), (&1.into(), &"172.20.10.9".into()));
+    assert!(dns["pcap_filename"].as_str().is_some_and(|f| f.ends_with("report-dns-icmp.pcapng")));
     let ts = dns["timestamp"].as_str().unwrap();
-    assert!(ts.starts_with("2025-04-12T14:03:") && ts.ends_with("+00:00") && ts.len() == 32, "{ts}");
+    assert!(ts.starts_with("2025-04-12T14:03:") && ts.ends_with("+0000") && ts.len() == 31, "{ts}");
     let icmp = events.iter().find(|e| e["proto"] == "ICMP").unwrap();
     assert_eq!(icmp["icmp_type"], 8);
     assert_eq!(icmp["icmp_code"], 0);
-    assert!(icmp.get("src_port").is_none());
+    assert!(icmp.get("src_port").is_none() && icmp.get("app_proto").is_none() && icmp.get("dns").is_none());
     assert_eq!(icmp["alert"]["severity"], 1);
-    assert_eq!(icmp["ferret"]["measured"]["payload.len"], 128);
-    assert_eq!(icmp["ferret"]["recommendations"][0], "Isolate 172.20.10.2 and 172.20.10.9 for forensic analysis");
+    let ferret = &icmp["alert"]["metadata"]["ferret"];
+    assert_eq!(ferret["measured"]["payload.len"], 128);
+    assert_eq!(ferret["recommendations"][0], "Isolate 172.20.10.2 and 172.20.10.9 for forensic analysis");
+    // Both directions of a flow share its id.
+    let pings: Vec<&serde_json::Value> = events.iter().filter(|e| e["proto"] == "ICMP").collect();
+    let ids: std::collections::BTreeSet<u64> = pings.iter().filter_map(|e| e["flow_id"].as_u64()).collect();
+    assert!(pings.iter().any(|e| e["direction"] == "to_client") && ids.len() == 1, "{ids:?}");
+}
+
+#[test]
+fn the_eve_file_is_appended_to_unless_truncation_is_asked_for() {
+    let dir = tmp();
+    let count = || std::fs::read_to_string(dir.path().join("alerts.json")).unwrap().lines().count();
+    let capture = sample("report-icmp.pcap");
+    for _ in 0..2 {
+        let out = run_ferret(&["scan", "-q", "--no-summary", "--eve", "alerts.json", &capture], dir.path(), b"");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    assert_eq!(count(), 10, "two runs of five alerts, appended");
+    let out = run_ferret(
+        &["scan", "-q", "--no-summary", "--eve", "alerts.json", "--eve-truncate", &capture],
+        dir.path(),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(count(), 5);
+    std::fs::write(dir.path().join("ferret.yaml"), "outputs:\n  eve: alerts.json\n  eve_append: false\n  host: lab\n")
+        .unwrap();
+    let out = run_ferret(&["scan", "-q", "--no-summary", "--config", "ferret.yaml", &capture], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(count(), 5);
+    let first = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();
+    assert!(first.lines().all(|l| l.contains(r#""host":"lab""#)), "{first}");
 }
 
 #[test]

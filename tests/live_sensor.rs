@@ -189,6 +189,13 @@ alert udp any any -> any 53 {
         assert_eq!(code, 0, "{err}");
         assert_eq!(summary_number(&err, "packets: "), replay.sent as u64, "{err}");
         assert_eq!(alert_keys(&dir.path().join("live.json")), expected);
+        // Live alerts name the interface (EVE in_iface) and no capture file.
+        let live = std::fs::read_to_string(dir.path().join("live.json")).unwrap();
+        for line in live.lines().filter(|l| l.contains(r#""event_type":"alert""#)) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["in_iface"].as_str(), Some(veth.outer.as_str()), "{line}");
+            assert!(v.get("pcap_filename").is_none(), "{line}");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ fn tally(eve: &str) -> (usize, usize, usize) {
 
 fn scan_with(config: Option<&str>, dir: &std::path::Path) -> (usize, usize, usize) {
     let (s, r) = (sample(), rules());
-    let mut args = vec!["scan", "-q", "--eve", "eve.json", "-r", &r];
+    let mut args = vec!["scan", "-q", "--eve", "eve.json", "--eve-truncate", "-r", &r];
     if let Some(c) = config {
         args.extend(["--config", c]);
     }

@@ -435,6 +435,78 @@ fn pointer_target(msg: &[u8], high: u8, low: u8) -> Result<&[u8], DnsError> {
     }
 }
 
+/// Most questions and answers [`records`] reads.
+pub const MAX_RECORDS: usize = 32;
+
+/// One resource record of the answer section, as EVE logs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Owner name, escaped (see [`write_escaped`]).
+    pub name: String,
+    /// Record type.
+    pub rtype: u16,
+    /// Time to live in seconds.
+    pub ttl: u32,
+    /// The data as text, for the types that have a textual form (A, AAAA, names, TXT).
+    pub data: Option<String>,
+}
+
+/// The question and answer sections of a message, for output (alerts are rare: this allocates).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Records {
+    /// Every question (name escaped, type), at most [`MAX_RECORDS`].
+    pub questions: Vec<(String, u16)>,
+    /// The answers, at most [`MAX_RECORDS`]; the walk stops at the first malformed one.
+    pub answers: Vec<Record>,
+}
+
+/// Reads the questions and answers of `msg` (what a bounded walk can read; never fails).
+pub fn records(msg: &DnsMessage<'_>) -> Records {
+    let mut out = Records::default();
+    let raw = msg.raw;
+    let Some(mut cursor) = raw.get(HEADER_LEN..) else { return out };
+    for _ in 0..msg.qdcount {
+        let Ok((rest, q)) = parse_question(raw, cursor) else { return out };
+        if out.questions.len() < MAX_RECORDS {
+            out.questions.push((q.name.to_string(), q.qtype));
+        }
+        cursor = rest;
+    }
+    for _ in 0..msg.ancount.min(MAX_RECORDS as u16) {
+        let Ok((rest, name)) = parse_name(raw, cursor) else { break };
+        let Ok((rest, (rtype, _class, ttl, data))) =
+            (be_u16, be_u16, nom::number::complete::be_u32, nom::multi::length_data(be_u16)).parse_complete(rest)
+                as Parsed<'_, (u16, u16, u32, &[u8])>
+        else {
+            break;
+        };
+        out.answers.push(Record { name: name.to_string(), rtype, ttl, data: rdata_text(raw, rtype, data) });
+        cursor = rest;
+    }
+    out
+}
+
+/// The text of a record's data: addresses, names (CNAME, NS, PTR, MX's exchange), TXT strings.
+fn rdata_text(msg: &[u8], rtype: u16, data: &[u8]) -> Option<String> {
+    match rtype {
+        1 => <[u8; 4]>::try_from(data).ok().map(|a| std::net::Ipv4Addr::from(a).to_string()),
+        28 => <[u8; 16]>::try_from(data).ok().map(|a| std::net::Ipv6Addr::from(a).to_string()),
+        2 | 5 | 12 => parse_name(msg, data).ok().map(|(_, n)| n.to_string()),
+        15 => parse_name(msg, data.get(2..)?).ok().map(|(_, n)| n.to_string()),
+        16 => {
+            let mut text = String::new();
+            let mut rest = data;
+            while let Some((&len, tail)) = rest.split_first() {
+                let (chunk, tail) = tail.split_at_checked(usize::from(len)).unwrap_or((tail, &[]));
+                write_escaped(chunk, &mut text).ok()?;
+                rest = tail;
+            }
+            Some(text)
+        }
+        _ => None,
+    }
+}
+
 /// Record types rules can name.
 const QTYPES: [(u16, &str); 24] = [
     (1, "A"),

@@ -7,8 +7,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::decode::dns;
 use crate::decode::features::{Features, FieldValue};
 use crate::engine::field;
+use crate::engine::flows::FlowInfo;
 use crate::engine::ruleset::RuleSet;
 use crate::engine::template::write_value;
 
@@ -59,6 +61,17 @@ pub struct StateReport {
     pub last_packet: u64,
 }
 
+/// The DNS message of an alerting packet, as EVE's `dns` object logs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsInfo {
+    /// Transaction id.
+    pub id: u16,
+    /// The flags word.
+    pub flags: u16,
+    /// Questions and answers.
+    pub records: dns::Records,
+}
+
 /// One alert.
 #[derive(Clone, Debug)]
 pub struct Alert {
@@ -90,6 +103,10 @@ pub struct Alert {
     pub measured: Vec<(&'static str, Measured)>,
     /// For stateful rules, what fired.
     pub state: Option<StateReport>,
+    /// The packet's flow, when the engine tracks flows (EVE output).
+    pub flow: Option<FlowInfo>,
+    /// The packet's DNS message, when it is DNS and decodes.
+    pub dns: Option<DnsInfo>,
 }
 
 impl Alert {
@@ -122,6 +139,7 @@ impl Alert {
                 Some((field::info(fld).name, measured))
             })
             .collect();
+        let dns = f.dns().map(|m| DnsInfo { id: m.id, flags: m.flags, records: dns::records(m) });
         Some(Alert {
             rules: Arc::clone(rules),
             rule_index,
@@ -137,6 +155,8 @@ impl Alert {
             recommendations,
             measured,
             state: None,
+            flow: None,
+            dns,
         })
     }
 

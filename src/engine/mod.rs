@@ -11,6 +11,7 @@ pub mod alert;
 pub mod compile;
 pub mod echo;
 pub mod field;
+pub mod flows;
 pub mod header;
 pub mod networks;
 pub mod predicate;
@@ -42,6 +43,8 @@ pub struct Engine {
     limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
+    /// Per-flow counters for EVE (`flow_id`, `flow{}`), when asked for.
+    flows: Option<flows::FlowTable>,
 }
 
 impl Engine {
@@ -56,7 +59,15 @@ impl Engine {
         let stats = Stats { alerts_by_rule: vec![0; n], suppressed_by_rule: vec![0; n], ..Stats::default() };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
-        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64) }
+        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows: None }
+    }
+
+    /// Counts packets and bytes per flow from now on, so alerts carry their
+    /// flow (EVE `flow_id` and `flow{}`). Bounded by the engine's state limits.
+    pub fn track_flows(&mut self) {
+        if self.flows.is_none() {
+            self.flows = Some(flows::FlowTable::new(self.limits));
+        }
     }
 
     /// The rule set in use.
@@ -110,6 +121,7 @@ impl Engine {
     /// Matches one packet, calling `emit` for each alert in rule load order.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
+        let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
         let mut f = Features::new(pkt);
         if let Some(echo) = &mut self.echo {
             echo.observe(&mut f);
@@ -161,6 +173,7 @@ impl Engine {
             };
             if let Some(mut alert) = Alert::build(rules, index, &mut f) {
                 alert.state = report;
+                alert.flow = flow;
                 if let Some(c) = stats.alerts_by_rule.get_mut(index as usize) {
                     *c += 1;
                 }

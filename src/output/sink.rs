@@ -12,8 +12,30 @@ use std::path::{Path, PathBuf};
 use crate::engine::alert::Alert;
 use crate::output::{eve, text};
 
+/// The input a scan starts reading, as sinks are told of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputStart<'a> {
+    /// What the input is.
+    pub kind: InputKind<'a>,
+    /// Packets read from the inputs before this one (EVE `pcap_cnt` counts across inputs).
+    pub packets_before: u64,
+}
+
+/// What kind of input a scan reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind<'a> {
+    /// A capture file (or a named pipe), by the name given.
+    File(&'a str),
+    /// Standard input.
+    Stdin,
+    /// A live interface, by its name.
+    Interface(&'a str),
+}
+
 /// Where alerts go.
 pub trait AlertSink {
+    /// A new input starts (before its first packet); sinks that name inputs note it.
+    fn start_input(&mut self, _input: &InputStart<'_>) {}
     /// Takes one alert; `file` names the capture when several are scanned.
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()>;
     /// Writes out what is buffered (a stream scan flushes at least every 100 ms).
@@ -65,6 +87,12 @@ impl OutputFile {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: &Path) -> io::Result<OutputFile> {
         Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::new(File::create(path)?) })
+    }
+
+    /// Opens the file at `path` for appending, creating it if needed (as Suricata opens eve.json).
+    pub fn append(path: &Path) -> io::Result<OutputFile> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::new(file) })
     }
 }
 
@@ -120,12 +148,19 @@ impl<W: Write> AlertSink for TextSink<W> {
 pub struct EveSink<W: Output> {
     out: W,
     line: Vec<u8>,
+    ctx: eve::EveContext,
 }
 
 impl<W: Output> EveSink<W> {
     /// Writes EVE lines to `out`.
     pub fn new(out: W) -> Self {
-        EveSink { out, line: Vec::with_capacity(1024) }
+        EveSink { out, line: Vec::with_capacity(1024), ctx: eve::EveContext::default() }
+    }
+
+    /// Names the sensor in every event (`host`).
+    pub fn with_host(mut self, host: Option<String>) -> Self {
+        self.ctx.host = host;
+        self
     }
 
     /// The writer, back (tests).
@@ -135,9 +170,20 @@ impl<W: Output> EveSink<W> {
 }
 
 impl<W: Output> AlertSink for EveSink<W> {
+    fn start_input(&mut self, input: &InputStart<'_>) {
+        let (file, iface) = match input.kind {
+            InputKind::File(name) => (Some(name.to_string()), None),
+            InputKind::Stdin => (None, None),
+            InputKind::Interface(name) => (None, Some(name.to_string())),
+        };
+        self.ctx.pcap_filename = file;
+        self.ctx.in_iface = iface;
+        self.ctx.packets_before = input.packets_before;
+    }
+
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
         self.line.clear();
-        eve::write_alert(alert, file, &mut self.line).map_err(io::Error::other)?;
+        eve::write_alert(alert, file, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)
     }
 
@@ -147,13 +193,13 @@ impl<W: Output> AlertSink for EveSink<W> {
 
     fn stats(&mut self, event: &eve::StatsEvent<'_>) -> io::Result<()> {
         self.line.clear();
-        eve::write_stats(event, &mut self.line).map_err(io::Error::other)?;
+        eve::write_stats(event, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)
     }
 
     fn engine_event(&mut self, event: &eve::EngineEvent<'_>) -> io::Result<()> {
         self.line.clear();
-        eve::write_engine(event, &mut self.line).map_err(io::Error::other)?;
+        eve::write_engine(event, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)
     }
 
@@ -202,5 +248,20 @@ mod tests {
         out.flush().unwrap();
         assert_eq!(std::fs::read_to_string(&rotated).unwrap(), "one\ntwo\n");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+    }
+
+    #[test]
+    fn append_keeps_what_the_file_had_and_create_truncates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eve.json");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut out = OutputFile::append(&path).unwrap();
+        out.write_all(b"new\n").unwrap();
+        out.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\nnew\n");
+        let mut out = OutputFile::create(&path).unwrap();
+        out.write_all(b"only\n").unwrap();
+        out.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "only\n");
     }
 }

@@ -48,6 +48,13 @@ pub fn rfc3339_micros(ts_nanos: i64, out: &mut String) {
     out.push_str("+00:00");
 }
 
+/// EVE's timestamp, as Suricata writes it: microseconds and an offset without
+/// a colon, `2025-04-05T20:55:01.123456+0000` (what Suricata's EVE schema requires).
+pub fn eve_micros(ts_nanos: i64, out: &mut String) {
+    write_micros(ts_nanos, 'T', out);
+    out.push_str("+0000");
+}
+
 /// A shorter form for people: `2025-04-05 20:55:01.123456`.
 pub fn human(ts_nanos: i64) -> String {
     let mut out = String::with_capacity(26);
@@ -74,6 +81,9 @@ mod tests {
         s.clear();
         rfc3339_micros(-1_000, &mut s);
         assert_eq!(s, "1969-12-31T23:59:59.999999+00:00");
+        s.clear();
+        eve_micros(1_743_886_501_123_456_789, &mut s);
+        assert_eq!(s, "2025-04-05T20:55:01.123456+0000");
         assert_eq!(human(1_743_886_501_000_000_000), "2025-04-05 20:55:01.000000");
     }
 }

@@ -4,8 +4,11 @@
 //! end of a scan or later by `ferret report`: EVE alert records and the stats
 //! JSON. During a scan each alert goes through the EVE writer and is read
 //! back here, so the two paths cannot disagree by construction. Reading is
-//! lenient: other event types are skipped, Suricata's own alerts (without the
-//! `ferret` object) are understood, and broken lines are counted, not fatal.
+//! lenient: other event types are skipped, Suricata's own alerts (without
+//! ferret's details) are understood, and broken lines are counted, not fatal.
+//! ferret's details are read from `alert.metadata.ferret` (the layout that
+//! validates against Suricata's EVE schema) or from the top-level `ferret`
+//! object earlier versions wrote.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -130,12 +133,26 @@ struct EveAlertBody {
     category: String,
     #[serde(default)]
     severity: u8,
+    #[serde(default)]
+    metadata: Option<EveMetadata>,
+}
+
+#[derive(Deserialize)]
+struct EveMetadata {
+    #[serde(default)]
+    ferret: Option<EveFerret>,
 }
 
 #[derive(Deserialize)]
 struct EveFerret {
     #[serde(default)]
     severity: Option<String>,
+    /// The packet number in its capture (`pcap_cnt` counts across captures).
+    #[serde(default)]
+    packet: Option<u64>,
+    /// The capture, when several were scanned.
+    #[serde(default)]
+    file: Option<String>,
     #[serde(default)]
     measured: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
@@ -175,15 +192,28 @@ pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
     if value.get("event_type").and_then(serde_json::Value::as_str) != Some("alert") {
         return Err(EveSkip::NotAlert);
     }
-    let eve: EveLine = serde_json::from_value(value).map_err(|e| EveSkip::Malformed(e.to_string()))?;
+    let mut eve: EveLine = serde_json::from_value(value).map_err(|e| EveSkip::Malformed(e.to_string()))?;
     let ts_nanos = parse_timestamp(&eve.timestamp)
         .ok_or_else(|| EveSkip::Malformed(format!("bad timestamp '{}'", eve.timestamp)))?;
-    let ferret = eve.ferret.unwrap_or(EveFerret {
-        severity: None,
-        measured: BTreeMap::new(),
-        state: None,
-        recommendations: Vec::new(),
-    });
+    // The schema-valid layout keeps the per-capture packet number and the
+    // file label in the metadata; the old one and Suricata's use pcap_cnt and pcap_filename.
+    let (ferret, packet, file) = match eve.alert.metadata.take().and_then(|m| m.ferret) {
+        Some(mut f) => {
+            let (packet, file) = (f.packet.unwrap_or(eve.pcap_cnt), f.file.take());
+            (f, packet, file)
+        }
+        None => {
+            let f = eve.ferret.take().unwrap_or(EveFerret {
+                severity: None,
+                packet: None,
+                file: None,
+                measured: BTreeMap::new(),
+                state: None,
+                recommendations: Vec::new(),
+            });
+            (f, eve.pcap_cnt, eve.pcap_filename.take())
+        }
+    };
     let severity = ferret
         .severity
         .as_deref()
@@ -191,8 +221,8 @@ pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
         .unwrap_or_else(|| severity_from_number(eve.alert.severity));
     Ok(AlertRecord {
         ts_nanos,
-        file: eve.pcap_filename,
-        packet: eve.pcap_cnt,
+        file,
+        packet,
         src: eve.src_ip,
         src_port: eve.src_port,
         dst: eve.dest_ip,
@@ -253,7 +283,7 @@ pub struct ReportSink {
 impl AlertSink for ReportSink {
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
         self.line.clear();
-        eve::write_alert(alert, file, &mut self.line).map_err(io::Error::other)?;
+        eve::write_alert(alert, file, &eve::EveContext::default(), &mut self.line).map_err(io::Error::other)?;
         let text = std::str::from_utf8(&self.line).map_err(io::Error::other)?;
         match parse_eve_line(text.trim_end()) {
             Ok(record) => {
@@ -502,6 +532,19 @@ mod tests {
         let a = read.alerts.first().unwrap();
         assert_eq!((a.packet, a.sid, a.severity, a.class.as_str()), (7, 9, Severity::High, "unclassified"));
         assert_eq!(PROTOCOLS.get(a.protocol()), Some(&"DNS"));
+    }
+
+    #[test]
+    fn ferrets_details_are_read_from_the_metadata_and_from_the_old_top_level_object() {
+        let new = r#"{"timestamp":"2025-04-05T20:55:01.000000+0000","event_type":"alert","pcap_cnt":1207,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4,"metadata":{"ferret":{"severity":"critical","packet":7,"file":"b.pcap","measured":{"payload.len":159},"recommendations":["r"]}}}}"#;
+        let old = r#"{"timestamp":"2025-04-05T20:55:01.000000+00:00","event_type":"alert","pcap_cnt":7,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4},"ferret":{"severity":"critical","measured":{"payload.len":159},"recommendations":["r"]}}"#;
+        let (new, old) = (parse_eve_line(new).unwrap(), parse_eve_line(old).unwrap());
+        assert_eq!(new, old);
+        assert_eq!((new.packet, new.file.as_deref(), new.severity), (7, Some("b.pcap"), Severity::Critical));
+        assert_eq!((new.num("payload.len"), new.recommendations.len()), (Some(159.0), 1));
+        // One capture: ferret names no file, whatever pcap_filename says.
+        let single = r#"{"timestamp":"2025-04-05T20:55:01.000000+0000","event_type":"alert","pcap_cnt":7,"pcap_filename":"a.pcap","alert":{"signature_id":9,"metadata":{"ferret":{"packet":7}}}}"#;
+        assert_eq!(parse_eve_line(single).unwrap().file, None);
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn process(engine: &mut Engine, pkt: &Packet<'_>) {
     engine.process(pkt, &mut |alert| {
         std::hint::black_box(text::alert_line(&alert, Some("fuzz.pcap")));
         let mut json = Vec::new();
-        let written = eve::write_alert(&alert, Some("fuzz.pcap"), &mut json);
+        let written = eve::write_alert(&alert, Some("fuzz.pcap"), &eve::EveContext::default(), &mut json);
         assert!(written.is_ok(), "EVE output failed: {written:?}");
         std::hint::black_box(json);
     });
