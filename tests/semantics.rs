@@ -131,6 +131,44 @@ fn absent_fields_are_false() {
     assert!(matches("tcp", "tcp.flags == SYN", &tcp));
 }
 
+/// Regression: `!=` and `not in` were compiled as `not (==)` and `not (in)`,
+/// so they held on every packet without the field: `dns.qname != "x"` fired
+/// on a TCP SYN. Every form of a test of an absent field is false; `not (...)`
+/// says "absent or different".
+#[test]
+fn negated_tests_of_absent_fields_are_false() {
+    let syn = frame::tcp(ip("10.0.0.1"), ip("10.0.0.2"), 1, 80, 0x02, 1, b"");
+    let p = ping(10);
+    for (cond, packet, want) in [
+        ("dns.qname != \"x\"", &syn, false),
+        ("dns.qname not in [\"x\", \"y\"]", &syn, false),
+        ("not (dns.qname == \"x\")", &syn, true),
+        ("not (dns.qname in [\"x\", \"y\"])", &syn, true),
+        ("dns.qtype != TXT", &syn, false),
+        ("dns.qtype not in [TXT, NULL]", &syn, false),
+        ("icmp.type != 8", &syn, false),
+        ("icmp.type not in [0, 8]", &syn, false),
+        ("icmp.type not in [0..3, 8]", &syn, false),
+        ("icmp.type not in 0..3", &syn, false),
+        ("not (icmp.type in [0, 8])", &syn, true),
+        ("dns.is_response != true", &syn, false),
+        ("src.port != 0", &p, false),
+        ("src.port not in [1..5, 7]", &p, false),
+        ("not (src.port in [1..5, 7])", &p, true),
+        // Present fields keep their meaning.
+        ("tcp.flags != ACK", &syn, true),
+        ("tcp.flags not in [ACK, FIN]", &syn, true),
+        ("tcp.flags not in [ACK, 1..3]", &syn, false),
+        ("tcp.flags not in [ACK, 3..5]", &syn, true),
+        ("ip.dst not in 192.168.0.0/16", &syn, true),
+        ("payload not in [\"x\"]", &p, true),
+    ] {
+        assert_eq!(matches("ip", cond, packet), want, "{cond}");
+    }
+    // An `ip` rule testing a DNS field with `!=` needs a DNS packet.
+    assert!(matches("ip", "dns.qname != \"x.example\"", &dns("a.example", 1)));
+}
+
 #[test]
 fn protocol_groups_select_packets() {
     let all = "
