@@ -282,11 +282,25 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
 }
 
 impl Config {
-    /// Checks that every variable a network sets is defined somewhere
-    /// (`defined`: names from rule files and built-ins).
+    /// Checks that every variable `vars` and the networks set is one the rules know
+    /// (`defined`: names the rule files define or use, and the built-ins), so a
+    /// misspelt name is an error rather than silently ignored.
     pub fn check_names(&self, defined: &[String]) -> Result<(), LoadFailure> {
         let known = |n: &str| defined.iter().any(|d| d == n) || self.vars.iter().any(|(v, _)| v == n);
         let mut problems = Vec::new();
+        let vars_at = key_offset(&self.text, "vars");
+        for (var, _) in self.vars.iter().filter(|(v, _)| !defined.contains(v)) {
+            let span = self.text.get(vars_at..).map_or(Span::new(0, 0), |rest| {
+                let at = find(rest, var, None);
+                Span::new(at.start + vars_at, at.end + vars_at)
+            });
+            let d = Diagnostic::new(format!("undefined variable '{var}'"), span, "no rule file defines or uses it");
+            let d = match crate::engine::field::closest(var, defined.iter().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean '{s}'?")),
+                None => d,
+            };
+            problems.push(d.render(&self.path, &self.text).to_string());
+        }
         for network in &self.networks {
             for (var, _) in &network.vars {
                 if known(var) {
