@@ -45,8 +45,11 @@ impl Default for TableLimits {
 pub enum Decision {
     /// Raise the alert, with what the state saw (for stateful rules).
     Fire(Option<StateReport>),
-    /// Hold it back (below threshold or rate, or over limit).
+    /// Hold it back (below threshold, rate or distinct count).
     Hold,
+    /// It would fire, but the rule's `limit` has raised its alerts for the key
+    /// and window already.
+    Limited,
     /// It would fire, but a `suppress` entry drops the alert. The trigger
     /// clauses have counted the match; the `limit` has not (no alert was raised).
     Suppress,
@@ -337,7 +340,7 @@ impl StateTables {
         if let Some(limit) = &mut state.limit {
             let entry = limit.table.entry(key_hash(&limit.key, f), ts);
             if entry.peek(ts, limit.window.nanos).count >= limit.count {
-                return Decision::Hold;
+                return Decision::Limited;
             }
             let view = entry.record(ts, number, limit.window.nanos);
             seen.get_or_insert(Seen { clause: "limit", view, window: limit.window, key: &limit.key, rate: None });
