@@ -279,7 +279,8 @@ fn dns_name_alphabet_and_under() {
         ("546b03f5aa.example.com", "dns.subdomain.alphabet == hex", true),
         ("mail2.example.com", "dns.subdomain.alphabet == text", true),
         ("example.com", "dns.subdomain.alphabet == empty", true),
-        ("hvOBgA1kQ2Aa.example.com", "dns.subdomain.alphabet in [base64, raw]", true),
+        ("hvOBgA1kQ2Aa.example.com", "dns.subdomain.alphabet == alnum", true),
+        ("hvOBgA1k+Q2Aa=.example.com", "dns.subdomain.alphabet in [base64, raw]", true),
         ("a.b.Example.CO.uk", "dns.qname under [\"example.co.uk\"]", true),
         ("example.co.uk", "dns.qname under [\"example.co.uk\"]", true),
         ("badexample.co.uk", "dns.qname under [\"example.co.uk\"]", false),
@@ -345,4 +346,29 @@ fn ip_rules_needing_icmp_or_dns_fields_are_filed_by_what_they_need() {
     };
     assert!(explained.contains("(an ip rule filed here: its condition needs icmp fields)"), "{explained}");
     assert!(explained.contains("(an ip rule filed here: its condition needs dns fields)"), "{explained}");
+}
+
+/// Regression: resolvers randomise the case of the names they send (DNS 0x20,
+/// draft-vixie-dnsext-dns0x20), and a tunnel can do it on purpose. Case carries
+/// no meaning in DNS (RFC 4343), yet it raised name entropy and turned a hex
+/// name into base64. Names are measured case-folded.
+#[test]
+fn dns_0x20_mixed_case_measures_like_lower_case() {
+    let lower = "546b03f50000000000a6023ed4df184d.5a03b5b1.example.com";
+    let mixed = "546B03f50000000000A6023eD4Df184D.5A03b5B1.ExAmPlE.CoM";
+    for name in [lower, mixed] {
+        let d = dns(name, 16);
+        assert!(matches("dns", "dns.subdomain.alphabet == hex", &d), "{name}");
+        for (field, part) in [
+            ("dns.qname.entropy", lower),
+            ("dns.subdomain.entropy", "546b03f50000000000a6023ed4df184d.5a03b5b1"),
+            ("dns.domain.entropy", "example.com"),
+        ] {
+            let h = ferret::decode::entropy::shannon(part.as_bytes());
+            let cond = format!("{field} > {} and {field} < {}", h - 1e-9, h + 1e-9);
+            assert!(matches("dns", &cond, &d), "{name}: {field} should be {h}");
+        }
+    }
+    // Letters and digits interleaved in mixed case are base32/36-like, not base64.
+    assert!(matches("dns", "dns.subdomain.alphabet == alnum", &dns("k3X9q2M7w8.tunnel.example.com", 16)));
 }
