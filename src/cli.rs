@@ -564,6 +564,10 @@ fn run_sweep(args: SweepArgs) -> i32 {
         Ok(t) => t,
         Err(f) => return report_failure(&f, "rules"),
     };
+    // A misspelt swept name would give a flat table that looks like a result.
+    if let Err(f) = load::check_var_names(&texts, axes.iter().map(|a| a.name.as_str())) {
+        return report_failure(&f, "--var");
+    }
     let base = config::layers(Some(&config), overrides(&fixed).unwrap_or_default(), &args.disable);
     let limits = TableLimits {
         max_entries: config.state_max_entries.unwrap_or(TableLimits::default().max_entries),

@@ -54,6 +54,8 @@ pub struct Config {
     pub text: String,
     /// `vars`, converted to rule values.
     pub vars: Vec<(String, Value)>,
+    /// Where each of `vars`' names is written (for "undefined variable").
+    pub var_keys: Vec<(String, Span)>,
     /// `networks`, in order.
     pub networks: Vec<NetworkVars>,
     /// `rules`, resolved against the config's directory (empty: not set).
@@ -160,7 +162,18 @@ impl Cx<'_> {
         let help = "the sections are vars, networks, rules, disable, suppress, outputs, state and sensor; see ferret.example.yaml";
         for (key, value) in self.fields(root, "", SECTIONS, Some(help)) {
             match key.as_str() {
-                "vars" => self.config.vars = self.vars(value, "vars"),
+                "vars" => {
+                    if let NodeKind::Map(entries) = &value.kind {
+                        self.config.var_keys = entries
+                            .iter()
+                            .filter_map(|(k, _)| match &k.kind {
+                                NodeKind::Str(name) => Some((name.clone(), k.span)),
+                                _ => None,
+                            })
+                            .collect();
+                    }
+                    self.config.vars = self.vars(value, "vars")
+                }
                 "networks" => self.networks(value),
                 "rules" => self.rules(value),
                 "disable" => self.disable(value),
@@ -675,11 +688,21 @@ impl crate::load::ConfigCheck for Config {
 }
 
 impl Config {
-    /// Checks that every variable a network sets is defined somewhere
-    /// (`defined`: names from rule files and built-ins).
+    /// Checks that every variable `vars` and the networks set is one the rules know
+    /// (`defined`: names the rule files define or use, and the built-ins), so a
+    /// misspelt name is an error rather than silently ignored.
     pub fn check_names(&self, defined: &[String]) -> Result<(), LoadFailure> {
         let known = |n: &str| defined.iter().any(|d| d == n) || self.vars.iter().any(|(v, _)| v == n);
         let mut problems = Vec::new();
+        for (var, _) in self.vars.iter().filter(|(v, _)| !defined.contains(v)) {
+            let span = self.var_keys.iter().find(|(k, _)| k == var).map_or(Span::new(0, 0), |(_, s)| *s);
+            let d = Diagnostic::new(format!("undefined variable '{var}'"), span, "no rule file defines or uses it");
+            let d = match crate::engine::field::closest(var, defined.iter().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean '{s}'?")),
+                None => d,
+            };
+            problems.push(d.render(&self.path, &self.text).to_string());
+        }
         for network in &self.networks {
             for (var, _) in &network.vars {
                 if known(var) {

@@ -24,6 +24,7 @@ use crate::rules::ast::{Expr, Item, RuleFile, RuleOption, Value, ValueKind};
 use crate::rules::defaults::{builtin_data, display_path, DEFAULT_RULES, DISPLAY_PREFIX};
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_rule_file;
+use crate::rules::span::Span;
 
 /// Largest rule file accepted.
 pub const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
@@ -234,8 +235,13 @@ pub fn compile_attributed(
         found.extend(data_diags.into_iter().map(|d| (files.len(), d)));
         files.push(ParsedFile { path, text, ast });
     }
+    let known = compile::known_var_names(&files);
+    let unknown = unknown_overrides(layers.overrides.iter().map(|(name, _)| name.as_str()), &known);
+    if !unknown.is_empty() {
+        return Err(unknown.into_iter().map(|p| (None, p)).collect());
+    }
     if let Some(config) = config {
-        if let Err(mut f) = config.check_names(&compile::defined_var_names(&files)) {
+        if let Err(mut f) = config.check_names(&known) {
             if found.is_empty() {
                 return Err(f.problems.into_iter().map(|p| (None, p)).collect());
             }
@@ -307,6 +313,47 @@ pub fn defined_variables(sources: &[RuleSource]) -> Result<Vec<String>, LoadFail
         })
         .collect();
     Ok(compile::defined_var_names(&files))
+}
+
+/// Checks `--var` names against rule texts `(path, text)`: a name no rule file
+/// defines or uses is an error with a "did you mean" (`sweep` checks the
+/// variables it sweeps before compiling a variant).
+pub fn check_var_names<'n>(
+    texts: &[(String, String)],
+    names: impl Iterator<Item = &'n str>,
+) -> Result<(), LoadFailure> {
+    let files: Vec<ParsedFile> = texts
+        .iter()
+        .map(|(path, text)| ParsedFile { path: path.clone(), text: text.clone(), ast: parse_rule_file(text).0 })
+        .collect();
+    let problems = unknown_overrides(names, &compile::known_var_names(&files));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadFailure { problems })
+    }
+}
+
+/// Rendered errors for the `--var` names outside `known`: misspellings, which
+/// would otherwise leave the rules on their own values without a word.
+fn unknown_overrides<'n>(names: impl Iterator<Item = &'n str>, known: &[String]) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for name in names.filter(|n| !known.iter().any(|k| k == n)) {
+        let d = Diagnostic::new(
+            format!("undefined variable '{name}'"),
+            Span::new(0, name.len()),
+            "no rule file defines or uses it",
+        );
+        let d = match crate::engine::field::closest(name, known.iter().map(String::as_str)) {
+            Some(s) => d.with_help(format!("did you mean '{s}'?")),
+            None => d.with_help("`ferret explain` shows the variables each rule uses"),
+        };
+        let problem = render(&d, &format!("--var {name}"), name);
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
 }
 
 /// Loads, parses and compiles rules from `sources`.

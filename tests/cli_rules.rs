@@ -131,3 +131,29 @@ fn bad_suppress_addresses_are_located_config_errors() {
          ferret: 1 error in the config; nothing was scanned\n"
     );
 }
+
+/// Regression: matches a `limit` held back were counted nowhere, so 700 tunnel
+/// packets behind one alert looked like "not flagged". The summary and
+/// `--stats` count them per rule.
+#[test]
+fn matches_held_back_by_limit_are_counted_per_rule() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("limited.rules"),
+        "alert icmp any any -> any any {\n  id 1\n  msg \"Big ping\"\n  when payload.len > 64\n  limit 1 per 10m by src\n}\n\
+         alert icmp any any -> any any {\n  id 2\n  msg \"Any ping\"\n}\n",
+    )
+    .unwrap();
+    let out = run_ferret(
+        &["scan", "-q", "-r", "limited.rules", "--stats", "stats.json", &sample("report-icmp.pcap")],
+        dir.path(),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("\nmatches held back by limit: 4\n           1         4  Big ping\n"), "{err}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["alerts_by_sid"]["1"], 1);
+    assert_eq!(stats["limited_by_sid"], serde_json::json!({ "1": 4 }), "only rules with a limit are listed");
+}

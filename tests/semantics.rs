@@ -131,6 +131,44 @@ fn absent_fields_are_false() {
     assert!(matches("tcp", "tcp.flags == SYN", &tcp));
 }
 
+/// Regression: `!=` and `not in` were compiled as `not (==)` and `not (in)`,
+/// so they held on every packet without the field: `dns.qname != "x"` fired
+/// on a TCP SYN. Every form of a test of an absent field is false; `not (...)`
+/// says "absent or different".
+#[test]
+fn negated_tests_of_absent_fields_are_false() {
+    let syn = frame::tcp(ip("10.0.0.1"), ip("10.0.0.2"), 1, 80, 0x02, 1, b"");
+    let p = ping(10);
+    for (cond, packet, want) in [
+        ("dns.qname != \"x\"", &syn, false),
+        ("dns.qname not in [\"x\", \"y\"]", &syn, false),
+        ("not (dns.qname == \"x\")", &syn, true),
+        ("not (dns.qname in [\"x\", \"y\"])", &syn, true),
+        ("dns.qtype != TXT", &syn, false),
+        ("dns.qtype not in [TXT, NULL]", &syn, false),
+        ("icmp.type != 8", &syn, false),
+        ("icmp.type not in [0, 8]", &syn, false),
+        ("icmp.type not in [0..3, 8]", &syn, false),
+        ("icmp.type not in 0..3", &syn, false),
+        ("not (icmp.type in [0, 8])", &syn, true),
+        ("dns.is_response != true", &syn, false),
+        ("src.port != 0", &p, false),
+        ("src.port not in [1..5, 7]", &p, false),
+        ("not (src.port in [1..5, 7])", &p, true),
+        // Present fields keep their meaning.
+        ("tcp.flags != ACK", &syn, true),
+        ("tcp.flags not in [ACK, FIN]", &syn, true),
+        ("tcp.flags not in [ACK, 1..3]", &syn, false),
+        ("tcp.flags not in [ACK, 3..5]", &syn, true),
+        ("ip.dst not in 192.168.0.0/16", &syn, true),
+        ("payload not in [\"x\"]", &p, true),
+    ] {
+        assert_eq!(matches("ip", cond, packet), want, "{cond}");
+    }
+    // An `ip` rule testing a DNS field with `!=` needs a DNS packet.
+    assert!(matches("ip", "dns.qname != \"x.example\"", &dns("a.example", 1)));
+}
+
 #[test]
 fn protocol_groups_select_packets() {
     let all = "
@@ -241,7 +279,8 @@ fn dns_name_alphabet_and_under() {
         ("546b03f5aa.example.com", "dns.subdomain.alphabet == hex", true),
         ("mail2.example.com", "dns.subdomain.alphabet == text", true),
         ("example.com", "dns.subdomain.alphabet == empty", true),
-        ("hvOBgA1kQ2Aa.example.com", "dns.subdomain.alphabet in [base64, raw]", true),
+        ("hvOBgA1kQ2Aa.example.com", "dns.subdomain.alphabet == alnum", true),
+        ("hvOBgA1k+Q2Aa=.example.com", "dns.subdomain.alphabet in [base64, raw]", true),
         ("a.b.Example.CO.uk", "dns.qname under [\"example.co.uk\"]", true),
         ("example.co.uk", "dns.qname under [\"example.co.uk\"]", true),
         ("badexample.co.uk", "dns.qname under [\"example.co.uk\"]", false),
@@ -307,4 +346,29 @@ fn ip_rules_needing_icmp_or_dns_fields_are_filed_by_what_they_need() {
     };
     assert!(explained.contains("(an ip rule filed here: its condition needs icmp fields)"), "{explained}");
     assert!(explained.contains("(an ip rule filed here: its condition needs dns fields)"), "{explained}");
+}
+
+/// Regression: resolvers randomise the case of the names they send (DNS 0x20,
+/// draft-vixie-dnsext-dns0x20), and a tunnel can do it on purpose. Case carries
+/// no meaning in DNS (RFC 4343), yet it raised name entropy and turned a hex
+/// name into base64. Names are measured case-folded.
+#[test]
+fn dns_0x20_mixed_case_measures_like_lower_case() {
+    let lower = "546b03f50000000000a6023ed4df184d.5a03b5b1.example.com";
+    let mixed = "546B03f50000000000A6023eD4Df184D.5A03b5B1.ExAmPlE.CoM";
+    for name in [lower, mixed] {
+        let d = dns(name, 16);
+        assert!(matches("dns", "dns.subdomain.alphabet == hex", &d), "{name}");
+        for (field, part) in [
+            ("dns.qname.entropy", lower),
+            ("dns.subdomain.entropy", "546b03f50000000000a6023ed4df184d.5a03b5b1"),
+            ("dns.domain.entropy", "example.com"),
+        ] {
+            let h = ferret::decode::entropy::shannon(part.as_bytes());
+            let cond = format!("{field} > {} and {field} < {}", h - 1e-9, h + 1e-9);
+            assert!(matches("dns", &cond, &d), "{name}: {field} should be {h}");
+        }
+    }
+    // Letters and digits interleaved in mixed case are base32/36-like, not base64.
+    assert!(matches("dns", "dns.subdomain.alphabet == alnum", &dns("k3X9q2M7w8.tunnel.example.com", 16)));
 }

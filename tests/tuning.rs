@@ -224,3 +224,34 @@ fn a_bad_config_value_is_blamed_once_on_the_config_line() {
     assert_eq!(err.matches("error: ").count(), 1, "{err}");
     assert!(!err.contains("--> <builtin>"), "{err}");
 }
+
+/// Regression: a misspelt variable was silently ignored, so `--var
+/// ICMP_ENTROPYY=8` scanned with the default threshold and `sweep` printed a
+/// flat table that looked like a result. A name no rule file defines or uses is
+/// an error with a "did you mean", on the command line and under `vars:`.
+#[test]
+fn misspelt_variables_are_errors() {
+    let (s, r) = (sample(), rules());
+    let dir = tempfile::tempdir().unwrap();
+    let check = |args: &[&str], location: &str| {
+        let out = run_ferret(args, dir.path(), b"");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("undefined variable 'ICMP_ENTROPYY'"), "{args:?}: {err}");
+        assert!(err.contains("did you mean 'ICMP_ENTROPY'?"), "{args:?}: {err}");
+        assert!(err.contains(location), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing is scanned");
+    };
+    check(&["scan", "-r", &r, "--var", "ICMP_ENTROPYY=8", &s], "--var ICMP_ENTROPYY");
+    check(&["check", "--var", "ICMP_ENTROPYY=8", &r], "--var ICMP_ENTROPYY");
+    check(&["sweep", "-r", &r, "--var", "ICMP_ENTROPYY=5,6", &s], "--var ICMP_ENTROPYY");
+    check(&["sweep", "-r", &r, "--var", "ICMP_ENTROPY=5,6", "--var", "ICMP_ENTROPYY=8", &s], "--var ICMP_ENTROPYY");
+    std::fs::write(dir.path().join("typo.yaml"), "vars:\n  ICMP_ENTROPYY: 8\n").unwrap();
+    check(&["scan", "-r", &r, "--config", "typo.yaml", &s], "typo.yaml:2:3");
+    check(&["sweep", "-r", &r, "--config", "typo.yaml", "--var", "ICMP_ENTROPY=5,6", &s], "typo.yaml:2:3");
+    // A variable the rules use but leave to the config or the command line is no typo.
+    std::fs::write(dir.path().join("uses.rules"), "alert icmp any any -> any any { id 1  when payload.len > $BIG }\n")
+        .unwrap();
+    let out = run_ferret(&["check", "--var", "BIG=100", "uses.rules"], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

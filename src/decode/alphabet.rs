@@ -1,6 +1,9 @@
 //! The alphabet of a DNS name: hex, base32/36, base64 and raw bytes are how tunnels encode
 //! data, while hostnames are words with numbers at their edges.
 //!
+//! Names are judged with their case folded: case carries no meaning in DNS (RFC 4343) and
+//! resolvers randomise it (DNS 0x20), so `546B03f5A6` is hex like `546b03f5a6`.
+//!
 //! Reads a borrowed slice and allocates nothing; `decode::features` caches the result per packet.
 
 /// The alphabet of a DNS name part (normally `dns.subdomain`), judged over
@@ -14,15 +17,16 @@ pub enum NameAlphabet {
     Text,
     /// Digits only (reversed IPv4 addresses, phone numbers).
     Numeric,
-    /// Hexadecimal digits in one case, with both letters and digits and a part of 8 characters
-    /// or more (hashes, dnscat2).
+    /// Hexadecimal digits, with both letters and digits and a part of 8 characters or more
+    /// (hashes, dnscat2).
     Hex,
     /// Letters and digits interleaved inside a part of 8 characters or more (`k3x9q2m7`,
     /// `4g5ednsz`): base32 and base36 encodings (iodine's default), DGA names, some CDN node
-    /// names. Short numbered parts (`v10c`, `fe3cr`) are `Text`.
+    /// names. Short numbered parts (`v10c`, `fe3cr`) are `Text`. Base64 without its symbols
+    /// (dns2tcp, iodine's base64 mode) is `Alnum` too: its mixed case is no evidence, since
+    /// resolvers mix case as well (DNS 0x20).
     Alnum,
-    /// Base64 symbols (`+`, `/`, `=`), or upper and lower case mixed with digits interleaved
-    /// in a part of 8 characters or more (dns2tcp, iodine's base64 and base128 modes).
+    /// Base64 symbols (`+`, `/`, `=`).
     Base64,
     /// Bytes outside letters, digits, `-`, `_` and the base64 symbols: raw 8-bit labels
     /// (iodine's raw mode), spaces, control characters.
@@ -62,38 +66,30 @@ impl NameAlphabet {
 
 /// Classifies the characters of a dotted name (see [`NameAlphabet`]).
 pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
-    let (mut upper, mut lower, mut digit, mut non_hex_letter, mut base64_symbol) = (false, false, false, false, false);
+    let (mut letters, mut digit, mut non_hex_letter, mut base64_symbol) = (false, false, false, false);
     for &b in name {
-        match b {
+        match b.to_ascii_lowercase() {
             b'.' | b'-' | b'_' => {}
             b'0'..=b'9' => digit = true,
-            b'a'..=b'z' => {
-                lower = true;
-                non_hex_letter |= b > b'f';
-            }
-            b'A'..=b'Z' => {
-                upper = true;
-                non_hex_letter |= b > b'F';
+            l @ b'a'..=b'z' => {
+                letters = true;
+                non_hex_letter |= l > b'f';
             }
             b'+' | b'/' | b'=' => base64_symbol = true,
             _ => return NameAlphabet::Raw,
         }
     }
-    let letters = upper || lower;
     if base64_symbol {
         return NameAlphabet::Base64;
     }
     if !letters {
         return if digit { NameAlphabet::Numeric } else { NameAlphabet::Empty };
     }
-    let mixed_case = upper && lower;
-    if digit && !non_hex_letter && !mixed_case && longest_part(name) >= MIN_ENCODED_PART {
+    if digit && !non_hex_letter && longest_part(name) >= MIN_ENCODED_PART {
         return NameAlphabet::Hex;
     }
     if !digit || !interleaves_digits(name) {
         NameAlphabet::Text
-    } else if mixed_case {
-        NameAlphabet::Base64
     } else {
         NameAlphabet::Alnum
     }
@@ -150,7 +146,10 @@ mod tests {
             (b"us05web", Text),
             (b"e1.fb", Text),
             (b"cafe0123.ab", Hex),
-            (b"hvOBgAABAEI5ODFGMjk4MEMyRTFFOEZD", Base64),
+            // dns2tcp's base64 without symbols: case is no evidence (DNS 0x20).
+            (b"hvOBgAABAEI5ODFGMjk4MEMyRTFFOEZD", Alnum),
+            (b"546B03f50000000000A6023eD4Df184D.5A03b5B1", Hex),
+            (b"dNsCaT.546B03F50000000000a6023ed4df184d", Alnum),
             (b"AAAAAO1kQA.=auth", Base64),
             (b"zi03aA-La-fl\xfbte", Raw),
             (b"my host", Raw),

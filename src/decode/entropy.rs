@@ -10,12 +10,23 @@
 /// Shannon entropy of `data` in bits per byte, from 0.0 (empty or one repeated
 /// byte) to 8.0 (all 256 values equally often).
 pub fn shannon(data: &[u8]) -> f64 {
+    shannon_by(data, |b| b)
+}
+
+/// Shannon entropy of a DNS name with ASCII case folded: case carries no
+/// meaning in DNS (RFC 4343), and resolvers randomise it (DNS 0x20), so
+/// `ExAmPlE` measures as `example`.
+pub fn shannon_nocase(name: &[u8]) -> f64 {
+    shannon_by(name, |b| b.to_ascii_lowercase())
+}
+
+fn shannon_by(data: &[u8], map: impl Fn(u8) -> u8) -> f64 {
     if data.len() < 2 {
         return 0.0;
     }
     let mut counts = [0u32; 256];
     for &b in data {
-        if let Some(c) = counts.get_mut(usize::from(b)) {
+        if let Some(c) = counts.get_mut(usize::from(map(b))) {
             *c += 1;
         }
     }

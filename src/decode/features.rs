@@ -303,7 +303,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::DnsQnameLen => num(self.qname()?.len() as u64),
             Field::DnsQnameEntropy => {
                 if self.qname_entropy.is_none() {
-                    self.qname_entropy = Some(entropy::shannon(self.qname()?));
+                    self.qname_entropy = Some(entropy::shannon_nocase(self.qname()?));
                 }
                 self.qname_entropy.map(Num)
             }
@@ -311,7 +311,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::DnsDomainLen => num(self.dns_domain()?.len() as u64),
             Field::DnsDomainEntropy => {
                 if self.domain_entropy.is_none() {
-                    self.domain_entropy = Some(entropy::shannon(self.dns_domain()?));
+                    self.domain_entropy = Some(entropy::shannon_nocase(self.dns_domain()?));
                 }
                 self.domain_entropy.map(Num)
             }
@@ -319,7 +319,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::DnsSubdomainLen => num(self.dns_subdomain()?.len() as u64),
             Field::DnsSubdomainEntropy => {
                 if self.subdomain_entropy.is_none() {
-                    self.subdomain_entropy = Some(entropy::shannon(self.dns_subdomain()?));
+                    self.subdomain_entropy = Some(entropy::shannon_nocase(self.dns_subdomain()?));
                 }
                 self.subdomain_entropy.map(Num)
             }

@@ -56,7 +56,12 @@ impl Engine {
     /// An engine for `rules` with the given state limits.
     pub fn with_limits(rules: Arc<RuleSet>, limits: TableLimits) -> Engine {
         let n = rules.rules().len();
-        let stats = Stats { alerts_by_rule: vec![0; n], suppressed_by_rule: vec![0; n], ..Stats::default() };
+        let stats = Stats {
+            alerts_by_rule: vec![0; n],
+            suppressed_by_rule: vec![0; n],
+            limited_by_rule: vec![0; n],
+            ..Stats::default()
+        };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows: None }
@@ -162,6 +167,13 @@ impl Engine {
                 Decision::Fire(report) => report,
                 Decision::Hold => {
                     stats.suppressed += 1;
+                    continue;
+                }
+                Decision::Limited => {
+                    stats.suppressed += 1;
+                    if let Some(c) = stats.limited_by_rule.get_mut(index as usize) {
+                        *c += 1;
+                    }
                     continue;
                 }
                 Decision::Suppress => {

@@ -3,7 +3,9 @@
 //! The compiler folds constants and orders every `and`/`or` so cheap
 //! predicates (header fields, lengths) run before costly ones (entropy, DNS,
 //! regex): a packet that fails `payload.len > 64` never pays for its entropy.
-//! A predicate on a field the packet does not have is false.
+//! A predicate on a field the packet does not have is false, negated or not:
+//! `dns.qname != "x"` is a [`Predicate`] with `negated` set, false on a TCP
+//! packet, while `not (dns.qname == "x")` is a [`Node::Not`], true there.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -64,8 +66,13 @@ pub enum Check {
     Num(CmpOp, f64),
     /// `field in lo..hi` (inclusive)
     NumRange(f64, f64),
-    /// `field in [numbers]` (sorted, for binary search)
-    NumSet(Vec<f64>),
+    /// `field in [numbers and ranges]`
+    NumSet {
+        /// Single values, sorted, for binary search.
+        values: Vec<f64>,
+        /// Inclusive ranges.
+        ranges: Vec<(f64, f64)>,
+    },
     /// `field == true/false`
     Bool(bool),
     /// `ip in [nets]` / `ip == net`
@@ -185,7 +192,7 @@ impl Check {
     fn cost(&self) -> u32 {
         match self {
             Check::Num(..) | Check::NumRange(..) | Check::Bool(_) => 0,
-            Check::NumSet(v) => 1 + v.len().ilog2_or_zero(),
+            Check::NumSet { values, ranges } => 1 + values.len().ilog2_or_zero() + ranges.len() as u32,
             Check::IpIn(v) => v.len() as u32,
             Check::BytesIn { values, .. } => 2 * values.len() as u32,
             Check::Contains { .. } | Check::StartsWith { .. } | Check::EndsWith { .. } => 8,
@@ -198,7 +205,10 @@ impl Check {
         match (self, v) {
             (Check::Num(op, b), FieldValue::Num(a)) => op.apply(a, *b),
             (Check::NumRange(lo, hi), FieldValue::Num(a)) => *lo <= a && a <= *hi,
-            (Check::NumSet(set), FieldValue::Num(a)) => set.binary_search_by(|x| x.total_cmp(&a)).is_ok(),
+            (Check::NumSet { values, ranges }, FieldValue::Num(a)) => {
+                values.binary_search_by(|x| x.total_cmp(&a)).is_ok()
+                    || ranges.iter().any(|(lo, hi)| *lo <= a && a <= *hi)
+            }
             (Check::Bool(b), FieldValue::Bool(a)) => a == *b,
             (Check::IpIn(nets), FieldValue::Ip(a)) => nets.iter().any(|n| n.contains(a)),
             (Check::BytesIn { values, nocase }, FieldValue::Bytes(a)) => {
@@ -254,6 +264,8 @@ pub struct Predicate {
     pub field: Field,
     /// What is checked.
     pub check: Check,
+    /// True for `!=` and `not in`: the field is present and the check fails.
+    pub negated: bool,
 }
 
 impl Predicate {
@@ -262,10 +274,20 @@ impl Predicate {
         field::info(self.field).cost + self.check.cost()
     }
 
-    /// Evaluates on one packet; false when the packet lacks the field.
+    /// A test of `field`, true when `check` holds.
+    pub fn new(field: Field, check: Check) -> Predicate {
+        Predicate { field, check, negated: false }
+    }
+
+    /// A test of `field`, true when it is present and `check` fails (`!=`, `not in`).
+    pub fn negated(field: Field, check: Check) -> Predicate {
+        Predicate { field, check, negated: true }
+    }
+
+    /// Evaluates on one packet; false when the packet lacks the field, negated or not.
     pub fn eval(&self, f: &mut Features<'_, '_>) -> bool {
         match f.get(self.field) {
-            Some(v) => self.check.eval(v),
+            Some(v) => self.check.eval(v) != self.negated,
             None => false,
         }
     }
@@ -381,21 +403,35 @@ impl fmt::Display for Predicate {
         let name = field::info(self.field).name;
         // Word-valued fields show their words: `payload.pattern == random`, not `== 6`.
         let num = |v: f64| field::value_name(self.field, v).map_or_else(|| v.to_string(), str::to_string);
+        // The compiler negates only membership tests (`!=` on a number is `CmpOp::Ne`).
+        let is_in = if self.negated { "not in" } else { "in" };
         match &self.check {
+            Check::Num(..)
+            | Check::Bool(_)
+            | Check::Contains { .. }
+            | Check::StartsWith { .. }
+            | Check::EndsWith { .. }
+            | Check::Regex(_)
+            | Check::Under(_)
+                if self.negated =>
+            {
+                write!(f, "{name} present and not ({})", Predicate::new(self.field, self.check.clone()))
+            }
             Check::Num(op, v) => write!(f, "{name} {} {}", op.as_str(), num(*v)),
-            Check::NumRange(lo, hi) => write!(f, "{name} in {lo}..{hi}"),
-            Check::NumSet(v) => {
-                let list: Vec<String> = v.iter().map(|v| num(*v)).collect();
-                write!(f, "{name} in [{}]", list.join(", "))
+            Check::NumRange(lo, hi) => write!(f, "{name} {is_in} {lo}..{hi}"),
+            Check::NumSet { values, ranges } => {
+                let values = values.iter().map(|v| num(*v));
+                let list: Vec<String> = values.chain(ranges.iter().map(|(lo, hi)| format!("{lo}..{hi}"))).collect();
+                write!(f, "{name} {is_in} [{}]", list.join(", "))
             }
             Check::Bool(b) => write!(f, "{name} == {b}"),
             Check::IpIn(nets) => {
                 let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
-                write!(f, "{name} in [{}]", list.join(", "))
+                write!(f, "{name} {is_in} [{}]", list.join(", "))
             }
             Check::BytesIn { values, nocase } => {
                 let list: Vec<String> = values.iter().map(|v| format!("{:?}", String::from_utf8_lossy(v))).collect();
-                write!(f, "{name} in [{}]{}", list.join(", "), if *nocase { " (nocase)" } else { "" })
+                write!(f, "{name} {is_in} [{}]{}", list.join(", "), if *nocase { " (nocase)" } else { "" })
             }
             Check::Contains { needle, nocase } => write_needle(f, name, "contains", needle, *nocase),
             Check::StartsWith { needle, nocase } => write_needle(f, name, "starts_with", needle, *nocase),

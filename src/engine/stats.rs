@@ -60,6 +60,8 @@ pub struct Stats {
     pub suppressed: u64,
     /// Alerts the config's `suppress` entries dropped, per rule index.
     pub suppressed_by_rule: Vec<u64>,
+    /// Matches that would have fired but a `limit` held back, per rule index.
+    pub limited_by_rule: Vec<u64>,
 }
 
 impl Stats {
@@ -78,6 +80,9 @@ impl Stats {
         let mut suppressed: std::collections::HashMap<u64, u64> =
             old.rules().iter().zip(&self.suppressed_by_rule).map(|(r, c)| (r.sid, *c)).collect();
         self.suppressed_by_rule = new.rules().iter().map(|r| suppressed.remove(&r.sid).unwrap_or(0)).collect();
+        let mut limited: std::collections::HashMap<u64, u64> =
+            old.rules().iter().zip(&self.limited_by_rule).map(|(r, c)| (r.sid, *c)).collect();
+        self.limited_by_rule = new.rules().iter().map(|r| limited.remove(&r.sid).unwrap_or(0)).collect();
     }
 
     /// Counts one decoded packet.
@@ -129,6 +134,11 @@ impl Stats {
         out.extend(self.dns_errors.iter().map(|(k, c)| (k.as_str(), *c)));
         out.sort();
         out
+    }
+
+    /// Total matches held back by `limit` clauses.
+    pub fn limited_matches(&self) -> u64 {
+        self.limited_by_rule.iter().sum()
     }
 
     /// Total alerts dropped by `suppress` entries.

@@ -85,8 +85,11 @@ impl Footprint for DistinctCount {
 pub enum Decision {
     /// Raise the alert, with what the state saw (for stateful rules).
     Fire(Option<StateReport>),
-    /// Hold it back (below threshold or rate, or over limit).
+    /// Hold it back (below threshold, rate or distinct count).
     Hold,
+    /// It would fire, but the rule's `limit` has raised its alerts for the key
+    /// and window already.
+    Limited,
     /// It would fire, but a `suppress` entry drops the alert. The trigger
     /// clauses have counted the match; the `limit` has not (no alert was raised).
     Suppress,
@@ -437,7 +440,7 @@ impl StateTables {
             let allowed =
                 table.update(k, ts, |w| (w.peek(ts, nanos).count < count).then(|| w.record(ts, number, nanos)));
             let Some(view) = allowed else {
-                return Decision::Hold;
+                return Decision::Limited;
             };
             seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: None });
         }

@@ -35,6 +35,14 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
             let _ = writeln!(out, "  {:>10}  {:>8}  {}", rule.sid, count, first_words(rule));
         }
     }
+    if stats.limited_matches() > 0 {
+        let _ = writeln!(out, "matches held back by limit: {}", stats.limited_matches());
+        for (rule, count) in rules.rules().iter().zip(&stats.limited_by_rule) {
+            if *count > 0 {
+                let _ = writeln!(out, "  {:>10}  {:>8}  {}", rule.sid, count, first_words(rule));
+            }
+        }
+    }
     if stats.suppressed_alerts() > 0 {
         let _ = writeln!(out, "alerts suppressed (config suppress): {}", stats.suppressed_alerts());
         for (rule, count) in rules.rules().iter().zip(&stats.suppressed_by_rule) {
@@ -98,6 +106,10 @@ pub struct StatsJson<'a> {
     /// rule with a `suppress` entry (absent when none has).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub suppressed_by_sid: std::collections::BTreeMap<u64, u64>,
+    /// Matches a `limit` held back (they would have fired), per signature id
+    /// of every rule with a `limit` (absent when none has).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub limited_by_sid: std::collections::BTreeMap<u64, u64>,
     /// Packets suppressed by pass rules.
     pub passed: u64,
     /// State tables.
@@ -157,6 +169,13 @@ impl<'a> StatsJson<'a> {
                 .iter()
                 .zip(&stats.suppressed_by_rule)
                 .filter(|(r, _)| !r.suppress.is_empty())
+                .map(|(r, c)| (r.sid, *c))
+                .collect(),
+            limited_by_sid: rules
+                .rules()
+                .iter()
+                .zip(&stats.limited_by_rule)
+                .filter(|(r, _)| r.state.limit.is_some())
                 .map(|(r, c)| (r.sid, *c))
                 .collect(),
             passed: stats.passed,

@@ -51,6 +51,7 @@ fn walk(node: &Node, sid: u64, out: &mut Vec<Threshold>) {
         Node::And(children) | Node::Or(children) => children.iter().for_each(|c| walk(c, sid, out)),
         // A limit under `not` bounds the other side; leave it out rather than draw it wrong.
         Node::Not(_) | Node::Const(_) => {}
+        Node::Pred(p) if p.negated => {}
         Node::Pred(p) => {
             if let (Some(field), Check::Num(op, value)) = (charted(p.field), &p.check) {
                 if let Some(op) = op_str(*op) {

@@ -44,9 +44,7 @@ impl RuleCx<'_> {
             Expr::Not(inner, _) => Node::Not(Box::new(self.expr(inner, depth + 1))),
             Expr::Bool(b) => Node::Const(b.node),
             Expr::Field(f) => match self.field(f) {
-                Some(info) if info.ty == FieldType::Bool => {
-                    Node::Pred(Predicate { field: info.field, check: Check::Bool(true) })
-                }
+                Some(info) if info.ty == FieldType::Bool => Node::Pred(Predicate::new(info.field, Check::Bool(true))),
                 Some(info) => {
                     self.diags.push(
                         Diagnostic::new(
@@ -72,8 +70,14 @@ impl RuleCx<'_> {
         let info = self.field(&t.field)?;
         let value = self.resolve(&t.value)?;
         let op = t.op.node;
-        let pred = |check| Node::Pred(Predicate { field: info.field, check });
-        let negate = |n: Node| Node::Not(Box::new(n));
+        let pred = |check| Node::Pred(Predicate::new(info.field, check));
+        // `!=` and `not in` hold when the field is present and differs: a test of a
+        // field the packet lacks is false whatever the operator (`not (...)` is
+        // the way to say "absent or different").
+        let member = |check| {
+            let negated = matches!(op, TestOp::Ne | TestOp::NotIn);
+            Node::Pred(Predicate { field: info.field, check, negated })
+        };
         let node = match (info.ty, op) {
             (FieldType::Num, TestOp::Eq | TestOp::Ne | TestOp::Lt | TestOp::Le | TestOp::Gt | TestOp::Ge) => {
                 let n = self.number(info, &value)?;
@@ -87,14 +91,7 @@ impl RuleCx<'_> {
                 };
                 pred(Check::Num(cmp, n))
             }
-            (FieldType::Num, TestOp::In | TestOp::NotIn) => {
-                let node = self.num_set(info, &value)?;
-                if op == TestOp::NotIn {
-                    negate(node)
-                } else {
-                    node
-                }
-            }
+            (FieldType::Num, TestOp::In | TestOp::NotIn) => member(self.num_set(info, &value)?),
             (FieldType::Bool, TestOp::Eq | TestOp::Ne) => match value.kind {
                 ValueKind::Bool(b) => pred(Check::Bool(b == (op == TestOp::Eq))),
                 _ => return self.mismatch(&value, "true or false"),
@@ -102,12 +99,7 @@ impl RuleCx<'_> {
             (FieldType::Ip, TestOp::Eq | TestOp::Ne | TestOp::In | TestOp::NotIn) => {
                 let mut nets = Vec::new();
                 self.nets(&value, &mut nets, 0)?;
-                let node = pred(Check::IpIn(nets));
-                if matches!(op, TestOp::Ne | TestOp::NotIn) {
-                    negate(node)
-                } else {
-                    node
-                }
+                member(Check::IpIn(nets))
             }
             (FieldType::Str | FieldType::Bytes, TestOp::Eq | TestOp::Ne | TestOp::In | TestOp::NotIn) => {
                 let nocase = info.ty == FieldType::Str;
@@ -116,12 +108,7 @@ impl RuleCx<'_> {
                 if nocase {
                     values.iter_mut().for_each(|v| v.make_ascii_lowercase());
                 }
-                let node = pred(Check::BytesIn { values, nocase });
-                if matches!(op, TestOp::Ne | TestOp::NotIn) {
-                    negate(node)
-                } else {
-                    node
-                }
+                member(Check::BytesIn { values, nocase })
             }
             (FieldType::Str | FieldType::Bytes, TestOp::Contains | TestOp::StartsWith | TestOp::EndsWith) => {
                 let ValueKind::Str(s) = &value.kind else {
@@ -195,8 +182,34 @@ impl RuleCx<'_> {
         }
     }
 
-    pub(super) fn num_set(&mut self, info: &FieldInfo, value: &Value) -> Option<Node> {
-        let pred = |check| Node::Pred(Predicate { field: info.field, check });
+    /// The check of `in` with a range or a list of numbers, words and ranges (nested lists
+    /// flattened): one value is `==`, one range a range, anything else a set.
+    pub(super) fn num_set(&mut self, info: &FieldInfo, value: &Value) -> Option<Check> {
+        if !matches!(value.kind, ValueKind::Range(..) | ValueKind::List(_)) {
+            return self.mismatch(value, "a list [a, b] or a range a..b");
+        }
+        let (mut values, mut ranges) = (Vec::new(), Vec::new());
+        self.num_items(info, value, &mut values, &mut ranges, 0)?;
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        Some(match (values.as_slice(), ranges.as_slice()) {
+            ([v], []) => Check::Num(CmpOp::Eq, *v),
+            ([], [(lo, hi)]) => Check::NumRange(*lo, *hi),
+            _ => Check::NumSet { values, ranges },
+        })
+    }
+
+    fn num_items(
+        &mut self,
+        info: &FieldInfo,
+        value: &Value,
+        values: &mut Vec<f64>,
+        ranges: &mut Vec<(f64, f64)>,
+        depth: usize,
+    ) -> Option<()> {
+        if depth > MAX_VAR_DEPTH {
+            return self.mismatch(value, "a shallower list");
+        }
         match &value.kind {
             ValueKind::Range(a, b) => {
                 let (lo, hi) = (self.number(info, a)?, self.number(info, b)?);
@@ -204,30 +217,17 @@ impl RuleCx<'_> {
                     self.diags.push(Diagnostic::new("range is empty", value.span, "low end above high end"));
                     return None;
                 }
-                Some(pred(Check::NumRange(lo, hi)))
+                ranges.push((lo, hi));
             }
             ValueKind::List(items) => {
-                let mut set = Vec::new();
-                let mut ranges = Vec::new();
                 for item in items {
                     let item = self.resolve(item)?;
-                    match &item.kind {
-                        ValueKind::Range(..) | ValueKind::List(_) => ranges.push(self.num_set(info, &item)?),
-                        _ => set.push(self.number(info, &item)?),
-                    }
+                    self.num_items(info, &item, values, ranges, depth + 1)?;
                 }
-                set.sort_by(f64::total_cmp);
-                set.dedup();
-                let mut alts = ranges;
-                match set.len() {
-                    0 => {}
-                    1 => alts.push(pred(Check::Num(CmpOp::Eq, set.first().copied().unwrap_or(0.0)))),
-                    _ => alts.push(pred(Check::NumSet(set))),
-                }
-                Some(Node::Or(alts))
             }
-            _ => self.mismatch(value, "a list [a, b] or a range a..b"),
+            _ => values.push(self.number(info, value)?),
         }
+        Some(())
     }
 
     pub(super) fn nets(&mut self, value: &Value, out: &mut Vec<Net>, depth: usize) -> Option<()> {

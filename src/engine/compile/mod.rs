@@ -183,6 +183,36 @@ pub fn defined_var_names(files: &[ParsedFile]) -> Vec<String> {
     names
 }
 
+/// Every variable name the rule files define or use (plus the built-ins): the
+/// names a config's `vars` or a `--var` may set. A name outside it is a
+/// misspelling that would otherwise be ignored.
+pub fn known_var_names(files: &[ParsedFile]) -> Vec<String> {
+    let mut names = defined_var_names(files);
+    for file in files {
+        for item in &file.ast.items {
+            match item {
+                Item::Var(decl) => vars::value_vars(&decl.value, &mut names, 0),
+                Item::Rule(rule) => {
+                    for spec in [&rule.src_addr, &rule.dst_addr] {
+                        vars::addr_vars(spec, &mut names, 0);
+                    }
+                    for spec in [&rule.src_port, &rule.dst_port] {
+                        vars::port_vars(spec, &mut names, 0);
+                    }
+                    for option in &rule.options {
+                        if let RuleOption::When(expr) = option {
+                            vars::expr_vars(expr, &mut names, 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn id_span(rule: &ast::Rule) -> Option<Span> {
     rule.options.iter().find_map(|o| match o {
         RuleOption::Id(id) => Some(id.span),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::engine::field;
 use crate::engine::ruleset::{Scoped, Side, VarReport};
-use crate::rules::ast::{self, AddrSpec, Expr, ScopeSide, Value, ValueKind};
+use crate::rules::ast::{self, AddrSpec, Expr, PortSpec, ScopeSide, Value, ValueKind};
 use crate::rules::diag::Diagnostic;
 use crate::rules::span::Span;
 
@@ -222,6 +222,28 @@ pub(super) fn value_vars(v: &Value, out: &mut Vec<String>, depth: usize) {
         }
         ValueKind::Not(inner) => value_vars(inner, out, depth + 1),
         _ => {}
+    }
+}
+
+/// The variables an address spec of a header names.
+pub(super) fn addr_vars(spec: &AddrSpec, out: &mut Vec<String>, depth: usize) {
+    match spec {
+        _ if depth > 256 => {}
+        AddrSpec::Var(name) if !out.contains(&name.node) => out.push(name.node.clone()),
+        AddrSpec::List(items) => items.node.iter().for_each(|i| addr_vars(i, out, depth + 1)),
+        AddrSpec::Not(inner, _) => addr_vars(inner, out, depth + 1),
+        AddrSpec::Var(_) | AddrSpec::Any(_) | AddrSpec::Net(_) => {}
+    }
+}
+
+/// The variables a port spec of a header names.
+pub(super) fn port_vars(spec: &PortSpec, out: &mut Vec<String>, depth: usize) {
+    match spec {
+        _ if depth > 256 => {}
+        PortSpec::Var(name) if !out.contains(&name.node) => out.push(name.node.clone()),
+        PortSpec::List(items) => items.node.iter().for_each(|i| port_vars(i, out, depth + 1)),
+        PortSpec::Not(inner, _) => port_vars(inner, out, depth + 1),
+        PortSpec::Var(_) | PortSpec::Any(_) | PortSpec::Port(_) | PortSpec::Range(_) => {}
     }
 }
 
