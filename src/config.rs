@@ -661,8 +661,8 @@ fn widen(text: &str, span: Span) -> Span {
 
 /// Everything besides the rule files that shapes a rule set: the config's
 /// `vars`, `networks`, `disable` and `suppress`, then `--var` overrides and
-/// `--disable` ids (added to the config's). A reload reads the config again
-/// and calls this and [`load_configured`] again, so both apply to the new set.
+/// `--disable` ids (added to the config's). Built once at start: a sensor's
+/// reload recompiles the rule files with these same layers.
 pub fn layers(config: Option<&Config>, overrides: Vec<(String, Value)>, disable: &[u64]) -> VarLayers {
     let mut layers = VarLayers { overrides, ..VarLayers::default() };
     if let Some(c) = config {
