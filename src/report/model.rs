@@ -864,11 +864,20 @@ fn sizes(alerts: &[AlertRecord]) -> Vec<SizeObs> {
     out
 }
 
+/// What is counted for a host pair.
+#[derive(Default)]
+struct PairCounts {
+    a_to_b: u64,
+    b_to_a: u64,
+    classes: BTreeSet<String>,
+    sensors: BTreeSet<String>,
+}
+
 fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
     let mut order: Vec<(IpAddr, IpAddr)> = Vec::new();
     // Unordered pair -> the pair as first seen (source of the first detection first).
     let mut first_seen: HashMap<(IpAddr, IpAddr), (IpAddr, IpAddr)> = HashMap::new();
-    let mut map: HashMap<(IpAddr, IpAddr), (u64, u64, BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+    let mut map: HashMap<(IpAddr, IpAddr), PairCounts> = HashMap::new();
     for a in alerts {
         let (Some(src), Some(dst)) = (a.src, a.dst) else { continue };
         let key = *first_seen.entry((src.min(dst), src.max(dst))).or_insert_with(|| {
@@ -877,19 +886,19 @@ fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
         });
         let entry = map.entry(key).or_default();
         if key.0 == src {
-            entry.0 += 1;
+            entry.a_to_b += 1;
         } else {
-            entry.1 += 1;
+            entry.b_to_a += 1;
         }
-        entry.2.insert(a.class.clone());
+        entry.classes.insert(a.class.clone());
         if let Some(sensor) = &a.sensor {
-            entry.3.insert(sensor.clone());
+            entry.sensors.insert(sensor.clone());
         }
     }
     let mut out: Vec<Pair> = order
         .into_iter()
         .filter_map(|(a, b)| {
-            let (ab, ba, classes, sensors) = map.remove(&(a, b))?;
+            let PairCounts { a_to_b: ab, b_to_a: ba, classes, sensors } = map.remove(&(a, b))?;
             Some(Pair {
                 a,
                 b,
