@@ -85,16 +85,6 @@ fn note_protocol(note: &str) -> &'static str {
     }
 }
 
-/// The tunnel packets the built-in rules flag: all but the DNS responses, which
-/// repeat their query's name and are not judged (rule 7100101 looks at queries).
-fn flagged_tunnel_packets(scenario: &Scenario) -> Vec<u64> {
-    (1u64..)
-        .zip(&scenario.packets)
-        .filter(|(_, p)| p.tunnel && p.note != "dns tunnel response")
-        .map(|(n, _)| n)
-        .collect()
-}
-
 fn check_against_scenario(json: &Value, scenario: &Scenario) {
     // Evidence: exactly the tunnel packets, in order.
     let evidence: Vec<u64> =

@@ -14,16 +14,6 @@ use ferret_synth::scenario::{report_dns_icmp, report_icmp};
 use ferret_synth::Scenario;
 use serde_json::Value;
 
-/// The packets the built-in rules flag in a report scenario (the DNS
-/// responses repeat their query's name and are not judged).
-fn flagged(scenario: &Scenario) -> Vec<u64> {
-    (1u64..)
-        .zip(&scenario.packets)
-        .filter(|(_, p)| p.tunnel && p.note != "dns tunnel response")
-        .map(|(n, _)| n)
-        .collect()
-}
-
 /// The second scenario moved in time to start 100 ms after the first, so the
 /// two sensors' alerts interleave.
 fn overlapping_second() -> Scenario {
@@ -126,7 +116,7 @@ fn two_sensors_merge_into_one_report_in_time_order() {
             (r["sensor"].as_str().unwrap(), r["detections"].as_u64().unwrap(), r["flagged_packets"].as_u64().unwrap())
         })
         .collect();
-    let (na, nb) = (flagged(&a).len() as u64, flagged(&b).len() as u64);
+    let (na, nb) = (flagged_tunnel_packets(&a).len() as u64, flagged_tunnel_packets(&b).len() as u64);
     assert_eq!(sensors, vec![("edge-a", na, na), ("edge-b", nb, nb)]);
     assert_eq!(json["summary"]["detections"].as_u64(), Some(na + nb));
     assert_eq!(json["summary"]["flagged_packets"].as_u64(), Some(na + nb), "packet numbers of two sensors are apart");
@@ -134,8 +124,8 @@ fn two_sensors_merge_into_one_report_in_time_order() {
     // Evidence: every detection with its sensor, each sensor's in packet order, all in time order.
     let rows = evidence(&json);
     let of = |sensor: &str| rows.iter().filter(|(s, _)| s == sensor).map(|(_, p)| *p).collect::<Vec<_>>();
-    assert_eq!(of("edge-a"), flagged(&a));
-    assert_eq!(of("edge-b"), flagged(&b));
+    assert_eq!(of("edge-a"), flagged_tunnel_packets(&a));
+    assert_eq!(of("edge-b"), flagged_tunnel_packets(&b));
     let times: Vec<&str> = json["evidence"].as_array().unwrap().iter().map(|e| e["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let switches = rows.windows(2).filter(|w| w[0].0 != w[1].0).count();
@@ -218,7 +208,10 @@ fn the_file_name_stands_in_for_a_missing_sensor_name() {
     let names: Vec<&str> = json["sensors"].as_array().unwrap().iter().map(|r| r["sensor"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["edge-a", "unnamed.json"]);
     let rows = evidence(&json);
-    assert_eq!(rows.iter().filter(|(s, _)| s == "unnamed.json").count(), flagged(&report_dns_icmp()).len());
+    assert_eq!(
+        rows.iter().filter(|(s, _)| s == "unnamed.json").count(),
+        flagged_tunnel_packets(&report_dns_icmp()).len()
+    );
     // One file, no sensor name: no sensor at all (the report `scan --report` writes).
     let (json, _) = s.json(&["unnamed.json"]);
     assert!(json.get("sensors").is_none() && json["evidence"][0].get("sensor").is_none(), "{}", json["sensors"]);

@@ -151,3 +151,13 @@ pub fn golden(name: &str, actual: &str) {
         );
     }
 }
+
+/// The tunnel packets the built-in rules flag: all but the DNS responses, which
+/// repeat their query's name and are not judged (rule 7100101 looks at queries).
+pub fn flagged_tunnel_packets(scenario: &Scenario) -> Vec<u64> {
+    (1u64..)
+        .zip(&scenario.packets)
+        .filter(|(_, p)| p.tunnel && p.note != "dns tunnel response")
+        .map(|(n, _)| n)
+        .collect()
+}
