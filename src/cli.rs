@@ -125,11 +125,13 @@ struct SweepArgs {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
-    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json).
+    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json); - reads stdin.
+    /// Several files (e.g. one per sensor) are merged into one report: alerts in time
+    /// order, each with its sensor (EVE `host`, else the file name), copies counted once.
     #[arg(required = true, value_name = "EVE_FILE")]
     eve: Vec<PathBuf>,
     /// Run statistics from `ferret scan --stats`, one per EVE file in order
-    /// (default: NAME.stats.json, then stats.json, beside each EVE file).
+    /// (default: NAME.stats.json, then stats.json, beside each EVE file; none for stdin).
     #[arg(long, value_name = "FILE")]
     stats: Vec<PathBuf>,
     /// Report file; the format follows the extension (.md, .html, .json). Default: Markdown on stdout.
@@ -844,6 +846,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     }
     let (report_sink, collector) = extras.parts();
     if let Some(s) = report_sink {
+        s.set_host(host.clone());
         sinks.push(s);
     }
 

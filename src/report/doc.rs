@@ -223,13 +223,31 @@ fn intro(r: &Report) -> Vec<Block> {
         )));
     }
     p.push(t("."));
-    vec![
-        Block::Para(p),
-        Block::Para(vec![t(
-            "Every figure below is counted from ferret's alerts and run statistics. Packet numbers are \
-             1-based within their capture, as Wireshark shows them; times are UTC.",
-        )]),
-    ]
+    let mut blocks = vec![Block::Para(p)];
+    if !r.sensors.is_empty() {
+        let mut p = vec![t(format!(
+            "Alerts of {}, merged in time order, each counted once: ",
+            plural(r.sensors.len() as u64, "sensor", "sensors")
+        ))];
+        for (i, row) in r.sensors.iter().enumerate() {
+            if i > 0 {
+                p.push(t(", "));
+            }
+            p.push(c(sensor_name(row.sensor.as_deref())));
+        }
+        p.push(t(". A packet is named as PACKET@SENSOR."));
+        blocks.push(Block::Para(p));
+    }
+    blocks.push(Block::Para(vec![t(
+        "Every figure below is counted from ferret's alerts and run statistics. Packet numbers are \
+         1-based within their capture, as Wireshark shows them; times are UTC.",
+    )]));
+    blocks
+}
+
+/// A sensor's name for people (alerts naming none are `(unnamed)`).
+fn sensor_name(sensor: Option<&str>) -> String {
+    sensor.unwrap_or("(unnamed)").to_string()
 }
 
 fn summary(r: &Report) -> Section {
@@ -252,6 +270,9 @@ fn summary(r: &Report) -> Section {
     ];
     if let Some(w) = &s.window {
         cards.push(("Time window".to_string(), seconds(w.seconds)));
+    }
+    if r.sensors.len() > 1 {
+        cards.push(("Sensors".to_string(), thousands(r.sensors.len() as u64)));
     }
     blocks.push(Block::KeyFigures(cards));
     let types: Vec<String> = s.by_type.iter().map(|t| format!("{} {}", t.class, thousands(t.detections))).collect();
@@ -291,6 +312,17 @@ fn summary(r: &Report) -> Section {
             t(format!(" {} to {} UTC ({}).", w.first, time_after(w.first, w.last), seconds(w.seconds))),
         ]);
     }
+    if !r.sensors.is_empty() {
+        let each: Vec<String> = r
+            .sensors
+            .iter()
+            .map(|row| format!("{} {}", sensor_name(row.sensor.as_deref()), thousands(row.detections)))
+            .collect();
+        items.push(vec![
+            b(format!("{}:", plural(r.sensors.len() as u64, "sensor", "sensors"))),
+            t(format!(" {}.", each.join(", "))),
+        ]);
+    }
     blocks.push(Block::List(items));
     blocks.push(Block::Table {
         id: "summary-types",
@@ -301,6 +333,43 @@ fn summary(r: &Report) -> Section {
             .map(|t| vec![t.class.clone(), t.severity.to_string(), thousands(t.detections)])
             .collect(),
     });
+    if !r.sensors.is_empty() {
+        blocks.push(Block::Heading("Sensors".into()));
+        blocks.push(Block::Table {
+            id: "sensors",
+            head: vec![
+                ("Sensor", Align::Left),
+                ("Detections", Align::Right),
+                ("Flagged packets", Align::Right),
+                ("Rules", Align::Left),
+                ("Severity", Align::Left),
+                ("Hosts", Align::Right),
+                ("First", Align::Left),
+                ("Last", Align::Left),
+            ],
+            rows: r
+                .sensors
+                .iter()
+                .map(|row| {
+                    let rules: Vec<String> = row.rules.iter().map(u64::to_string).collect();
+                    vec![
+                        sensor_name(row.sensor.as_deref()),
+                        thousands(row.detections),
+                        thousands(row.flagged_packets),
+                        rules.join(", "),
+                        row.worst.to_string(),
+                        thousands(row.hosts),
+                        row.first.to_string(),
+                        time_after(row.first, row.last),
+                    ]
+                })
+                .collect(),
+        });
+        blocks.push(Block::Note(vec![t(
+            "A sensor is the EVE host field (--sensor-name), or the EVE file for alerts that name none. \
+             Each sensor's stateful rules counted only the traffic that sensor saw.",
+        )]));
+    }
     Section { id: "summary", title: "1. Executive summary".into(), blocks }
 }
 
@@ -407,34 +476,48 @@ fn observations(r: &Report, chart: &dyn Fn(&str) -> Option<String>) -> Section {
     if o.pairs.is_empty() {
         blocks.push(Block::Para(vec![t("No detection had both a source and a destination address.")]));
     } else {
-        blocks.push(Block::Table {
-            id: "pairs",
-            head: vec![
-                ("Host A", Align::Left),
-                ("Host B", Align::Left),
-                ("A → B", Align::Right),
-                ("B → A", Align::Right),
-                ("Direction", Align::Left),
-                ("Threat types", Align::Left),
-            ],
-            rows: o
-                .pairs
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.a.to_string(),
-                        p.b.to_string(),
-                        thousands(p.a_to_b),
-                        thousands(p.b_to_a),
-                        p.direction.to_string(),
-                        p.classes.join(", "),
-                    ]
-                })
-                .collect(),
-        });
+        let with_sensors = !r.sensors.is_empty();
+        let mut head = vec![
+            ("Host A", Align::Left),
+            ("Host B", Align::Left),
+            ("A → B", Align::Right),
+            ("B → A", Align::Right),
+            ("Direction", Align::Left),
+            ("Threat types", Align::Left),
+        ];
+        if with_sensors {
+            head.push(("Sensors", Align::Left));
+        }
+        let rows = o
+            .pairs
+            .iter()
+            .map(|p| {
+                let mut row = vec![
+                    p.a.to_string(),
+                    p.b.to_string(),
+                    thousands(p.a_to_b),
+                    thousands(p.b_to_a),
+                    p.direction.to_string(),
+                    p.classes.join(", "),
+                ];
+                if with_sensors {
+                    row.push(p.sensors.join(", "));
+                }
+                row
+            })
+            .collect();
+        blocks.push(Block::Table { id: "pairs", head, rows });
         blocks.push(Block::Note(vec![t(
             "Host A is the source of the first detection between the two; counts are detections in each direction.",
         )]));
+        let split = o.pairs.iter().filter(|p| p.sensors.len() > 1).count() as u64;
+        if split > 0 {
+            blocks.push(Block::Note(vec![t(format!(
+                "{} seen by more than one sensor: the traffic between the two was split, and each sensor's \
+                 thresholds, rates and distinct counts saw only its part (see docs/deployment.md).",
+                plural(split, "pair was", "pairs were")
+            ))]));
+        }
     }
 
     blocks.push(Block::Heading("Timing".into()));
@@ -668,37 +751,41 @@ fn evidence(r: &Report) -> Section {
     if r.evidence.is_empty() {
         blocks.push(Block::Para(vec![t("No detections.")]));
     } else {
-        blocks.push(Block::Table {
-            id: "evidence",
-            head: vec![
-                ("#", Align::Right),
-                ("Time (UTC)", Align::Left),
-                ("Packet", Align::Right),
-                ("Rule", Align::Right),
-                ("Severity", Align::Left),
-                ("Source", Align::Left),
-                ("Destination", Align::Left),
-                ("Message", Align::Left),
-            ],
-            rows: r
-                .evidence
-                .iter()
-                .take(super::model::EVIDENCE_ROWS)
-                .enumerate()
-                .map(|(i, e)| {
-                    vec![
-                        (i + 1).to_string(),
-                        e.time.to_string(),
-                        e.packet.to_string(),
-                        e.sid.to_string(),
-                        e.severity.to_string(),
-                        endpoint(e.src, e.src_port),
-                        endpoint(e.dst, e.dst_port),
-                        e.message.clone(),
-                    ]
-                })
-                .collect(),
-        });
+        let with_sensors = !r.sensors.is_empty();
+        let mut head = vec![("#", Align::Right), ("Time (UTC)", Align::Left)];
+        if with_sensors {
+            head.push(("Sensor", Align::Left));
+        }
+        head.extend([
+            ("Packet", Align::Right),
+            ("Rule", Align::Right),
+            ("Severity", Align::Left),
+            ("Source", Align::Left),
+            ("Destination", Align::Left),
+            ("Message", Align::Left),
+        ]);
+        let rows = r
+            .evidence
+            .iter()
+            .take(super::model::EVIDENCE_ROWS)
+            .enumerate()
+            .map(|(i, e)| {
+                let mut row = vec![(i + 1).to_string(), e.time.to_string()];
+                if with_sensors {
+                    row.push(sensor_name(e.sensor.as_deref()));
+                }
+                row.extend([
+                    e.packet.in_capture(),
+                    e.sid.to_string(),
+                    e.severity.to_string(),
+                    endpoint(e.src, e.src_port),
+                    endpoint(e.dst, e.dst_port),
+                    e.message.clone(),
+                ]);
+                row
+            })
+            .collect();
+        blocks.push(Block::Table { id: "evidence", head, rows });
         if r.evidence.len() > super::model::EVIDENCE_ROWS {
             blocks.push(Block::Note(vec![t(format!(
                 "The first {} of {} detections; the JSON report and the EVE file list all.",

@@ -2,8 +2,10 @@
 //! file handling of `ferret report` and of `scan --report/--extract/--stats`,
 //! kept here so the CLI only maps outcomes to messages and exit codes.
 //!
-//! `ferret report` takes EVE files; each one's run statistics are found with
-//! `--stats` or beside it ([`input::stats_candidates`]). The stats file
+//! `ferret report` takes EVE sources ([`EveSource`]: files, standard input);
+//! each file's run statistics are found with `--stats` or beside it
+//! ([`input::stats_candidates`]); their alerts are merged in time order, each
+//! once ([`merge`]). The stats file
 //! `ferret scan --stats` writes is the summary's JSON plus the report's
 //! additions ([`StatsFile`]); a report made at the end of a scan reads those
 //! same numbers back from that JSON, so both paths give the same report.
@@ -14,8 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::collect::Collector;
-use super::input::{self, AlertRecord, ReportSink, ReportStats, RunStats};
+use super::input::{self, AlertRecord, EveRead, ReportSink, ReportStats, RunStats};
+use super::merge;
 use super::model::Extracted;
+use super::source::EveSource;
 use super::thresholds::thresholds;
 use super::{extract, render, Format, Report};
 use crate::engine::Engine;
@@ -42,11 +46,11 @@ impl StatsFile<'_> {
 /// Alerts and statistics read for `ferret report`.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// Alerts of all EVE files, in order.
+    /// Alerts of all inputs, merged in time order, each once ([`merge`]).
     pub alerts: Vec<AlertRecord>,
-    /// Merged statistics, when every EVE file had its stats.
+    /// Merged statistics, when every input had its stats.
     pub stats: Option<RunStats>,
-    /// EVE file names.
+    /// The inputs' labels (file names as given, `stdin`).
     pub eve_files: Vec<String>,
     /// Caveats for the report and stderr.
     pub notes: Vec<String>,
@@ -57,40 +61,83 @@ fn read_stats(path: &Path) -> Result<RunStats, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: not a ferret stats file ({e})", path.display()))
 }
 
-/// Reads EVE files and their statistics. `stats` is either empty (look
-/// beside each EVE file) or one file per EVE file.
+/// Reads EVE files (`-` is standard input) and their statistics. `stats` is
+/// either empty (look beside each EVE file) or one file per EVE file.
 /// Unreadable files are errors; missing stats and broken lines are notes.
 pub fn load(eve: &[PathBuf], stats: &[PathBuf]) -> Result<Loaded, String> {
-    if !stats.is_empty() && stats.len() != eve.len() {
+    let sources = eve.iter().map(|p| EveSource::open(p)).collect::<Result<Vec<_>, _>>()?;
+    load_sources(sources, stats)
+}
+
+/// Reads every line of a source.
+fn read_source(source: &mut EveSource) -> Result<EveRead, String> {
+    let mut read = EveRead::default();
+    for (n, line) in (1..).zip(&mut source.lines) {
+        let line = line.map_err(|e| format!("{}:{n}: {e}", source.label))?;
+        read.push_line(n, &line);
+    }
+    Ok(read)
+}
+
+/// Reads EVE sources and their statistics (see [`load`]) and merges their
+/// alerts. With several sources, an alert that names no sensor (EVE `host`)
+/// is given its source's label as sensor, and one that names no capture the
+/// capture its EVE line or its source's statistics name.
+pub fn load_sources(mut sources: Vec<EveSource>, stats: &[PathBuf]) -> Result<Loaded, String> {
+    if !stats.is_empty() && stats.len() != sources.len() {
         return Err(format!(
             "give one --stats file per EVE file, in the same order ({} EVE files, {} stats)",
-            eve.len(),
+            sources.len(),
             stats.len()
         ));
     }
+    let several = sources.len() > 1;
     let mut out = Loaded::default();
     let mut merged: Option<RunStats> = None;
     let mut all_stats = true;
-    for (i, path) in eve.iter().enumerate() {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-        let read = input::read_eve(&text);
+    let mut stats_used: Vec<(PathBuf, String)> = Vec::new();
+    let mut per_source = Vec::with_capacity(sources.len());
+    for (i, source) in sources.iter_mut().enumerate() {
+        let name = source.label.clone();
+        let read = read_source(source)?;
         if read.malformed > 0 {
-            let first: Vec<String> = read.problems.iter().map(|(n, why)| format!("line {n}: {why}")).collect();
+            let first: Vec<String> = read.problems.iter().map(|p| p.render(&name)).collect();
+            let more = if read.malformed > first.len() as u64 { "; ..." } else { "" };
             out.notes.push(format!(
-                "{name}: {} unreadable line{} skipped ({})",
+                "{name}: {} unreadable line{} skipped ({}{more})",
                 read.malformed,
                 if read.malformed == 1 { "" } else { "s" },
                 first.join("; ")
             ));
         }
-        let stats_path = match stats.get(i) {
-            Some(p) => Some(p.clone()),
-            None => input::stats_candidates(path).into_iter().find(|p| p.is_file()),
+        let stats_path = match (stats.get(i), &source.path) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(path)) => input::stats_candidates(path).into_iter().find(|p| p.is_file()),
+            (None, None) => None,
         };
-        let run = match stats_path {
-            Some(p) => Some(read_stats(&p)?),
-            None => {
+        // Two inputs finding one stats file (stats.json in a shared folder) must not count it twice.
+        let seen_as = stats_path.as_ref().and_then(|p| {
+            let id = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            match stats_used.iter().find(|(used, _)| *used == id) {
+                Some((_, by)) => Some(by.clone()),
+                None => {
+                    stats_used.push((id, name.clone()));
+                    None
+                }
+            }
+        });
+        let run = match (stats_path, seen_as) {
+            (Some(p), Some(by)) => {
+                all_stats = false;
+                out.notes.push(format!(
+                    "{name}: its run statistics {} are those already read for {by}; packet counts cover only part \
+                     of the inputs, so they are left out",
+                    p.display()
+                ));
+                None
+            }
+            (Some(p), None) => Some(read_stats(&p)?),
+            (None, _) => {
                 all_stats = false;
                 out.notes.push(format!(
                     "{name}: no run statistics found (give --stats, or keep NAME.stats.json beside it); \
@@ -99,17 +146,22 @@ pub fn load(eve: &[PathBuf], stats: &[PathBuf]) -> Result<Loaded, String> {
                 None
             }
         };
-        // Several EVE files without capture names: name alerts by their stats' capture or EVE file.
-        let label = (eve.len() > 1).then(|| match run.as_ref().map(|r| r.report.captures.as_slice()) {
-            Some([one]) => one.clone(),
-            _ => name.clone(),
-        });
-        out.alerts.extend(read.alerts.into_iter().map(|mut a| {
-            if a.file.is_none() {
-                a.file.clone_from(&label);
+        let capture = match run.as_ref().map(|r| r.report.captures.as_slice()) {
+            Some([one]) => Some(one.clone()),
+            _ => None,
+        };
+        let mut alerts = read.alerts;
+        if several {
+            for a in &mut alerts {
+                if a.sensor.is_none() {
+                    a.sensor = Some(name.clone());
+                }
+                if a.file.is_none() {
+                    a.file = a.origin.pcap_filename.clone().or_else(|| capture.clone());
+                }
             }
-            a
-        }));
+        }
+        per_source.push(alerts);
         if let Some(run) = run {
             match merged.as_mut() {
                 Some(m) => m.merge(run),
@@ -118,6 +170,15 @@ pub fn load(eve: &[PathBuf], stats: &[PathBuf]) -> Result<Loaded, String> {
         }
         out.eve_files.push(name);
     }
+    let joined = merge::merge(per_source);
+    if joined.duplicates > 0 {
+        out.notes.push(format!(
+            "{} alert{} read more than once (same sensor, capture or interface, packet, rule and time) counted once",
+            joined.duplicates,
+            if joined.duplicates == 1 { "" } else { "s" }
+        ));
+    }
+    out.alerts = joined.alerts;
     out.stats = if all_stats { merged } else { None };
     Ok(out)
 }
@@ -170,6 +231,9 @@ pub fn report_command(
             ))
         })?,
     };
+    if eve.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(ReportError::Usage("standard input (-) can be given only once".to_string()));
+    }
     let loaded = load(eve, stats).map_err(ReportError::Input)?;
     let notes = loaded.notes.clone();
     let sources = super::Sources {

@@ -44,11 +44,32 @@ pub struct StateRecord {
     pub last_packet: u64,
 }
 
+/// What an EVE line says about where its alert was raised, as written: the
+/// sensor, the input and the packet's place in the run. With the rule and the
+/// time it identifies one alert across copies of an EVE file
+/// (see [`super::merge`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// EVE `host`: the sensor's name, when it has one.
+    pub host: Option<String>,
+    /// EVE `pcap_filename`: the capture being read.
+    pub pcap_filename: Option<String>,
+    /// EVE `in_iface`: the interface of a live capture.
+    pub in_iface: Option<String>,
+    /// EVE `pcap_cnt`: the packet's number in the run (across its inputs).
+    pub pcap_cnt: Option<u64>,
+    /// EVE `flow_id`.
+    pub flow_id: Option<u64>,
+}
+
 /// One alert, as read from an EVE line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRecord {
     /// Packet time, ns since the epoch (EVE keeps microseconds).
     pub ts_nanos: i64,
+    /// The sensor that raised it: EVE `host`, or, when several inputs are
+    /// merged, the input's label for alerts that name no sensor.
+    pub sensor: Option<String>,
     /// The capture, when EVE names it (several captures scanned).
     pub file: Option<String>,
     /// 1-based packet number in its capture.
@@ -77,6 +98,8 @@ pub struct AlertRecord {
     pub state: Option<StateRecord>,
     /// Rendered recommendations.
     pub recommendations: Vec<String>,
+    /// Where EVE says it was raised.
+    pub origin: Origin,
 }
 
 impl AlertRecord {
@@ -108,7 +131,13 @@ struct EveLine {
     #[serde(default)]
     pcap_filename: Option<String>,
     #[serde(default)]
-    pcap_cnt: u64,
+    pcap_cnt: Option<u64>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    in_iface: Option<String>,
+    #[serde(default)]
+    flow_id: Option<u64>,
     #[serde(default)]
     src_ip: Option<IpAddr>,
     #[serde(default)]
@@ -167,7 +196,30 @@ pub enum EveSkip {
     /// Not an alert (Suricata writes flows, DNS records, stats, ...).
     NotAlert,
     /// Not JSON, or an alert without the fields a report needs.
-    Malformed(String),
+    Malformed(Malformed),
+}
+
+/// What is wrong with an EVE line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// The 1-based column where the JSON went wrong, when it is not JSON.
+    pub column: Option<usize>,
+    /// Why.
+    pub why: String,
+}
+
+impl Malformed {
+    fn new(why: impl Into<String>) -> Malformed {
+        Malformed { column: None, why: why.into() }
+    }
+
+    /// From serde's error, with its position as a column (an EVE line is one line).
+    fn json(e: &serde_json::Error) -> Malformed {
+        let text = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        let why = text.strip_suffix(&at).unwrap_or(&text).to_string();
+        Malformed { column: (e.line() > 0 && e.column() > 0).then_some(e.column()), why }
+    }
 }
 
 /// Severity by name.
@@ -188,18 +240,26 @@ fn severity_from_number(n: u8) -> Severity {
 
 /// Reads one EVE line.
 pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| EveSkip::Malformed(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| EveSkip::Malformed(Malformed::json(&e)))?;
     if value.get("event_type").and_then(serde_json::Value::as_str) != Some("alert") {
         return Err(EveSkip::NotAlert);
     }
-    let mut eve: EveLine = serde_json::from_value(value).map_err(|e| EveSkip::Malformed(e.to_string()))?;
+    let mut eve: EveLine =
+        serde_json::from_value(value).map_err(|e| EveSkip::Malformed(Malformed::new(format!("alert: {e}"))))?;
     let ts_nanos = parse_timestamp(&eve.timestamp)
-        .ok_or_else(|| EveSkip::Malformed(format!("bad timestamp '{}'", eve.timestamp)))?;
+        .ok_or_else(|| EveSkip::Malformed(Malformed::new(format!("bad timestamp '{}'", eve.timestamp))))?;
+    let origin = Origin {
+        host: eve.host.take(),
+        pcap_filename: eve.pcap_filename.clone(),
+        in_iface: eve.in_iface.take(),
+        pcap_cnt: eve.pcap_cnt,
+        flow_id: eve.flow_id,
+    };
     // The schema-valid layout keeps the per-capture packet number and the
     // file label in the metadata; the old one and Suricata's use pcap_cnt and pcap_filename.
     let (ferret, packet, file) = match eve.alert.metadata.take().and_then(|m| m.ferret) {
         Some(mut f) => {
-            let (packet, file) = (f.packet.unwrap_or(eve.pcap_cnt), f.file.take());
+            let (packet, file) = (f.packet.or(eve.pcap_cnt).unwrap_or(0), f.file.take());
             (f, packet, file)
         }
         None => {
@@ -211,7 +271,7 @@ pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
                 state: None,
                 recommendations: Vec::new(),
             });
-            (f, eve.pcap_cnt, eve.pcap_filename.take())
+            (f, eve.pcap_cnt.unwrap_or(0), eve.pcap_filename.take())
         }
     };
     let severity = ferret
@@ -221,6 +281,7 @@ pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
         .unwrap_or_else(|| severity_from_number(eve.alert.severity));
     Ok(AlertRecord {
         ts_nanos,
+        sensor: origin.host.clone(),
         file,
         packet,
         src: eve.src_ip,
@@ -235,8 +296,32 @@ pub fn parse_eve_line(line: &str) -> Result<AlertRecord, EveSkip> {
         measured: ferret.measured,
         state: ferret.state,
         recommendations: ferret.recommendations,
+        origin,
     })
 }
+
+/// A broken EVE line: where it is and why it was skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line number in its input.
+    pub line: usize,
+    /// What is wrong, and the column when the JSON is broken.
+    pub malformed: Malformed,
+}
+
+impl Problem {
+    /// `LABEL:LINE:COL: why` (`LABEL:LINE: why` without a column).
+    pub fn render(&self, label: &str) -> String {
+        match self.malformed.column {
+            Some(col) => format!("{label}:{}:{col}: {}", self.line, self.malformed.why),
+            None => format!("{label}:{}: {}", self.line, self.malformed.why),
+        }
+    }
+}
+
+/// Longest EVE line read; a longer one is skipped as broken. Suricata's
+/// largest records (DNS answers, HTTP bodies) stay far below it.
+pub const MAX_LINE: usize = 16 << 20;
 
 /// Alerts read from EVE text, and what was skipped.
 #[derive(Debug, Default)]
@@ -245,45 +330,73 @@ pub struct EveRead {
     pub alerts: Vec<AlertRecord>,
     /// Lines that were other event types.
     pub other_events: u64,
-    /// Broken lines: (1-based line number, why). At most 10 kept; `malformed` counts all.
-    pub problems: Vec<(usize, String)>,
+    /// Broken lines, the first [`EveRead::KEPT_PROBLEMS`]; `malformed` counts all.
+    pub problems: Vec<Problem>,
     /// Broken lines in all.
     pub malformed: u64,
+}
+
+impl EveRead {
+    /// Broken lines described by line number and reason; the rest are only counted.
+    pub const KEPT_PROBLEMS: usize = 10;
+
+    /// Reads line `n` (1-based); blank lines are ignored.
+    pub fn push_line(&mut self, n: usize, line: &[u8]) {
+        let parsed = if line.len() > MAX_LINE {
+            Err(EveSkip::Malformed(Malformed::new(format!("line longer than {} MiB", MAX_LINE >> 20))))
+        } else {
+            match std::str::from_utf8(line) {
+                Ok(text) if text.trim().is_empty() => return,
+                Ok(text) => parse_eve_line(text),
+                Err(e) => Err(EveSkip::Malformed(Malformed {
+                    column: Some(e.valid_up_to() + 1),
+                    why: "not UTF-8".to_string(),
+                })),
+            }
+        };
+        match parsed {
+            Ok(a) => self.alerts.push(a),
+            Err(EveSkip::NotAlert) => self.other_events += 1,
+            Err(EveSkip::Malformed(malformed)) => {
+                self.malformed += 1;
+                if self.problems.len() < Self::KEPT_PROBLEMS {
+                    self.problems.push(Problem { line: n, malformed });
+                }
+            }
+        }
+    }
 }
 
 /// Reads EVE JSON lines (blank lines are ignored).
 pub fn read_eve(text: &str) -> EveRead {
     let mut out = EveRead::default();
     for (n, line) in (1..).zip(text.lines()) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_eve_line(line) {
-            Ok(a) => out.alerts.push(a),
-            Err(EveSkip::NotAlert) => out.other_events += 1,
-            Err(EveSkip::Malformed(why)) => {
-                out.malformed += 1;
-                if out.problems.len() < 10 {
-                    out.problems.push((n, why));
-                }
-            }
-        }
+        out.push_line(n, line.as_bytes());
     }
     out
 }
 
-/// Collects alerts for a report during a scan, through the EVE writer.
+/// Collects alerts for a report during a scan, through the EVE writer (with
+/// the sensor name the EVE file gets).
 #[derive(Default)]
 pub struct ReportSink {
     /// Alerts so far.
     pub alerts: Vec<AlertRecord>,
+    ctx: eve::EveContext,
     line: Vec<u8>,
+}
+
+impl ReportSink {
+    /// Names the sensor (EVE `host`) in the alerts it collects.
+    pub fn set_host(&mut self, host: Option<String>) {
+        self.ctx.host = host;
+    }
 }
 
 impl AlertSink for ReportSink {
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
         self.line.clear();
-        eve::write_alert(alert, file, &eve::EveContext::default(), &mut self.line).map_err(io::Error::other)?;
+        eve::write_alert(alert, file, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         let text = std::str::from_utf8(&self.line).map_err(io::Error::other)?;
         match parse_eve_line(text.trim_end()) {
             Ok(record) => {
@@ -528,7 +641,7 @@ mod tests {
         let read = read_eve(text);
         assert_eq!(read.other_events, 1);
         assert_eq!(read.malformed, 1);
-        assert_eq!(read.problems.first().map(|p| p.0), Some(4));
+        assert_eq!(read.problems.first().map(|p| p.render("x")).as_deref(), Some("x:4:2: expected ident"));
         let a = read.alerts.first().unwrap();
         assert_eq!((a.packet, a.sid, a.severity, a.class.as_str()), (7, 9, Severity::High, "unclassified"));
         assert_eq!(PROTOCOLS.get(a.protocol()), Some(&"DNS"));
@@ -538,7 +651,10 @@ mod tests {
     fn ferrets_details_are_read_from_the_metadata_and_from_the_old_top_level_object() {
         let new = r#"{"timestamp":"2025-04-05T20:55:01.000000+0000","event_type":"alert","pcap_cnt":1207,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4,"metadata":{"ferret":{"severity":"critical","packet":7,"file":"b.pcap","measured":{"payload.len":159},"recommendations":["r"]}}}}"#;
         let old = r#"{"timestamp":"2025-04-05T20:55:01.000000+00:00","event_type":"alert","pcap_cnt":7,"pcap_filename":"b.pcap","proto":"ICMP","alert":{"signature_id":9,"signature":"x","category":"c","severity":4},"ferret":{"severity":"critical","measured":{"payload.len":159},"recommendations":["r"]}}"#;
-        let (new, old) = (parse_eve_line(new).unwrap(), parse_eve_line(old).unwrap());
+        let (new, mut old) = (parse_eve_line(new).unwrap(), parse_eve_line(old).unwrap());
+        // pcap_cnt counts across captures in the new layout; the rest is the same.
+        assert_eq!((new.origin.pcap_cnt, old.origin.pcap_cnt), (Some(1207), Some(7)));
+        old.origin.pcap_cnt = new.origin.pcap_cnt;
         assert_eq!(new, old);
         assert_eq!((new.packet, new.file.as_deref(), new.severity), (7, Some("b.pcap"), Severity::Critical));
         assert_eq!((new.num("payload.len"), new.recommendations.len()), (Some(159.0), 1));

@@ -6,7 +6,8 @@
 //! ([`model`]) whose every figure traces to alerts and packet numbers, then
 //! laid out as one document ([`doc`]) in Markdown, HTML with inline SVG charts
 //! ([`svg`]) or as JSON. `ferret scan --report` builds it at the end of a
-//! scan; `ferret report` builds the same from saved EVE and stats files.
+//! scan; `ferret report` builds the same from saved EVE and stats files,
+//! and merges the EVE of several sensors ([`source`], [`merge`]).
 //! During the scan, [`collect::Collector`] gathers what alerts cannot say
 //! (protocol counts, a sample of inspected payloads, flagged frames for
 //! `--extract`).
@@ -18,7 +19,9 @@ pub mod files;
 pub mod html;
 pub mod input;
 pub mod markdown;
+pub mod merge;
 pub mod model;
+pub mod source;
 pub mod svg;
 pub mod thresholds;
 

@@ -59,9 +59,13 @@ impl fmt::Display for Sev {
     }
 }
 
-/// A packet: its number, and its capture when several were scanned.
+/// A packet: its number, its capture when several were scanned, and its
+/// sensor when the alerts name one.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct PacketRef {
+    /// The sensor that saw it (EVE `host`, or its EVE file's name when several are merged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensor: Option<String>,
     /// The capture (only when EVE names it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -71,16 +75,29 @@ pub struct PacketRef {
 
 impl PacketRef {
     fn of(a: &AlertRecord) -> PacketRef {
-        PacketRef { file: a.file.clone(), packet: a.packet }
+        PacketRef { sensor: a.sensor.clone(), file: a.file.clone(), packet: a.packet }
+    }
+
+    /// The packet within its capture, without the sensor: `18`, `day2.pcap:18`.
+    pub fn in_capture(&self) -> String {
+        match &self.file {
+            Some(file) => format!("{file}:{}", self.packet),
+            None => self.packet.to_string(),
+        }
     }
 }
 
 impl fmt::Display for PacketRef {
-    /// `18`, or `day2.pcap:18` when several captures were scanned.
+    /// `18`, `day2.pcap:18` when several captures were scanned, and
+    /// `18@edge-1` or `day2.pcap:18@edge-1` when the sensor is known.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.file {
-            Some(file) => write!(f, "{file}:{}", self.packet),
-            None => write!(f, "{}", self.packet),
+        if let Some(file) = &self.file {
+            write!(f, "{file}:")?;
+        }
+        write!(f, "{}", self.packet)?;
+        match &self.sensor {
+            Some(sensor) => write!(f, "@{sensor}"),
+            None => Ok(()),
         }
     }
 }
@@ -100,6 +117,27 @@ pub struct Scope {
     pub first: Option<Time>,
     /// Last packet time.
     pub last: Option<Time>,
+}
+
+/// One sensor's detections.
+#[derive(Debug, Serialize)]
+pub struct SensorRow {
+    /// Its name (EVE `host`, or its EVE file's name); `None` for alerts naming no sensor.
+    pub sensor: Option<String>,
+    /// Detections (alerts), each counted once.
+    pub detections: u64,
+    /// Distinct packets that raised them.
+    pub flagged_packets: u64,
+    /// Rules that fired.
+    pub rules: Vec<u64>,
+    /// Worst severity.
+    pub worst: Sev,
+    /// Distinct hosts in its detections.
+    pub hosts: u64,
+    /// Its first detection.
+    pub first: Time,
+    /// Its last detection.
+    pub last: Time,
 }
 
 /// Detections of one type (rule class).
@@ -237,6 +275,10 @@ pub struct Pair {
     pub direction: &'static str,
     /// Types of the detections.
     pub classes: Vec<String>,
+    /// Sensors whose alerts name the pair (when alerts name sensors). More
+    /// than one: the pair's traffic was split between sensors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sensors: Vec<String>,
 }
 
 /// Detections no more than [`CLUSTER_GAP_NANOS`] apart.
@@ -370,6 +412,9 @@ pub struct ProtocolDetections {
 /// Section 7: one detection.
 #[derive(Debug, Serialize)]
 pub struct Evidence {
+    /// The sensor that raised it, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensor: Option<String>,
     /// The packet.
     pub packet: PacketRef,
     /// Its time.
@@ -491,6 +536,9 @@ pub struct Report {
     pub scope: Scope,
     /// 1. Executive summary.
     pub summary: Summary,
+    /// 1. Detections per sensor, by name (only when alerts name sensors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sensors: Vec<SensorRow>,
     /// 2. Risk assessment.
     pub risks: Vec<Risk>,
     /// 3. Observations.
@@ -603,6 +651,7 @@ pub fn build(src: Sources<'_>) -> Report {
     let evidence = alerts
         .iter()
         .map(|a| Evidence {
+            sensor: a.sensor.clone(),
             packet: PacketRef::of(a),
             time: Time(a.ts_nanos),
             sid: a.sid,
@@ -630,6 +679,7 @@ pub fn build(src: Sources<'_>) -> Report {
         generator: format!("ferret {}", env!("CARGO_PKG_VERSION")),
         scope,
         summary,
+        sensors: sensors(alerts),
         recommendations: recommendations(alerts, &risks),
         risks,
         observations,
@@ -700,6 +750,57 @@ fn summary(alerts: &[AlertRecord], risks: &[Risk]) -> Summary {
     }
 }
 
+/// Per-sensor counts, by sensor name (unnamed last); empty when no alert names a sensor.
+fn sensors(alerts: &[AlertRecord]) -> Vec<SensorRow> {
+    if alerts.iter().all(|a| a.sensor.is_none()) {
+        return Vec::new();
+    }
+    struct Acc {
+        row: SensorRow,
+        packets: BTreeSet<PacketRef>,
+        rules: BTreeSet<u64>,
+        hosts: BTreeSet<IpAddr>,
+    }
+    // `None` sorts first in a BTreeMap; unnamed alerts go last below.
+    let mut by: BTreeMap<Option<&str>, Acc> = BTreeMap::new();
+    for a in alerts {
+        let acc = by.entry(a.sensor.as_deref()).or_insert_with(|| Acc {
+            row: SensorRow {
+                sensor: a.sensor.clone(),
+                detections: 0,
+                flagged_packets: 0,
+                rules: Vec::new(),
+                worst: Sev(a.severity),
+                hosts: 0,
+                first: Time(a.ts_nanos),
+                last: Time(a.ts_nanos),
+            },
+            packets: BTreeSet::new(),
+            rules: BTreeSet::new(),
+            hosts: BTreeSet::new(),
+        });
+        let r = &mut acc.row;
+        r.detections += 1;
+        r.worst = r.worst.max(Sev(a.severity));
+        r.first = r.first.min(Time(a.ts_nanos));
+        r.last = r.last.max(Time(a.ts_nanos));
+        acc.packets.insert(PacketRef::of(a));
+        acc.rules.insert(a.sid);
+        acc.hosts.extend(a.src.iter().chain(a.dst.iter()).copied());
+    }
+    let mut rows: Vec<SensorRow> = by
+        .into_values()
+        .map(|acc| SensorRow {
+            flagged_packets: acc.packets.len() as u64,
+            rules: acc.rules.into_iter().collect(),
+            hosts: acc.hosts.len() as u64,
+            ..acc.row
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.sensor.is_none(), &a.sensor).cmp(&(b.sensor.is_none(), &b.sensor)));
+    rows
+}
+
 const SIZE_KINDS: [(&str, &str, &str, &str); 2] = [
     ("ICMP payloads", "payload.len", "payload.entropy", "bytes"),
     ("DNS query names", "dns.qname.len", "dns.qname.entropy", "characters"),
@@ -763,11 +864,20 @@ fn sizes(alerts: &[AlertRecord]) -> Vec<SizeObs> {
     out
 }
 
+/// What is counted for a host pair.
+#[derive(Default)]
+struct PairCounts {
+    a_to_b: u64,
+    b_to_a: u64,
+    classes: BTreeSet<String>,
+    sensors: BTreeSet<String>,
+}
+
 fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
     let mut order: Vec<(IpAddr, IpAddr)> = Vec::new();
     // Unordered pair -> the pair as first seen (source of the first detection first).
     let mut first_seen: HashMap<(IpAddr, IpAddr), (IpAddr, IpAddr)> = HashMap::new();
-    let mut map: HashMap<(IpAddr, IpAddr), (u64, u64, BTreeSet<String>)> = HashMap::new();
+    let mut map: HashMap<(IpAddr, IpAddr), PairCounts> = HashMap::new();
     for a in alerts {
         let (Some(src), Some(dst)) = (a.src, a.dst) else { continue };
         let key = *first_seen.entry((src.min(dst), src.max(dst))).or_insert_with(|| {
@@ -776,16 +886,19 @@ fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
         });
         let entry = map.entry(key).or_default();
         if key.0 == src {
-            entry.0 += 1;
+            entry.a_to_b += 1;
         } else {
-            entry.1 += 1;
+            entry.b_to_a += 1;
         }
-        entry.2.insert(a.class.clone());
+        entry.classes.insert(a.class.clone());
+        if let Some(sensor) = &a.sensor {
+            entry.sensors.insert(sensor.clone());
+        }
     }
     let mut out: Vec<Pair> = order
         .into_iter()
         .filter_map(|(a, b)| {
-            let (ab, ba, classes) = map.remove(&(a, b))?;
+            let PairCounts { a_to_b: ab, b_to_a: ba, classes, sensors } = map.remove(&(a, b))?;
             Some(Pair {
                 a,
                 b,
@@ -793,6 +906,7 @@ fn pairs(alerts: &[AlertRecord]) -> Vec<Pair> {
                 b_to_a: ba,
                 direction: if ab > 0 && ba > 0 { "bidirectional" } else { "unidirectional" },
                 classes: classes.into_iter().collect(),
+                sensors: sensors.into_iter().collect(),
             })
         })
         .collect();
@@ -1045,6 +1159,7 @@ mod tests {
     fn alert(packet: u64, secs: i64, src: &str, dst: &str, class: &str, len: f64) -> AlertRecord {
         AlertRecord {
             ts_nanos: secs * 1_000_000_000,
+            sensor: None,
             file: None,
             packet,
             src: src.parse().ok(),
@@ -1059,6 +1174,7 @@ mod tests {
             measured: [("payload.len".to_string(), serde_json::json!(len))].into_iter().collect(),
             state: None,
             recommendations: vec!["Isolate".into()],
+            origin: Default::default(),
         }
     }
 

@@ -130,3 +130,34 @@ pub fn skip(require: &str, why: &str) {
     let test = std::thread::current().name().unwrap_or("a test").to_string();
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why} (set {require}=1 to make this a failure)");
 }
+
+/// Compares `actual` with `tests/golden/NAME`, or rewrites it when FERRET_UPDATE_GOLDEN is set.
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("FERRET_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no golden file {name}; run with FERRET_UPDATE_GOLDEN=1 to create it"));
+    if expected != actual {
+        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "{name} differs from the golden file at line {}:\n  golden: {:?}\n  actual: {:?}\n(FERRET_UPDATE_GOLDEN=1 rewrites it)",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+/// The tunnel packets the built-in rules flag: all but the DNS responses, which
+/// repeat their query's name and are not judged (rule 7100101 looks at queries).
+pub fn flagged_tunnel_packets(scenario: &Scenario) -> Vec<u64> {
+    (1u64..)
+        .zip(&scenario.packets)
+        .filter(|(_, p)| p.tunnel && p.note != "dns tunnel response")
+        .map(|(n, _)| n)
+        .collect()
+}
