@@ -17,7 +17,7 @@ use crate::config::{self, Config};
 use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
-use crate::output::remote::{self, RemoteSink, RemoteSpec};
+use crate::output::remote::{self, RemoteSink};
 use crate::output::sink::{Output, OutputFile};
 use crate::output::target;
 use crate::output::summary;
@@ -215,7 +215,7 @@ struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines); appended to, as Suricata does.
-    /// Or send them to Redis: redis://HOST:PORT/KEY (LPUSH; ?mode=rpush, ?mode=channel for PUBLISH, ?mode=stream for XADD).
+    /// Or send them to Redis: redis://HOST:PORT/KEY (LPUSH; ?mode=rpush, ?mode=channel for PUBLISH, ?mode=stream for XADD; &types=alert,stats,engine; &buffer=EVENTS).
     #[arg(long, value_name = "FILE|URL")]
     eve: Option<PathBuf>,
     /// Truncate the EVE file at start instead of appending to it.
@@ -818,7 +818,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     let mut eve_types = outputs.eve_types.filter(|_| args.eve == outputs.eve);
     if let Some(url) = args.eve.as_ref().and_then(|p| p.to_str()).filter(|u| target::is_redis_url(u)) {
         match target::parse_redis_url(url) {
-            Ok((target, types)) => remote_specs.push(RemoteSpec::new(target, types)),
+            Ok(spec) => remote_specs.push(spec),
             Err(e) => {
                 eprintln!("ferret: --eve {e}");
                 return EXIT_USAGE;
@@ -937,6 +937,14 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     progress.finish();
     let output_counters = crate::sensor::output_counters(&sinks);
     drop(sinks);
+    // What the outputs said after the sensor's last look (a plain scan has no sensor log).
+    let mut notices = Vec::new();
+    for s in remote_sinks.iter_mut() {
+        s.notices(&mut notices);
+    }
+    for n in &notices {
+        eprintln!("ferret: warning: {n}");
+    }
     let mut code = EXIT_OK;
     match &result {
         Ok(outcome) => {

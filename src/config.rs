@@ -509,8 +509,10 @@ impl Cx<'_> {
                     let known = match k.as_str() {
                         "mode" => Mode::parse(&v).map(|m| mode = m).ok_or(Mode::NAMES),
                         "type" => match v.as_str() {
-                            "dgram" | "unix_dgram" => Ok(stream = false),
-                            "stream" | "unix_stream" => Ok(stream = true),
+                            "dgram" | "unix_dgram" | "stream" | "unix_stream" => {
+                                stream = v.ends_with("stream");
+                                Ok(())
+                            }
                             _ => Err("`dgram`, `stream`"),
                         },
                         "format" => SyslogFormat::parse(&v).map(|f| format = Some(f)).ok_or("`rfc5424`, `rfc3164`"),
@@ -1139,6 +1141,39 @@ mod tests {
         assert_eq!(parse_size("512KiB"), Some(512 << 10));
         assert_eq!(parse_size("1000"), Some(1000));
         assert_eq!(parse_size("10s"), None);
+    }
+
+    #[test]
+    fn several_outputs_are_read_each_with_its_types() {
+        let c = parse_text(
+            "outputs:\n  eve: {path: eve.json, types: [alert]}\n  redis:\n    - {port: 6380, mode: stream, key: k, types: [alert, stats], buffer: 50}\n\
+             \x20   - {server: redis.lan}\n  unix_socket: {path: /run/s.sock, type: stream}\n\
+             \x20 syslog: [{}, {address: \"10.0.0.9\", format: rfc3164, facility: daemon}]\n",
+        )
+        .unwrap();
+        assert_eq!(c.outputs.eve, Some(PathBuf::from("/nonexistent/eve.json")));
+        assert_eq!(c.outputs.eve_types, Some(Types { alert: true, stats: false, engine: false }));
+        let remote = &c.outputs.remote;
+        assert_eq!(remote.len(), 5);
+        assert_eq!(
+            remote[0],
+            RemoteSpec {
+                target: Target::Redis { server: "127.0.0.1".into(), port: 6380, key: "k".into(), mode: Mode::Xadd },
+                types: Types { alert: true, stats: true, engine: false },
+                buffer: 50
+            }
+        );
+        assert_eq!(remote[1].target.to_string(), "redis://redis.lan:6379/suricata?mode=list");
+        assert_eq!(remote[1].types, Types::default());
+        assert_eq!(remote[2].target, Target::UnixStream(PathBuf::from("/run/s.sock")));
+        assert_eq!(
+            remote[3].target,
+            Target::Syslog { dest: SyslogDest::Unix("/dev/log".into()), format: SyslogFormat::Rfc3164, facility: 21 }
+        );
+        assert_eq!(
+            remote[4].target,
+            Target::Syslog { dest: SyslogDest::Udp("10.0.0.9:514".into()), format: SyslogFormat::Rfc3164, facility: 3 }
+        );
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //! The loop's thread builds each EVE line (as the file output does) and
 //! offers it to a bounded queue; when the queue is full the event is dropped
 //! and counted, never waited for. The writer thread takes what is queued (up
-//! to [`BATCH`] events), sends it in one write (Redis commands pipelined) and
+//! to [`BATCH`] events, never more than the queue holds), sends it in one write (Redis commands pipelined) and
 //! reads the replies. When the peer is down or slow it keeps the unconfirmed
 //! events, reconnects with exponential backoff (100 ms doubling to 5 s) and
 //! sends them again, so events are lost only when the queue overflows, when
 //! the peer refuses them, or when the output is still down at exit (after
-//! `drain` time). Memory: the queue's capacity in events plus one batch.
+//! `drain` time). Memory: at most twice the queue's capacity in events.
 //! Every loss is counted in [`OutputCounters`], which the stats show.
 
 use std::collections::VecDeque;
@@ -123,7 +123,8 @@ impl RemoteSink {
     /// `drain`: how long `finish` waits for queued events.
     pub fn start(spec: &RemoteSpec, host: Option<String>, drain: Duration) -> io::Result<RemoteSink> {
         let name = spec.target.to_string();
-        let (tx, rx) = mpsc::sync_channel(spec.buffer.max(1));
+        let buffer = spec.buffer.max(1);
+        let (tx, rx) = mpsc::sync_channel(buffer);
         let shared = Arc::new(Shared::default());
         let transport = transport(&spec.target, host.clone());
         let writer = {
@@ -131,7 +132,7 @@ impl RemoteSink {
             let name = name.clone();
             std::thread::Builder::new()
                 .name("ferret-output".into())
-                .spawn(move || Writer { rx, transport, shared, name, drain }.run())?
+                .spawn(move || Writer { rx, transport, shared, name, drain, batch: buffer.min(BATCH) }.run())?
         };
         let ctx = EveContext { host, ..EveContext::default() };
         Ok(RemoteSink { name, types: spec.types, ctx, tx: Some(tx), shared, writer: Some(writer) })
@@ -240,11 +241,18 @@ impl Drop for RemoteSink {
 /// What one send achieved: `done` events from the front were taken by the
 /// peer (`refused` of them with an error reply); on `error` the rest are
 /// unconfirmed and sent again after reconnecting.
+#[derive(Default)]
 struct Sent {
     done: usize,
     refused: usize,
     error: Option<io::Error>,
     refusal: Option<String>,
+}
+
+impl Sent {
+    fn not_connected() -> Sent {
+        Sent { error: Some(io::Error::from(io::ErrorKind::NotConnected)), ..Sent::default() }
+    }
 }
 
 /// A connection to one kind of peer.
@@ -326,10 +334,9 @@ impl Transport for Redis {
     }
 
     fn send(&mut self, events: &[Vec<u8>]) -> Sent {
-        let mut sent = Sent { done: 0, refused: 0, error: None, refusal: None };
+        let mut sent = Sent::default();
         let Some((stream, reader)) = self.conn.as_mut() else {
-            sent.error = Some(io::Error::from(io::ErrorKind::NotConnected));
-            return sent;
+            return Sent::not_connected();
         };
         self.buf.clear();
         for e in events {
@@ -377,10 +384,9 @@ impl Transport for Stream {
     }
 
     fn send(&mut self, events: &[Vec<u8>]) -> Sent {
-        let mut sent = Sent { done: 0, refused: 0, error: None, refusal: None };
+        let mut sent = Sent::default();
         let Some(conn) = self.conn.as_mut() else {
-            sent.error = Some(io::Error::from(io::ErrorKind::NotConnected));
-            return sent;
+            return Sent::not_connected();
         };
         self.buf.clear();
         for e in events {
@@ -457,10 +463,9 @@ impl Transport for Datagrams {
     }
 
     fn send(&mut self, events: &[Vec<u8>]) -> Sent {
-        let mut sent = Sent { done: 0, refused: 0, error: None, refusal: None };
+        let mut sent = Sent::default();
         let Some(conn) = self.conn.as_ref() else {
-            sent.error = Some(io::Error::from(io::ErrorKind::NotConnected));
-            return sent;
+            return Sent::not_connected();
         };
         let now = crate::sensor::wall_nanos();
         for e in events {
@@ -498,11 +503,13 @@ struct Writer {
     shared: Arc<Shared>,
     name: String,
     drain: Duration,
+    /// Events sent in one write: [`BATCH`], or fewer if the buffer is smaller.
+    batch: usize,
 }
 
 impl Writer {
     fn run(mut self) {
-        let mut pending: VecDeque<Vec<u8>> = VecDeque::with_capacity(BATCH);
+        let mut pending: VecDeque<Vec<u8>> = VecDeque::with_capacity(self.batch);
         let mut connected = false;
         let mut ever_connected = false;
         let mut failing = false;
@@ -518,7 +525,7 @@ impl Writer {
                     Err(RecvTimeoutError::Disconnected) => closed = true,
                 }
             }
-            while pending.len() < BATCH && !closed {
+            while pending.len() < self.batch && !closed {
                 match self.rx.try_recv() {
                     Ok(e) => pending.push_back(e),
                     Err(TryRecvError::Empty) => break,

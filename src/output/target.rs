@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::output::remote::{RemoteSpec, DEFAULT_BUFFER};
 use crate::output::resp::Mode;
 
 /// The event types an output writes (`types: [alert, stats, engine]`).
@@ -187,10 +188,10 @@ pub fn is_redis_url(s: &str) -> bool {
     s.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("redis://"))
 }
 
-/// Reads `redis://HOST[:PORT][/KEY][?mode=list|rpush|channel|stream][&types=alert,stats,engine]`.
+/// Reads `redis://HOST[:PORT][/KEY][?mode=list|rpush|channel|stream][&types=alert,stats,engine][&buffer=N]`.
 /// The port defaults to 6379, the key to `suricata`, the mode to `list`
-/// (LPUSH), the types to all three.
-pub fn parse_redis_url(url: &str) -> Result<(Target, Types), UrlError> {
+/// (LPUSH), the types to all three, the buffer to 10000 events.
+pub fn parse_redis_url(url: &str) -> Result<RemoteSpec, UrlError> {
     let err = |why: String| Err(UrlError(format!("{url}: {why}")));
     if !is_redis_url(url) {
         return err("a Redis URL starts with redis://".into());
@@ -230,7 +231,7 @@ pub fn parse_redis_url(url: &str) -> Result<(Target, Types), UrlError> {
         Some(k) => k,
         None => return err(format!("`{key}` has a bad %-escape")),
     };
-    let (mut mode, mut types) = (Mode::Lpush, Types::default());
+    let (mut mode, mut types, mut buffer) = (Mode::Lpush, Types::default(), DEFAULT_BUFFER);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         match name {
@@ -246,10 +247,14 @@ pub fn parse_redis_url(url: &str) -> Result<(Target, Types), UrlError> {
                     }
                 }
             }
-            _ => return err(format!("unknown parameter `{name}` (mode and types are known)")),
+            "buffer" => match value.parse::<usize>() {
+                Ok(n) if n > 0 => buffer = n,
+                _ => return err(format!("buffer `{value}` is not a positive number of events")),
+            },
+            _ => return err(format!("unknown parameter `{name}` (mode, types and buffer are known)")),
         }
     }
-    Ok((Target::Redis { server: server.to_string(), port, key, mode }, types))
+    Ok(RemoteSpec { target: Target::Redis { server: server.to_string(), port, key, mode }, types, buffer })
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -286,23 +291,23 @@ impl fmt::Display for Target {
 mod tests {
     use super::*;
 
-    fn redis(server: &str, port: u16, key: &str, mode: Mode) -> Target {
-        Target::Redis { server: server.into(), port, key: key.into(), mode }
+    fn redis(server: &str, port: u16, key: &str, mode: Mode) -> RemoteSpec {
+        RemoteSpec::new(Target::Redis { server: server.into(), port, key: key.into(), mode }, Types::default())
     }
 
     #[test]
     fn redis_urls_name_server_port_key_and_mode() {
-        let all = Types::default();
-        assert_eq!(parse_redis_url("redis://127.0.0.1:6380/alerts"), Ok((redis("127.0.0.1", 6380, "alerts", Mode::Lpush), all)));
-        assert_eq!(parse_redis_url("redis://localhost"), Ok((redis("localhost", 6379, "suricata", Mode::Lpush), all)));
-        assert_eq!(parse_redis_url("redis://h/"), Ok((redis("h", 6379, "suricata", Mode::Lpush), all)));
-        assert_eq!(parse_redis_url("REDIS://h:1/k?mode=channel"), Ok((redis("h", 1, "k", Mode::Publish), all)));
-        assert_eq!(parse_redis_url("redis://h/k?mode=stream"), Ok((redis("h", 6379, "k", Mode::Xadd), all)));
-        assert_eq!(parse_redis_url("redis://h/k?mode=rpush"), Ok((redis("h", 6379, "k", Mode::Rpush), all)));
-        assert_eq!(parse_redis_url("redis://[::1]:7000/a%20b"), Ok((redis("::1", 7000, "a b", Mode::Lpush), all)));
-        assert_eq!(parse_redis_url("redis://[::1]/k").unwrap().0, redis("::1", 6379, "k", Mode::Lpush));
-        let (_, types) = parse_redis_url("redis://h/k?types=alert,stats&mode=list").unwrap();
-        assert_eq!(types, Types { alert: true, stats: true, engine: false });
+        assert_eq!(parse_redis_url("redis://127.0.0.1:6380/alerts"), Ok(redis("127.0.0.1", 6380, "alerts", Mode::Lpush)));
+        assert_eq!(parse_redis_url("redis://localhost"), Ok(redis("localhost", 6379, "suricata", Mode::Lpush)));
+        assert_eq!(parse_redis_url("redis://h/"), Ok(redis("h", 6379, "suricata", Mode::Lpush)));
+        assert_eq!(parse_redis_url("REDIS://h:1/k?mode=channel"), Ok(redis("h", 1, "k", Mode::Publish)));
+        assert_eq!(parse_redis_url("redis://h/k?mode=stream"), Ok(redis("h", 6379, "k", Mode::Xadd)));
+        assert_eq!(parse_redis_url("redis://h/k?mode=rpush"), Ok(redis("h", 6379, "k", Mode::Rpush)));
+        assert_eq!(parse_redis_url("redis://[::1]:7000/a%20b"), Ok(redis("::1", 7000, "a b", Mode::Lpush)));
+        assert_eq!(parse_redis_url("redis://[::1]/k"), Ok(redis("::1", 6379, "k", Mode::Lpush)));
+        let spec = parse_redis_url("redis://h/k?types=alert,stats&mode=list&buffer=20").unwrap();
+        assert_eq!(spec.types, Types { alert: true, stats: true, engine: false });
+        assert_eq!(spec.buffer, 20);
     }
 
     #[test]
@@ -314,6 +319,7 @@ mod tests {
         assert!(why("redis://h/k?mode=queue").contains("unknown mode `queue`, expected one of `list`"));
         assert!(why("redis://h/k?types=alert,flow").contains("unknown event type `flow`"));
         assert!(why("redis://h/k?db=2").contains("unknown parameter `db`"));
+        assert!(why("redis://h/k?buffer=0").contains("not a positive number"));
         assert!(why("redis://user:pw@h/k").contains("AUTH"));
         assert!(why("redis://h/a/b").contains("one path segment"));
         assert!(why("redis://h/%zz").contains("bad %-escape"));
@@ -324,8 +330,7 @@ mod tests {
     #[test]
     fn targets_print_as_urls_that_read_back() {
         for url in ["redis://127.0.0.1:6379/k?mode=list", "redis://[::1]:6379/k?mode=stream"] {
-            let (t, _) = parse_redis_url(url).unwrap();
-            assert_eq!(t.to_string(), url);
+            assert_eq!(parse_redis_url(url).unwrap().target.to_string(), url);
         }
     }
 

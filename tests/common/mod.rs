@@ -4,6 +4,8 @@
 /// A network namespace and veth pair for live-capture tests (Linux only; needs root).
 #[cfg(target_os = "linux")]
 pub mod netns;
+/// A real redis-server started by the test, and a client to read it back.
+pub mod redis;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,4 +131,18 @@ pub fn skip(require: &str, why: &str) {
     assert!(std::env::var_os(require).is_none(), "{require} is set, but {why}");
     let test = std::thread::current().name().unwrap_or("a test").to_string();
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why} (set {require}=1 to make this a failure)");
+}
+
+/// The lines of a child's output as they come, read by a thread (a test waits on them with a timeout).
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
