@@ -468,7 +468,8 @@ impl Cx<'_> {
         };
         let known: Vec<&str> = own.iter().copied().chain(["types", "buffer"]).collect();
         let (mut types, mut buffer, mut ok) = (Types::default(), DEFAULT_BUFFER, true);
-        let (mut server, mut port, mut mode, mut key) = ("127.0.0.1".to_string(), target::REDIS_PORT, Mode::Lpush, None);
+        let (mut server, mut port, mut mode, mut key) =
+            ("127.0.0.1".to_string(), target::REDIS_PORT, Mode::Lpush, None);
         let (mut path, mut stream) = (None, false);
         let (mut address, mut format, mut facility) = (None, None, target::facility("local5").unwrap_or(21));
         for (k, value) in self.fields(node, &what, &known, None) {
@@ -551,7 +552,8 @@ impl Cx<'_> {
                     SyslogDest::Udp(format!("{address}:514"))
                 };
                 // A local daemon reads BSD messages; a network collector gets RFC 5424.
-                let default = if matches!(dest, SyslogDest::Unix(_)) { SyslogFormat::Rfc3164 } else { SyslogFormat::Rfc5424 };
+                let default =
+                    if matches!(dest, SyslogDest::Unix(_)) { SyslogFormat::Rfc3164 } else { SyslogFormat::Rfc5424 };
                 Target::Syslog { dest, format: format.unwrap_or(default), facility }
             }
         };

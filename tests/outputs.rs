@@ -120,7 +120,8 @@ fn redis_list_rpush_channel_and_stream_get_every_alert_in_order() {
 fn a_bad_redis_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     capture(dir.path(), 1);
-    let out = common::run_ferret(&["scan", "--eve", "redis://127.0.0.1:6379/k?mode=queue", "pings.pcap"], dir.path(), b"");
+    let out =
+        common::run_ferret(&["scan", "--eve", "redis://127.0.0.1:6379/k?mode=queue", "pings.pcap"], dir.path(), b"");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("ferret: --eve redis://127.0.0.1:6379/k?mode=queue: unknown mode `queue`"), "{err}");
@@ -263,13 +264,17 @@ fn a_config_sends_to_a_file_redis_unix_sockets_and_syslog_at_once() {
         syslog.local_addr().unwrap()
     );
     if let Some(s) = &server {
-        config.push_str(&format!("  redis:\n    server: 127.0.0.1\n    port: {}\n    mode: rpush\n    key: cfg\n", s.port));
+        config.push_str(&format!(
+            "  redis:\n    server: 127.0.0.1\n    port: {}\n    mode: rpush\n    key: cfg\n",
+            s.port
+        ));
     }
     std::fs::write(dir.path().join("ferret.yaml"), config).unwrap();
     let err = scan(dir.path(), &["--config", "ferret.yaml"]);
     let want: Vec<u64> = (1..=u64::from(n)).collect();
 
-    let file: Vec<String> = std::fs::read_to_string(dir.path().join("eve.json")).unwrap().lines().map(String::from).collect();
+    let file: Vec<String> =
+        std::fs::read_to_string(dir.path().join("eve.json")).unwrap().lines().map(String::from).collect();
     assert_eq!(packet_numbers(&file), want);
     let mut buf = vec![0; 65536];
     let datagrams: Vec<String> = (0..n)

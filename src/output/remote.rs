@@ -272,12 +272,9 @@ fn transport(target: &Target, host: Option<String>) -> Box<dyn Transport> {
             buf: Vec::new(),
         }),
         Target::UnixStream(path) => Box::new(Stream { path: path.clone(), conn: None, buf: Vec::new() }),
-        Target::UnixDgram(path) => Box::new(Datagrams {
-            dest: SyslogDest::Unix(path.clone()),
-            conn: None,
-            syslog: None,
-            buf: Vec::new(),
-        }),
+        Target::UnixDgram(path) => {
+            Box::new(Datagrams { dest: SyslogDest::Unix(path.clone()), conn: None, syslog: None, buf: Vec::new() })
+        }
         Target::Syslog { dest, format, facility } => {
             let host = match (dest, format) {
                 // syslog(3) leaves the host out of messages to the local daemon.
@@ -666,8 +663,7 @@ mod tests {
             let (conn, _) = listener.accept().unwrap();
             io::read_to_string(conn).unwrap()
         });
-        let mut sink =
-            RemoteSink::start(&spec(Target::UnixStream(path), 1000), None, Duration::from_secs(5)).unwrap();
+        let mut sink = RemoteSink::start(&spec(Target::UnixStream(path), 1000), None, Duration::from_secs(5)).unwrap();
         for n in 0..500 {
             sink.offer(line(n));
         }

@@ -157,7 +157,8 @@ mod tests {
 
     #[test]
     fn replies_say_whether_each_command_succeeded() {
-        let mut r: &[u8] = b":12\r\n+OK\r\n$15\r\n1700000000000-0\r\n-WRONGTYPE Operation\r\n*2\r\n$1\r\na\r\n:1\r\n$-1\r\n";
+        let mut r: &[u8] =
+            b":12\r\n+OK\r\n$15\r\n1700000000000-0\r\n-WRONGTYPE Operation\r\n*2\r\n$1\r\na\r\n:1\r\n$-1\r\n";
         assert_eq!(read_reply(&mut r).unwrap(), Reply::Ok);
         assert_eq!(read_reply(&mut r).unwrap(), Reply::Ok);
         assert_eq!(read_reply(&mut r).unwrap(), Reply::Ok);

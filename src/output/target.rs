@@ -155,7 +155,8 @@ pub fn syslog_header(format: SyslogFormat, facility: u8, now_nanos: i64, host: O
             let _ = write!(out, "<{pri}>1 {ts} {} ferret {pid} - - ", host.unwrap_or("-"));
         }
         SyslogFormat::Rfc3164 => {
-            const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            const MONTHS: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
             let mut ts = String::with_capacity(32);
             crate::output::time::rfc3339_micros(now_nanos, &mut ts);
             // YYYY-MM-DDThh:mm:ss...
@@ -278,7 +279,9 @@ impl fmt::Display for Target {
             Target::Redis { server, port, key, mode } if server.contains(':') => {
                 write!(f, "redis://[{server}]:{port}/{key}?mode={}", mode.name())
             }
-            Target::Redis { server, port, key, mode } => write!(f, "redis://{server}:{port}/{key}?mode={}", mode.name()),
+            Target::Redis { server, port, key, mode } => {
+                write!(f, "redis://{server}:{port}/{key}?mode={}", mode.name())
+            }
             Target::UnixDgram(p) => write!(f, "unix_dgram:{}", p.display()),
             Target::UnixStream(p) => write!(f, "unix_stream:{}", p.display()),
             Target::Syslog { dest: SyslogDest::Unix(p), .. } => write!(f, "syslog:{}", p.display()),
@@ -297,7 +300,10 @@ mod tests {
 
     #[test]
     fn redis_urls_name_server_port_key_and_mode() {
-        assert_eq!(parse_redis_url("redis://127.0.0.1:6380/alerts"), Ok(redis("127.0.0.1", 6380, "alerts", Mode::Lpush)));
+        assert_eq!(
+            parse_redis_url("redis://127.0.0.1:6380/alerts"),
+            Ok(redis("127.0.0.1", 6380, "alerts", Mode::Lpush))
+        );
         assert_eq!(parse_redis_url("redis://localhost"), Ok(redis("localhost", 6379, "suricata", Mode::Lpush)));
         assert_eq!(parse_redis_url("redis://h/"), Ok(redis("h", 6379, "suricata", Mode::Lpush)));
         assert_eq!(parse_redis_url("REDIS://h:1/k?mode=channel"), Ok(redis("h", 1, "k", Mode::Publish)));
@@ -341,7 +347,10 @@ mod tests {
         let pid = std::process::id();
         let mut out = Vec::new();
         syslog_header(SyslogFormat::Rfc5424, 21, ts, Some("sensor-1"), &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), format!("<174>1 2025-04-05T20:55:01.123456Z sensor-1 ferret {pid} - - "));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("<174>1 2025-04-05T20:55:01.123456Z sensor-1 ferret {pid} - - ")
+        );
         let mut out = Vec::new();
         syslog_header(SyslogFormat::Rfc3164, 3, ts, None, &mut out);
         assert_eq!(String::from_utf8(out).unwrap(), format!("<30>Apr  5 20:55:01 ferret[{pid}]: "));
