@@ -297,7 +297,7 @@ fn hostname() -> String {
     // SAFETY: the buffer is valid for its length; gethostname writes at most that.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match std::str::from_utf8(&buf[..end]) {
+    match std::str::from_utf8(buf.get(..end).unwrap_or_default()) {
         Ok(h) if rc == 0 && !h.is_empty() => h.to_string(),
         _ => "-".to_string(),
     }
@@ -393,7 +393,7 @@ impl Transport for Stream {
         // Count whole lines written, so a broken connection resends only the rest.
         let mut written = 0;
         while written < self.buf.len() {
-            match conn.write(&self.buf[written..]) {
+            match conn.write(self.buf.get(written..).unwrap_or_default()) {
                 Ok(0) => {
                     sent.error = Some(io::Error::from(io::ErrorKind::WriteZero));
                     break;

@@ -163,7 +163,7 @@ pub fn syslog_header(format: SyslogFormat, facility: u8, now_nanos: i64, host: O
             let month = ts.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1);
             let day = ts.get(8..10).and_then(|d| d.parse::<u32>().ok()).unwrap_or(1);
             let time = ts.get(11..19).unwrap_or("00:00:00");
-            let _ = write!(out, "<{pri}>{} {day:>2} {time} ", MONTHS[(month + 11) % 12]);
+            let _ = write!(out, "<{pri}>{} {day:>2} {time} ", MONTHS.get((month + 11) % 12).unwrap_or(&"Jan"));
             if let Some(h) = host {
                 let _ = write!(out, "{h} ");
             }
