@@ -17,8 +17,10 @@ use crate::config::{self, Config};
 use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::load::{self, LoadFailure, RuleSource};
+use crate::output::remote::{self, RemoteSink};
 use crate::output::sink::{Output, OutputFile};
 use crate::output::summary;
+use crate::output::target;
 use crate::progress::Progress;
 use crate::report::files::{self as report_files, ReportError, ScanExtras};
 use crate::rules::ast::Value;
@@ -215,7 +217,8 @@ struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write EVE JSON alerts to FILE (- for stdout, which then carries no alert lines); appended to, as Suricata does.
-    #[arg(long, value_name = "FILE")]
+    /// Or send them to Redis: redis://HOST:PORT/KEY (LPUSH; ?mode=rpush, ?mode=channel for PUBLISH, ?mode=stream for XADD; &types=alert,stats,engine; &buffer=EVENTS).
+    #[arg(long, value_name = "FILE|URL")]
     eve: Option<PathBuf>,
     /// Truncate the EVE file at start instead of appending to it.
     #[arg(long)]
@@ -811,6 +814,31 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
     };
     let mut progress = Progress::for_stderr();
+    let host = args.sensor_name.clone().or_else(|| outputs.host.clone());
+    // `--eve redis://...` sends to Redis instead of a file; the config's Redis, socket and syslog outputs stay.
+    let mut remote_specs = outputs.remote.clone();
+    let mut eve_types = outputs.eve_types.filter(|_| args.eve == outputs.eve);
+    if let Some(url) = args.eve.as_ref().and_then(|p| p.to_str()).filter(|u| target::is_redis_url(u)) {
+        match target::parse_redis_url(url) {
+            Ok(spec) => remote_specs.push(spec),
+            Err(e) => {
+                eprintln!("ferret: --eve {e}");
+                return EXIT_USAGE;
+            }
+        }
+        args.eve = None;
+        eve_types = None;
+    }
+    let mut remote_sinks = Vec::with_capacity(remote_specs.len());
+    for spec in &remote_specs {
+        match RemoteSink::start(spec, host.clone(), remote::DEFAULT_DRAIN) {
+            Ok(s) => remote_sinks.push(s),
+            Err(e) => {
+                eprintln!("ferret: cannot start output {}: {e}", spec.target);
+                return EXIT_ERROR;
+            }
+        }
+    }
     let eve_to_stdout = args.eve.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut text_sink = (!args.quiet && !eve_to_stdout).then(|| {
         if progress.is_shown() && io::stdout().is_terminal() {
@@ -819,9 +847,8 @@ fn run_scan(mut args: ScanArgs) -> i32 {
             TextSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Write>)
         }
     });
-    let host = args.sensor_name.clone().or_else(|| outputs.host.clone());
     let append = !args.eve_truncate && outputs.eve_append != Some(false);
-    let mut eve_sink = match &args.eve {
+    let eve_sink = match &args.eve {
         None => None,
         Some(_) if eve_to_stdout => {
             Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Output>).with_host(host.clone()))
@@ -834,7 +861,8 @@ fn run_scan(mut args: ScanArgs) -> i32 {
             }
         },
     };
-    if eve_sink.is_some() {
+    let mut eve_sink = eve_sink.map(|s| s.with_types(eve_types.unwrap_or_default()));
+    if eve_sink.is_some() || !remote_sinks.is_empty() {
         engine.track_flows();
     }
     let mut sinks: Vec<&mut dyn AlertSink> = Vec::new();
@@ -842,6 +870,9 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         sinks.push(s);
     }
     if let Some(s) = eve_sink.as_mut() {
+        sinks.push(s);
+    }
+    for s in remote_sinks.iter_mut() {
         sinks.push(s);
     }
     let (report_sink, collector) = extras.parts();
@@ -907,7 +938,16 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         progress.packet(bytes);
     });
     progress.finish();
+    let output_counters = crate::sensor::output_counters(&sinks);
     drop(sinks);
+    // What the outputs said after the sensor's last look (a plain scan has no sensor log).
+    let mut notices = Vec::new();
+    for s in remote_sinks.iter_mut() {
+        s.notices(&mut notices);
+    }
+    for n in &notices {
+        eprintln!("ferret: warning: {n}");
+    }
     let mut code = EXIT_OK;
     match &result {
         Ok(outcome) => {
@@ -935,6 +975,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         if let Some(c) = crate::sensor::final_capture(&sensor) {
             summary::write_capture_counters(&c, &mut out);
         }
+        summary::write_output_counters(&output_counters, &mut out);
         let counters = sensor.counters();
         if counters.reloads > 0 {
             out.push_str(&format!(
@@ -948,7 +989,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
         let _ = err.write_all(out.as_bytes());
     }
-    let outcome = extras.finish(&engine, sensor_mode.then(|| sensor.counters()));
+    let outcome = extras.finish(&engine, sensor_mode.then(|| sensor.counters()), output_counters);
     for w in &outcome.warnings {
         eprintln!("ferret: {w}");
     }

@@ -23,6 +23,9 @@ use crate::engine::compile::{NetworkVars, VarLayers};
 use crate::engine::header::Net;
 use crate::engine::suppress::{addr_set, Disable, Suppress, Suppression, Track};
 use crate::load::{LoadFailure, RuleSource};
+use crate::output::remote::{RemoteSpec, DEFAULT_BUFFER};
+use crate::output::resp::Mode;
+use crate::output::target::{self, SyslogDest, SyslogFormat, Target, Types};
 use crate::rules::ast::{self, Value, ValueKind};
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_value;
@@ -33,6 +36,10 @@ use crate::rules::span::{Span, CONFIG_OFFSET};
 pub struct Outputs {
     /// EVE JSON file (`-` for stdout).
     pub eve: Option<PathBuf>,
+    /// The event types the EVE file takes (`eve: {path, types}`; default all).
+    pub eve_types: Option<Types>,
+    /// Redis, Unix socket and syslog outputs, in the order written.
+    pub remote: Vec<RemoteSpec>,
     /// Append to the EVE file (default true, as Suricata); false truncates it at start.
     pub eve_append: Option<bool>,
     /// The sensor's name, written as EVE `host`.
@@ -363,22 +370,194 @@ impl Cx<'_> {
     }
 
     fn outputs(&mut self, node: Node) {
-        let known = ["eve", "eve_append", "host", "alerts", "stats", "summary"];
+        let known = ["eve", "eve_append", "host", "alerts", "stats", "summary", "redis", "unix_socket", "syslog"];
         for (key, value) in self.fields(node, "outputs", &known, None) {
             let what = format!("outputs.{key}");
             match key.as_str() {
-                "eve" => {
-                    self.config.outputs.eve = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
-                }
+                "eve" => self.eve(value),
                 "stats" => {
                     self.config.outputs.stats = self.string(value, &what).map(|(p, _)| anchor(Path::new(&p), self.dir))
                 }
                 "eve_append" => self.config.outputs.eve_append = self.boolean(value, &what),
                 "host" => self.config.outputs.host = self.string(value, &what).map(|(h, _)| h),
                 "alerts" => self.config.outputs.alerts = self.boolean(value, &what),
+                "redis" | "unix_socket" | "syslog" => {
+                    let items = match value.kind {
+                        NodeKind::Null => Vec::new(),
+                        NodeKind::Map(_) => vec![value],
+                        NodeKind::Seq(items) => items,
+                        other => {
+                            self.expected(&what, "a mapping or a list of mappings", &other, value.span);
+                            Vec::new()
+                        }
+                    };
+                    for item in items {
+                        if let Some(spec) = self.remote(&key, item) {
+                            self.config.outputs.remote.push(spec);
+                        }
+                    }
+                }
                 _ => self.config.outputs.summary = self.boolean(value, &what),
             }
         }
+    }
+
+    /// `eve: PATH` or `eve: {path: PATH, types: [...]}`.
+    fn eve(&mut self, node: Node) {
+        if let NodeKind::Str(p) = &node.kind {
+            self.config.outputs.eve = Some(anchor(Path::new(p), self.dir));
+            return;
+        }
+        if !matches!(node.kind, NodeKind::Map(_)) {
+            self.expected("outputs.eve", "a path or a mapping with `path` and `types`", &node.kind, node.span);
+            return;
+        }
+        let span = node.span;
+        let mut path = None;
+        for (key, value) in self.fields(node, "outputs.eve", &["path", "types"], None) {
+            match key.as_str() {
+                "path" => path = self.string(value, "outputs.eve.path").map(|(p, _)| anchor(Path::new(&p), self.dir)),
+                _ => self.config.outputs.eve_types = self.types(value, "outputs.eve.types"),
+            }
+        }
+        if path.is_none() {
+            self.missing("outputs.eve", "path", span);
+        }
+        self.config.outputs.eve = path;
+    }
+
+    fn missing(&mut self, what: &str, key: &str, span: Span) {
+        self.problems.push(Diagnostic::new(
+            format!("{what}: `{key}` is missing"),
+            widen(self.text, span),
+            "in this output",
+        ));
+    }
+
+    /// `types: [alert, stats, engine]`, each located when unknown.
+    fn types(&mut self, node: Node, what: &str) -> Option<Types> {
+        let mut types = Types::NONE;
+        let mut ok = true;
+        for (name, span) in self.strings(node, what) {
+            if !types.add(&name) {
+                ok = false;
+                self.unknown_value(what, &name, Types::NAMES, span);
+            }
+        }
+        ok.then_some(types)
+    }
+
+    fn unknown_value(&mut self, what: &str, value: &str, names: &str, span: Span) {
+        self.problems.push(Diagnostic::new(
+            format!("{what}: unknown value `{value}`, expected one of {names}"),
+            widen(self.text, span),
+            "here",
+        ));
+    }
+
+    /// One Redis (`server`, `port`, `mode`, `key`), Unix socket (`path`,
+    /// `type`) or syslog (`address`, `format`, `facility`) output, each with
+    /// `types` and `buffer`.
+    fn remote(&mut self, kind: &str, node: Node) -> Option<RemoteSpec> {
+        let what = format!("outputs.{kind}");
+        let span = node.span;
+        let own: &[&str] = match kind {
+            "redis" => &["server", "port", "mode", "key"],
+            "unix_socket" => &["path", "type"],
+            _ => &["address", "format", "facility"],
+        };
+        let known: Vec<&str> = own.iter().copied().chain(["types", "buffer"]).collect();
+        let (mut types, mut buffer, mut ok) = (Types::default(), DEFAULT_BUFFER, true);
+        let (mut server, mut port, mut mode, mut key) =
+            ("127.0.0.1".to_string(), target::REDIS_PORT, Mode::Lpush, None);
+        let (mut path, mut stream) = (None, false);
+        let (mut address, mut format, mut facility) = (None, None, target::facility("local5").unwrap_or(21));
+        for (k, value) in self.fields(node, &what, &known, None) {
+            let w = format!("{what}.{k}");
+            match k.as_str() {
+                "types" => match self.types(value, &w) {
+                    Some(t) => types = t,
+                    None => ok = false,
+                },
+                "buffer" | "port" => {
+                    let max = if k == "port" { i128::from(u16::MAX) } else { 10_000_000 };
+                    match value.kind {
+                        NodeKind::Int(n) if n > 0 && n <= max => {
+                            if k == "port" {
+                                port = n as u16;
+                            } else {
+                                buffer = n as usize;
+                            }
+                        }
+                        other => {
+                            ok = false;
+                            self.expected(&w, &format!("a whole number from 1 to {max}"), &other, value.span);
+                        }
+                    }
+                }
+                "server" => match self.string(value, &w) {
+                    Some((s, _)) => server = s,
+                    None => ok = false,
+                },
+                "key" => key = self.string(value, &w).map(|(s, _)| s),
+                "path" => path = self.string(value, &w).map(|(p, _)| anchor(Path::new(&p), self.dir)),
+                "address" => address = self.string(value, &w).map(|(a, _)| a),
+                "mode" | "type" | "format" | "facility" => {
+                    let Some((v, vspan)) = self.string(value, &w) else {
+                        ok = false;
+                        continue;
+                    };
+                    let known = match k.as_str() {
+                        "mode" => Mode::parse(&v).map(|m| mode = m).ok_or(Mode::NAMES),
+                        "type" => match v.as_str() {
+                            "dgram" | "unix_dgram" | "stream" | "unix_stream" => {
+                                stream = v.ends_with("stream");
+                                Ok(())
+                            }
+                            _ => Err("`dgram`, `stream`"),
+                        },
+                        "format" => SyslogFormat::parse(&v).map(|f| format = Some(f)).ok_or("`rfc5424`, `rfc3164`"),
+                        _ => target::facility(&v)
+                            .map(|f| facility = f)
+                            .ok_or("`kern`, `user`, `mail`, `daemon`, `auth`, `syslog`, ..., `local0` to `local7`"),
+                    };
+                    if let Err(names) = known {
+                        ok = false;
+                        self.unknown_value(&w, &v, names, vspan);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let target = match kind {
+            "redis" => Target::Redis { server, port, key: key.unwrap_or_else(|| target::REDIS_KEY.into()), mode },
+            "unix_socket" => {
+                let Some(path) = path else {
+                    self.missing(&what, "path", span);
+                    return None;
+                };
+                if stream {
+                    Target::UnixStream(path)
+                } else {
+                    Target::UnixDgram(path)
+                }
+            }
+            _ => {
+                let address = address.unwrap_or_else(|| "/dev/log".into());
+                let dest = if address.starts_with('/') {
+                    SyslogDest::Unix(PathBuf::from(address))
+                } else if address.contains(':') && !address.ends_with(']') {
+                    SyslogDest::Udp(address)
+                } else {
+                    SyslogDest::Udp(format!("{address}:514"))
+                };
+                // A local daemon reads BSD messages; a network collector gets RFC 5424.
+                let default =
+                    if matches!(dest, SyslogDest::Unix(_)) { SyslogFormat::Rfc3164 } else { SyslogFormat::Rfc5424 };
+                Target::Syslog { dest, format: format.unwrap_or(default), facility }
+            }
+        };
+        ok.then_some(RemoteSpec { target, types, buffer })
     }
 
     /// Where `span` is, as `file:line:col`.
@@ -964,6 +1143,39 @@ mod tests {
         assert_eq!(parse_size("512KiB"), Some(512 << 10));
         assert_eq!(parse_size("1000"), Some(1000));
         assert_eq!(parse_size("10s"), None);
+    }
+
+    #[test]
+    fn several_outputs_are_read_each_with_its_types() {
+        let c = parse_text(
+            "outputs:\n  eve: {path: eve.json, types: [alert]}\n  redis:\n    - {port: 6380, mode: stream, key: k, types: [alert, stats], buffer: 50}\n\
+             \x20   - {server: redis.lan}\n  unix_socket: {path: /run/s.sock, type: stream}\n\
+             \x20 syslog: [{}, {address: \"10.0.0.9\", format: rfc3164, facility: daemon}]\n",
+        )
+        .unwrap();
+        assert_eq!(c.outputs.eve, Some(PathBuf::from("/nonexistent/eve.json")));
+        assert_eq!(c.outputs.eve_types, Some(Types { alert: true, stats: false, engine: false }));
+        let remote = &c.outputs.remote;
+        assert_eq!(remote.len(), 5);
+        assert_eq!(
+            remote[0],
+            RemoteSpec {
+                target: Target::Redis { server: "127.0.0.1".into(), port: 6380, key: "k".into(), mode: Mode::Xadd },
+                types: Types { alert: true, stats: true, engine: false },
+                buffer: 50
+            }
+        );
+        assert_eq!(remote[1].target.to_string(), "redis://redis.lan:6379/suricata?mode=list");
+        assert_eq!(remote[1].types, Types::default());
+        assert_eq!(remote[2].target, Target::UnixStream(PathBuf::from("/run/s.sock")));
+        assert_eq!(
+            remote[3].target,
+            Target::Syslog { dest: SyslogDest::Unix("/dev/log".into()), format: SyslogFormat::Rfc3164, facility: 21 }
+        );
+        assert_eq!(
+            remote[4].target,
+            Target::Syslog { dest: SyslogDest::Udp("10.0.0.9:514".into()), format: SyslogFormat::Rfc3164, facility: 3 }
+        );
     }
 
     #[test]

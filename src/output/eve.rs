@@ -45,6 +45,21 @@ pub struct EveContext {
     pub packets_before: u64,
 }
 
+impl EveContext {
+    /// Notes the input a scan starts reading (`pcap_filename`, `in_iface`, `pcap_cnt`'s base).
+    pub fn set_input(&mut self, input: &crate::output::sink::InputStart<'_>) {
+        use crate::output::sink::InputKind;
+        let (file, iface) = match input.kind {
+            InputKind::File(name) => (Some(name.to_string()), None),
+            InputKind::Stdin => (None, None),
+            InputKind::Interface(name) => (None, Some(name.to_string())),
+        };
+        self.pcap_filename = file;
+        self.in_iface = iface;
+        self.packets_before = input.packets_before;
+    }
+}
+
 #[derive(Serialize)]
 struct EveAlert<'a> {
     timestamp: String,
@@ -362,6 +377,8 @@ pub struct StatsEvent<'a> {
     pub rules_failed: usize,
     /// When the rules were last (re)loaded (wall clock, ns).
     pub last_reload_nanos: i64,
+    /// Counters of the outputs that can lose events (Redis, sockets, syslog).
+    pub outputs: &'a [crate::output::remote::OutputCounters],
 }
 
 #[derive(Serialize)]
@@ -380,6 +397,9 @@ struct StatsBody<'a> {
     capture: Option<CaptureJson>,
     decoder: DecoderJson,
     detect: DetectJson<'a>,
+    /// ferret's own key, outside Suricata's schema, present only with Redis, socket or syslog outputs.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    outputs: &'a [crate::output::remote::OutputCounters],
 }
 
 #[derive(Serialize)]
@@ -461,6 +481,7 @@ pub fn write_stats(event: &StatsEvent<'_>, ctx: &EveContext, out: &mut Vec<u8>) 
                     rules_failed: event.rules_failed,
                 }],
             },
+            outputs: event.outputs,
         },
         host: ctx.host.as_deref(),
     };

@@ -10,7 +10,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::engine::alert::Alert;
-use crate::output::{eve, text};
+use crate::output::target::Types;
+use crate::output::{eve, remote, text};
 
 /// The input a scan starts reading, as sinks are told of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +55,10 @@ pub trait AlertSink {
     fn reopen(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Adds the counters of an output that can lose events (Redis, sockets, syslog) to `out`.
+    fn output_counters(&self, _out: &mut Vec<remote::OutputCounters>) {}
+    /// Moves the messages an output has for the sensor's log (a lost connection) to `out`.
+    fn notices(&mut self, _out: &mut Vec<String>) {}
     /// Flushes at the end of the run.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -149,12 +154,19 @@ pub struct EveSink<W: Output> {
     out: W,
     line: Vec<u8>,
     ctx: eve::EveContext,
+    types: Types,
 }
 
 impl<W: Output> EveSink<W> {
     /// Writes EVE lines to `out`.
     pub fn new(out: W) -> Self {
-        EveSink { out, line: Vec::with_capacity(1024), ctx: eve::EveContext::default() }
+        EveSink { out, line: Vec::with_capacity(1024), ctx: eve::EveContext::default(), types: Types::default() }
+    }
+
+    /// Writes only these event types (default: all).
+    pub fn with_types(mut self, types: Types) -> Self {
+        self.types = types;
+        self
     }
 
     /// Names the sensor in every event (`host`).
@@ -171,17 +183,13 @@ impl<W: Output> EveSink<W> {
 
 impl<W: Output> AlertSink for EveSink<W> {
     fn start_input(&mut self, input: &InputStart<'_>) {
-        let (file, iface) = match input.kind {
-            InputKind::File(name) => (Some(name.to_string()), None),
-            InputKind::Stdin => (None, None),
-            InputKind::Interface(name) => (None, Some(name.to_string())),
-        };
-        self.ctx.pcap_filename = file;
-        self.ctx.in_iface = iface;
-        self.ctx.packets_before = input.packets_before;
+        self.ctx.set_input(input);
     }
 
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
+        if !self.types.alert {
+            return Ok(());
+        }
         self.line.clear();
         eve::write_alert(alert, file, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)
@@ -192,12 +200,18 @@ impl<W: Output> AlertSink for EveSink<W> {
     }
 
     fn stats(&mut self, event: &eve::StatsEvent<'_>) -> io::Result<()> {
+        if !self.types.stats {
+            return Ok(());
+        }
         self.line.clear();
         eve::write_stats(event, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)
     }
 
     fn engine_event(&mut self, event: &eve::EngineEvent<'_>) -> io::Result<()> {
+        if !self.types.engine {
+            return Ok(());
+        }
         self.line.clear();
         eve::write_engine(event, &self.ctx, &mut self.line).map_err(io::Error::other)?;
         self.out.write_all(&self.line)

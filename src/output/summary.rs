@@ -117,6 +117,9 @@ pub struct StatsJson<'a> {
     /// Sensor counters (live and streaming runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensor: Option<SensorCounters>,
+    /// Outputs that can lose events (Redis, sockets, syslog): written and dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<crate::output::remote::OutputCounters>,
 }
 
 /// What a running sensor adds to the statistics.
@@ -133,6 +136,17 @@ pub struct SensorCounters {
     pub reloads_with_refusals: u64,
     /// Errors in the rule files at the last load.
     pub rules_failed: usize,
+}
+
+/// Writes the counters of the outputs that can lose events for the human summary.
+pub fn write_output_counters(outputs: &[crate::output::remote::OutputCounters], out: &mut String) {
+    for o in outputs {
+        let _ = writeln!(
+            out,
+            "output {}: {} events written, {} dropped ({} buffer full, {} refused, {} undelivered at exit), {} reconnects",
+            o.name, o.written, o.dropped, o.dropped_buffer_full, o.dropped_refused, o.dropped_at_exit, o.reconnects
+        );
+    }
 }
 
 /// Writes the capture counters of a live run for the human summary.
@@ -181,6 +195,7 @@ impl<'a> StatsJson<'a> {
             passed: stats.passed,
             state: tables,
             sensor: None,
+            outputs: Vec::new(),
         }
     }
 }

@@ -294,13 +294,19 @@ impl ScanExtras {
     }
 
     /// After the scan: writes the stats file, the extract and the report.
-    pub fn finish(self, engine: &Engine, sensor: Option<crate::output::summary::SensorCounters>) -> ExtrasOutcome {
+    pub fn finish(
+        self,
+        engine: &Engine,
+        sensor: Option<crate::output::summary::SensorCounters>,
+        outputs: Vec<crate::output::remote::OutputCounters>,
+    ) -> ExtrasOutcome {
         let mut out = ExtrasOutcome::default();
         let tables = engine.table_stats();
         let collected = self.collector.map(Collector::finish);
         let extras = collected.as_ref().map(|c| ReportStats::new(c, thresholds(engine.rules())));
         let mut summary = StatsJson::new(engine.stats(), engine.rules(), &tables);
         summary.sensor = sensor;
+        summary.outputs = outputs;
         let stats_file = StatsFile { summary, report: extras.as_ref() };
         if let Some(path) = &self.stats {
             let written = std::fs::File::create(path).and_then(|f| {

@@ -27,6 +27,7 @@ use crate::capture::source::CaptureCounters;
 use crate::capture::Source;
 use crate::engine::Engine;
 use crate::output::eve::{EngineEvent, StatsEvent};
+use crate::output::remote::OutputCounters;
 use crate::output::summary::{SensorCounters, StatsJson};
 use crate::scan::{AlertSink, Supervisor};
 use reload::{Loaded, Reloader};
@@ -180,6 +181,7 @@ impl Sensor {
         self.read_counters(source);
         let now = wall_nanos();
         let stats = engine.stats();
+        let outputs = output_counters(sinks);
         let event = StatsEvent {
             now_nanos: now,
             uptime_secs: self.started.elapsed().as_secs(),
@@ -189,17 +191,29 @@ impl Sensor {
             rules_loaded: engine.rules().rules().len(),
             rules_failed: self.counters.rules_failed,
             last_reload_nanos: self.last_reload_nanos,
+            outputs: &outputs,
         };
         for sink in sinks.iter_mut() {
             sink.stats(&event)?;
             sink.flush()?;
         }
         if let Some(path) = &self.options.stats_file {
-            if let Err(e) = write_stats_file(path, engine, self.counters()) {
+            if let Err(e) = write_stats_file(path, engine, self.counters(), outputs) {
                 (self.log)(Level::Error, &format!("cannot write stats file {}: {e}", path.display()));
             }
         }
         Ok(())
+    }
+
+    /// Logs what the outputs have to say (a connection lost or made again).
+    fn log_notices(&mut self, sinks: &mut [&mut dyn AlertSink]) {
+        let mut notices = Vec::new();
+        for sink in sinks.iter_mut() {
+            sink.notices(&mut notices);
+        }
+        for n in &notices {
+            (self.log)(Level::Warning, n);
+        }
     }
 
     /// Reads a live capture's counters and warns when the kernel dropped packets since the last look.
@@ -234,6 +248,7 @@ impl Supervisor for Sensor {
             self.read_counters(source);
             return Ok(ControlFlow::Break(()));
         }
+        self.log_notices(sinks);
         if self.flags.take_reopen() {
             for sink in sinks.iter_mut() {
                 sink.reopen()?;
@@ -257,6 +272,15 @@ impl Supervisor for Sensor {
     }
 }
 
+/// The counters of every output that can lose events.
+pub fn output_counters(sinks: &[&mut dyn AlertSink]) -> Vec<OutputCounters> {
+    let mut out = Vec::new();
+    for sink in sinks {
+        sink.output_counters(&mut out);
+    }
+    out
+}
+
 /// Wall-clock time in nanoseconds since the epoch (events about the sensor, not packets).
 pub fn wall_nanos() -> i64 {
     SystemTime::now()
@@ -266,10 +290,16 @@ pub fn wall_nanos() -> i64 {
 
 /// Writes the statistics JSON to `path` through a temporary file and a
 /// rename, so a reader never sees half a file.
-pub fn write_stats_file(path: &std::path::Path, engine: &Engine, sensor: SensorCounters) -> io::Result<()> {
+pub fn write_stats_file(
+    path: &std::path::Path,
+    engine: &Engine,
+    sensor: SensorCounters,
+    outputs: Vec<OutputCounters>,
+) -> io::Result<()> {
     let tables = engine.table_stats();
     let mut json = StatsJson::new(engine.stats(), engine.rules(), &tables);
     json.sensor = Some(sensor);
+    json.outputs = outputs;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);

@@ -4,6 +4,8 @@
 /// A network namespace and veth pair for live-capture tests (Linux only; needs root).
 #[cfg(target_os = "linux")]
 pub mod netns;
+/// A real redis-server started by the test, and a client to read it back.
+pub mod redis;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -160,4 +162,18 @@ pub fn flagged_tunnel_packets(scenario: &Scenario) -> Vec<u64> {
         .filter(|(_, p)| p.tunnel && p.note != "dns tunnel response")
         .map(|(n, _)| n)
         .collect()
+}
+
+/// The lines of a child's output as they come, read by a thread (a test waits on them with a timeout).
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
