@@ -191,8 +191,12 @@ fn judge_scenarios(
 #[test]
 fn synthetic_dns_evasions_are_detected_or_quiet_as_labelled() {
     // The rules each DNS tunnel scenario is built to meet.
-    let expected: BTreeMap<&str, &[u64]> =
-        [("allowlisted_suffix_dns_tunnel", &[7100101, 7100102, 7100104][..])].into_iter().collect();
+    let expected: BTreeMap<&str, &[u64]> = [
+        ("allowlisted_suffix_dns_tunnel", &[7100101, 7100102, 7100104][..]),
+        ("reverse_name_dns_tunnel", &[7100105][..]),
+    ]
+    .into_iter()
+    .collect();
     let (rows, problems) = judge_scenarios(scenario::dns_evasions(), &expected);
     print_table("Default rules on the synthetic DNS evasions:", &rows);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

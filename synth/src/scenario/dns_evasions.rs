@@ -3,7 +3,7 @@
 //! machine-made label shapes), and benign traffic built from those shapes,
 //! each labelled per packet like [`super::evasions`].
 //!
-//! Tunnels: [`allowlisted_suffix_dns_tunnel`]. [`dns_evasions`] returns them all.
+//! Tunnels: [`allowlisted_suffix_dns_tunnel`], [`reverse_name_dns_tunnel`]. [`dns_evasions`] returns them all.
 
 use std::net::Ipv4Addr;
 
@@ -12,7 +12,9 @@ use super::super::payload;
 use super::super::rng::Rng;
 use super::super::timeline::Timeline;
 use super::super::Scenario;
-use super::evasions::{base32_label, hex_label, office_host, txt_rdata, Background, SEC, START, TYPE_NULL, TYPE_TXT};
+use super::evasions::{
+    base32_label, hex_label, office_host, txt_rdata, Background, RESOLVER, SEC, START, TYPE_NULL, TYPE_PTR, TYPE_TXT,
+};
 use super::talk::{ephemeral_port, MS, TYPE_A};
 
 /// Where these scenarios sit in time: a day after [`super::evasions`].
@@ -75,7 +77,33 @@ pub fn allowlisted_suffix_dns_tunnel() -> Scenario {
     tl.finish("allowlisted_suffix_dns_tunnel")
 }
 
+/// A tunnel in PTR-looking names: 10.20.0.84 asks the resolver for 150 PTR
+/// records of names made of four 7-character hex labels under `in-addr.arpa`
+/// (`a3f09c1.77be2d0.c0ffee1.5d2e0b9.in-addr.arpa`), which a rule trusting
+/// short labels in reverse zones passes, two a second. Tunnel: the 150
+/// queries and their answers. Caught by reverse-zone names that are not
+/// addresses (7100105).
+pub fn reverse_name_dns_tunnel() -> Scenario {
+    let mut tl = Timeline::new(DAY + 3600 * SEC, 0x9e7);
+    let mut bg = Background::new();
+    let client = office_host(84);
+    let mut labels = Rng::new(0x1a2);
+    for i in 0..150u32 {
+        if i % 5 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let parts: Vec<String> = (0..4).map(|_| hex_label(&mut labels, 7)).collect();
+        let name = format!("{}.in-addr.arpa", parts.join("."));
+        let mut answer = vec![u8::try_from(name.len()).unwrap_or(63).min(63)];
+        answer.extend(name.bytes().take(63));
+        answer.push(0);
+        let gap = tl.rng.range_i64(300 * MS, 700 * MS);
+        direct_lookup(&mut tl, (client, RESOLVER), &name, TYPE_PTR, &answer, gap);
+    }
+    tl.finish("reverse_name_dns_tunnel")
+}
+
 /// Every DNS evasion scenario: the tunnels, then the benign ones.
 pub fn dns_evasions() -> Vec<Scenario> {
-    vec![allowlisted_suffix_dns_tunnel()]
+    vec![allowlisted_suffix_dns_tunnel(), reverse_name_dns_tunnel()]
 }
