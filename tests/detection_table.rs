@@ -194,6 +194,7 @@ fn synthetic_dns_evasions_are_detected_or_quiet_as_labelled() {
     let expected: BTreeMap<&str, &[u64]> = [
         ("allowlisted_suffix_dns_tunnel", &[7100101, 7100102, 7100104][..]),
         ("reverse_name_dns_tunnel", &[7100105][..]),
+        ("underscore_label_dns_tunnel", &[7100101, 7100103][..]),
     ]
     .into_iter()
     .collect();

@@ -63,6 +63,7 @@ pub enum Field {
     DnsSubdomainEntropy,
     DnsSubdomainAlphabet,
     DnsReverse,
+    DnsService,
     ArpOp,
 }
 
@@ -332,6 +333,7 @@ impl<'p, 'a> Features<'p, 'a> {
                 self.subdomain_alphabet.map(|a| Num(f64::from(a.code())))
             }
             Field::DnsReverse => self.qname().map(|name| Bool(name_shape::is_reverse_name(name))),
+            Field::DnsService => self.qname().map(|name| Bool(name_shape::is_service_name(name))),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! machine-made label shapes), and benign traffic built from those shapes,
 //! each labelled per packet like [`super::evasions`].
 //!
-//! Tunnels: [`allowlisted_suffix_dns_tunnel`], [`reverse_name_dns_tunnel`]. [`dns_evasions`] returns them all.
+//! Tunnels: [`allowlisted_suffix_dns_tunnel`], [`reverse_name_dns_tunnel`],
+//! [`underscore_label_dns_tunnel`]. Benign: [`benign_service_names`]. [`dns_evasions`] returns them all.
 
 use std::net::Ipv4Addr;
 
@@ -12,10 +13,14 @@ use super::super::payload;
 use super::super::rng::Rng;
 use super::super::timeline::Timeline;
 use super::super::Scenario;
+use super::evasions::nth;
 use super::evasions::{
     base32_label, hex_label, office_host, txt_rdata, Background, RESOLVER, SEC, START, TYPE_NULL, TYPE_PTR, TYPE_TXT,
 };
-use super::talk::{ephemeral_port, MS, TYPE_A};
+use super::talk::{dns_lookup, ephemeral_port, MS, TYPE_A};
+
+const TYPE_SRV: u16 = 33;
+const TYPE_TLSA: u16 = 52;
 
 /// Where these scenarios sit in time: a day after [`super::evasions`].
 const DAY: i64 = START + 24 * 3600 * SEC;
@@ -103,7 +108,98 @@ pub fn reverse_name_dns_tunnel() -> Scenario {
     tl.finish("reverse_name_dns_tunnel")
 }
 
+/// A tunnel that adds an underscore label to every name, which used to turn
+/// off the name rules as if it were a DKIM or SRV name: 10.20.0.86 asks the
+/// resolver for 120 A records of `<40 base32>._x.<12 base32>.tun-relay.net`
+/// and 60 TXT records of `<9 base32>._t.relay-data.org`. Tunnel: those 360
+/// packets. Caught by long encoded names (7100101) and data records per
+/// domain (7100103).
+pub fn underscore_label_dns_tunnel() -> Scenario {
+    let mut tl = Timeline::new(DAY + 2 * 3600 * SEC, 0x5f5f);
+    let mut bg = Background::new();
+    let client = (office_host(86), RESOLVER);
+    let mut labels = Rng::new(0x77a);
+    for i in 0..120u32 {
+        if i % 4 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let name = format!("{}._x.{}.tun-relay.net", base32_label(&mut labels, 40), base32_label(&mut labels, 12));
+        let gap = tl.rng.range_i64(200 * MS, 500 * MS);
+        direct_lookup(&mut tl, client, &name, TYPE_A, &[198, 51, 100, (i % 250) as u8 + 1], gap);
+        if i % 2 == 0 {
+            let name = format!("{}._t.relay-data.org", base32_label(&mut labels, 9));
+            let text = hex_label(&mut labels, 100);
+            direct_lookup(&mut tl, client, &name, TYPE_TXT, &txt_rdata(text.as_bytes()), gap / 2);
+        }
+    }
+    tl.finish("underscore_label_dns_tunnel")
+}
+
+/// Benign: names with service labels in their usual places. Domain
+/// controllers' SRV records (`_ldap._tcp.dc._msdcs.corp.example`, per site),
+/// SIP and XMPP SRV lookups, DANE TLSA (`_25._tcp.mx1...`), TLS reporting
+/// (`_smtp._tls`), MTA-STS, DMARC, SPF (`_spf`), DKIM with random-looking
+/// selectors (Amazon SES's 32-character ones) and BIMI, ACME challenges for
+/// long host names, DNS-SD browsing in a reverse zone, asked by 12
+/// workstations and a mail server for 10 minutes. Nothing here is a tunnel.
+pub fn benign_service_names() -> Scenario {
+    let mut tl = Timeline::new(DAY + 3 * 3600 * SEC, 0x5e7);
+    let mut bg = Background::new();
+    let mail = office_host(25);
+    let hosts: Vec<Ipv4Addr> = (120..132).map(office_host).collect();
+    let mut names = Rng::new(0x4d2);
+    let fixed = [
+        "_ldap._tcp.dc._msdcs.corp.example",
+        "_kerberos._tcp.dc._msdcs.corp.example",
+        "_ldap._tcp.Default-First-Site-Name._sites.dc._msdcs.corp.example",
+        "_kerberos._udp.corp.example",
+        "_gc._tcp.corp.example",
+        "_ldap._tcp.pdc._msdcs.corp.example",
+        "_sip._udp.partner-voice.example.com",
+        "_sipfederationtls._tcp.partner-voice.example.com",
+        "_xmpp-client._tcp.chat.example.org",
+        "_autodiscover._tcp.corp.example",
+        "b._dns-sd._udp.0.20.10.in-addr.arpa",
+        "lb._dns-sd._udp.0.20.10.in-addr.arpa",
+        "db._dns-sd._udp.corp.example",
+    ];
+    for i in 0..300usize {
+        if i % 4 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let gap = tl.rng.range_i64(500 * MS, 1_500 * MS);
+        let sender = format!("news.sender{}-mail.example", i % 60);
+        let (client, name, qtype) = match i % 8 {
+            0 | 1 => (host(&hosts, i), nth(&fixed, i / 2).to_string(), TYPE_SRV),
+            2 => (mail, format!("{}._domainkey.amazonses.com", base32_label(&mut names, 32)), TYPE_TXT),
+            3 => (mail, format!("_dmarc.{sender}"), TYPE_TXT),
+            4 => (mail, format!("_25._tcp.mx{}.{sender}", 1 + i % 2), TYPE_TLSA),
+            5 => {
+                let prefix = nth(&["_mta-sts", "_smtp._tls", "_spf", "default._bimi"], i / 8);
+                (mail, format!("{prefix}.{sender}"), TYPE_TXT)
+            }
+            6 => (mail, format!("s{}._domainkey.{sender}", 1024 + i % 3), TYPE_TXT),
+            _ => {
+                let agent = format!("build-agent-{}-westeurope", names.range(10, 99));
+                (host(&hosts, i), format!("_acme-challenge.{agent}.ci.shop.example.org"), TYPE_TXT)
+            }
+        };
+        dns_lookup(&mut tl, client, RESOLVER, &name, qtype, gap);
+    }
+    tl.finish("benign_service_names")
+}
+
+/// Host `i` of a list, cycling (the resolver for an empty list).
+fn host(hosts: &[Ipv4Addr], i: usize) -> Ipv4Addr {
+    *hosts.get(i % hosts.len().max(1)).unwrap_or(&RESOLVER)
+}
+
 /// Every DNS evasion scenario: the tunnels, then the benign ones.
 pub fn dns_evasions() -> Vec<Scenario> {
-    vec![allowlisted_suffix_dns_tunnel(), reverse_name_dns_tunnel()]
+    vec![
+        allowlisted_suffix_dns_tunnel(),
+        reverse_name_dns_tunnel(),
+        underscore_label_dns_tunnel(),
+        benign_service_names(),
+    ]
 }
