@@ -195,6 +195,7 @@ fn synthetic_dns_evasions_are_detected_or_quiet_as_labelled() {
         ("allowlisted_suffix_dns_tunnel", &[7100101, 7100102, 7100104][..]),
         ("reverse_name_dns_tunnel", &[7100105][..]),
         ("underscore_label_dns_tunnel", &[7100101, 7100103][..]),
+        ("uuid_label_dns_tunnel", &[7100102][..]),
     ]
     .into_iter()
     .collect();

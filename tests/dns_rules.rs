@@ -13,10 +13,11 @@ fn ip(s: &str) -> std::net::Ipv4Addr {
     s.parse().unwrap()
 }
 
-/// A hex label of 32 characters, as dnscat2 and hash-encoding exfiltration write them.
+/// A hex label of 48 characters, as dnscat2 and hex-encoding exfiltration write them (not 32
+/// or 40: one MD5 or SHA-1 digest in a label is a hash lookup, alphabet `ident`).
 fn hex_label(seed: u64) -> String {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..32)
+    (0..48)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;

@@ -4,7 +4,8 @@
 //! each labelled per packet like [`super::evasions`].
 //!
 //! Tunnels: [`allowlisted_suffix_dns_tunnel`], [`reverse_name_dns_tunnel`],
-//! [`underscore_label_dns_tunnel`]. Benign: [`benign_service_names`]. [`dns_evasions`] returns them all.
+//! [`underscore_label_dns_tunnel`], [`uuid_label_dns_tunnel`]. Benign:
+//! [`benign_service_names`], [`benign_machine_names`]. [`dns_evasions`] returns them all.
 
 use std::net::Ipv4Addr;
 
@@ -194,12 +195,101 @@ fn host(hosts: &[Ipv4Addr], i: usize) -> Ipv4Addr {
     *hosts.get(i % hosts.len().max(1)).unwrap_or(&RESOLVER)
 }
 
+/// A UUID, `8-4-4-4-12` lowercase hex digits.
+fn uuid(rng: &mut Rng) -> String {
+    let h = hex_label(rng, 32);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// Benign: machine-made names of well-known shapes, under domains no
+/// allowlist names. Azure Monitor agents on 6 servers reach their workspace
+/// (`<uuid>.ods.opinsights.azure.com`, `<uuid>.oms.opinsights.azure.com`);
+/// a mail server checks 40 hashed sender addresses (`<md5>.ebl.msbl.org`),
+/// 30 reversed client IPs against a DNSBL under a private list, and 25
+/// attachment hashes (`<sha1>.hashlookup.example.net`); workstations resolve
+/// printers by their factory names (`NPI3C2AF4`, `BRW0080927AFBCE`) and a
+/// build server reaches Kubernetes pods by name
+/// (`payments-api-7d9f8b6c5d-x2k4q.payments.svc.cluster.example`). Nothing
+/// here is a tunnel.
+pub fn benign_machine_names() -> Scenario {
+    let mut tl = Timeline::new(DAY + 4 * 3600 * SEC, 0x1de);
+    let mut bg = Background::new();
+    let mail = office_host(25);
+    let servers: Vec<Ipv4Addr> = (140..146).map(office_host).collect();
+    let workstations: Vec<Ipv4Addr> = (150..158).map(office_host).collect();
+    let build = office_host(160);
+    let mut names = Rng::new(0x3e3);
+    let workspaces: Vec<String> = (0..3).map(|_| uuid(&mut names)).collect();
+    let printers = ["NPI3C2AF4", "BRW0080927AFBCE", "BRN30055C8E1F2A", "SEC30CDA7B2E0D1", "XRX9C934E5A0B17"];
+    let pods: Vec<String> = (0..6)
+        .map(|i| {
+            format!(
+                "{}-{}-{}",
+                nth(&["payments-api", "web", "search-indexer"], i),
+                k8s(&mut names, 10),
+                k8s(&mut names, 5)
+            )
+        })
+        .collect();
+    for i in 0..240usize {
+        if i % 4 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let gap = tl.rng.range_i64(300 * MS, 1_200 * MS);
+        let (client, name) = match i % 6 {
+            0 => (
+                host(&servers, i / 6),
+                format!("{}.{}.opinsights.azure.com", nth(&workspaces, i / 6), nth(&["ods", "oms"], i / 12)),
+            ),
+            1 => (mail, format!("{}.ebl.msbl.org", hex_label(&mut names, 32))),
+            2 => {
+                let [a, b, c, d] = names.next_u64().to_le_bytes()[..4].try_into().unwrap_or([192, 0, 2, 1]);
+                (mail, format!("{d}.{c}.{b}.{a}.dnsbl.mail-reputation.example"))
+            }
+            3 => (mail, format!("{}.hashlookup.example.net", hex_label(&mut names, 40))),
+            4 => (host(&workstations, i / 6), format!("{}.printers.office.corp.example", nth(&printers, i / 6))),
+            _ => (build, format!("{}.payments.svc.cluster.example", nth(&pods, i / 6))),
+        };
+        dns_lookup(&mut tl, client, RESOLVER, &name, TYPE_A, gap);
+    }
+    tl.finish("benign_machine_names")
+}
+
+/// `len` characters of Kubernetes' vowel-free name alphabet.
+fn k8s(rng: &mut Rng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..len).map(|_| char::from(*rng.pick(ALPHABET).unwrap_or(&b'b'))).collect()
+}
+
+/// A tunnel that writes its data as UUID labels, one per name, so each name
+/// looks like an agent's workspace id: 10.20.0.88 asks for 300 different
+/// `<uuid>.sync.cloud-telemetry.net` names, four a second. Tunnel: the 300
+/// queries and their answers. Caught by unique subdomains per domain
+/// (7100102), whatever the shape of each name.
+pub fn uuid_label_dns_tunnel() -> Scenario {
+    let mut tl = Timeline::new(DAY + 5 * 3600 * SEC, 0x0a1d);
+    let mut bg = Background::new();
+    let client = (office_host(88), RESOLVER);
+    let mut labels = Rng::new(0xbee);
+    for i in 0..300u32 {
+        if i % 8 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let name = format!("{}.sync.cloud-telemetry.net", uuid(&mut labels));
+        let gap = tl.rng.range_i64(150 * MS, 350 * MS);
+        direct_lookup(&mut tl, client, &name, TYPE_A, &[203, 0, 113, (i % 250) as u8 + 1], gap);
+    }
+    tl.finish("uuid_label_dns_tunnel")
+}
+
 /// Every DNS evasion scenario: the tunnels, then the benign ones.
 pub fn dns_evasions() -> Vec<Scenario> {
     vec![
         allowlisted_suffix_dns_tunnel(),
         reverse_name_dns_tunnel(),
         underscore_label_dns_tunnel(),
+        uuid_label_dns_tunnel(),
         benign_service_names(),
+        benign_machine_names(),
     ]
 }
