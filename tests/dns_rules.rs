@@ -55,3 +55,27 @@ fn dns_name_rule_judges_queries_and_is_limited_per_source_and_domain() {
     let index = rules.rules().iter().position(|r| r.sid == 7100101).unwrap();
     assert_eq!(engine.stats().limited_by_rule[index], 35, "the other queries are counted as held back");
 }
+
+/// `dns.qname.len` counts the dotted name without the root's trailing dot, as
+/// Suricata's `dns.query` and Wireshark's `dns.qry.name.len` do: 15 for
+/// `www.example.com` (whose wire form is 17 bytes), 0 for the root.
+#[test]
+fn qname_len_leaves_out_the_root_dot() {
+    let rules = rules(
+        r#"alert dns any any -> any any { id 1 msg "fifteen" when dns.qname.len == 15 and dns.qname == "www.example.com" }
+           alert dns any any -> any any { id 2 msg "root" when dns.qname.len == 0 and dns.labels == 0 }"#,
+    );
+    let (client, resolver) = (ip("10.0.0.5"), ip("10.0.0.53"));
+    let packets = [(1, "www.example.com"), (2, "")]
+        .into_iter()
+        .map(|(i, name)| SynthPacket {
+            ts_nanos: T0 + i64::from(i) * S,
+            link_type: 1,
+            frame: frame::udp(client, resolver, 40_000 + i, 53, &frame::dns_query(i, name, 2)),
+            tunnel: false,
+            note: "",
+        })
+        .collect();
+    let bytes = capture_bytes(&Scenario { name: "qname-len", packets }, Format::PcapNanos);
+    assert_eq!(hits(&scan_bytes(rules, &bytes).0), vec![(1, 1), (2, 2)]);
+}
