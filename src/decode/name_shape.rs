@@ -42,9 +42,9 @@ pub fn is_service_name(name: &[u8]) -> bool {
     let third = iter.next().unwrap_or_default();
     let skip = if one_of(first, &[b"_dmarc", b"_mta-sts", b"_acme-challenge", b"_spf", b"_domainkey"]) {
         1
-    } else if !first.starts_with(b"_") && one_of(second, &[b"_domainkey", b"_bimi"]) {
-        2
-    } else if is_service_label(first) && is_proto_label(second) {
+    } else if (!first.starts_with(b"_") && one_of(second, &[b"_domainkey", b"_bimi"]))
+        || (is_service_label(first) && is_proto_label(second))
+    {
         2
     } else if !first.starts_with(b"_") && !is_encoded(first) && is_service_label(second) && is_proto_label(third) {
         3
