@@ -31,11 +31,18 @@ pub enum NameAlphabet {
     /// Bytes outside letters, digits, `-`, `_` and the base64 symbols: raw 8-bit labels
     /// (iodine's raw mode), spaces, control characters.
     Raw,
+    /// A first label that is one machine-made identifier of a well-known shape (a UUID, an
+    /// MD5 or SHA-1 hex digest, a printer's factory name, a Kubernetes pod name), the other
+    /// labels text or numbers: `<uuid>.ods.opinsights`, `<md5>.ebl`, `BRW0080927AFBCE.office`,
+    /// `web-7d9f8b6c5d-x2k4q.payments.svc`. One such value per name is what agents, hash
+    /// lookups and printers ask for; a tunnel writing its data in such labels needs a new name
+    /// for every few bytes, which the volume rules count.
+    Ident,
 }
 
 impl NameAlphabet {
     /// Every alphabet, in numeric order.
-    pub const ALL: [NameAlphabet; 7] = [
+    pub const ALL: [NameAlphabet; 8] = [
         NameAlphabet::Empty,
         NameAlphabet::Text,
         NameAlphabet::Numeric,
@@ -43,6 +50,7 @@ impl NameAlphabet {
         NameAlphabet::Alnum,
         NameAlphabet::Base64,
         NameAlphabet::Raw,
+        NameAlphabet::Ident,
     ];
 
     /// The word rules use for it.
@@ -55,6 +63,7 @@ impl NameAlphabet {
             NameAlphabet::Alnum => "alnum",
             NameAlphabet::Base64 => "base64",
             NameAlphabet::Raw => "raw",
+            NameAlphabet::Ident => "ident",
         }
     }
 
@@ -64,8 +73,17 @@ impl NameAlphabet {
     }
 }
 
-/// Classifies the characters of a dotted name (see [`NameAlphabet`]).
+/// Classifies a dotted name (see [`NameAlphabet`]): an identifier host name
+/// first, then by its characters.
 pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
+    if is_identifier_host(name) {
+        return NameAlphabet::Ident;
+    }
+    char_alphabet(name)
+}
+
+/// Classifies the characters of a dotted name (every kind but `Ident`).
+fn char_alphabet(name: &[u8]) -> NameAlphabet {
     let (mut letters, mut digit, mut non_hex_letter, mut base64_symbol) = (false, false, false, false);
     for &b in name {
         match b.to_ascii_lowercase() {
@@ -93,6 +111,75 @@ pub fn name_alphabet(name: &[u8]) -> NameAlphabet {
     } else {
         NameAlphabet::Alnum
     }
+}
+
+/// True when the first label of `name` is one machine-made identifier in a
+/// well-known shape ([`is_identifier`]) and every other label is written
+/// like a host name (text, numbers): `<uuid>.ods.opinsights`,
+/// `<md5>.ebl`, `BRW0080927AFBCE.office`, `deploy-7d9f8b6c5d-x2k4q.payments.svc`.
+fn is_identifier_host(name: &[u8]) -> bool {
+    let mut labels = name.split(|&b| b == b'.');
+    labels.next().is_some_and(is_identifier)
+        && labels.all(|l| matches!(char_alphabet(l), NameAlphabet::Empty | NameAlphabet::Text | NameAlphabet::Numeric))
+}
+
+/// A label that is exactly one identifier of a shape software names things
+/// with: a UUID (`8-4-4-4-12` hex digits), an MD5 or SHA-1 digest in hex (32
+/// or 40 digits; SHA-256 needs 64, more than a label holds), a printer's
+/// default host name (a vendor prefix and the last 3 or all 6 bytes of its
+/// MAC address: HP `NPI3C2AF4`, Brother `BRW0080927AFBCE`), or a Kubernetes
+/// pod name (`<name>-<template hash>-<5 characters>`, in Kubernetes'
+/// vowel-free alphabet).
+pub fn is_identifier(label: &[u8]) -> bool {
+    is_uuid(label) || is_digest(label) || is_printer_name(label) || is_pod_name(label)
+}
+
+fn all_hex(s: &[u8]) -> bool {
+    s.iter().all(u8::is_ascii_hexdigit)
+}
+
+fn is_uuid(label: &[u8]) -> bool {
+    label.len() == 36
+        && label
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { *b == b'-' } else { b.is_ascii_hexdigit() })
+}
+
+fn is_digest(label: &[u8]) -> bool {
+    matches!(label.len(), 32 | 40) && all_hex(label)
+}
+
+/// Vendor prefixes of printers' factory host names.
+const PRINTER_PREFIXES: [&[u8]; 10] = [b"npi", b"hp", b"brw", b"brn", b"sec", b"xrx", b"rnp", b"epson", b"km", b"et"];
+
+fn is_printer_name(label: &[u8]) -> bool {
+    PRINTER_PREFIXES.iter().any(|prefix| {
+        label.len() > prefix.len()
+            && label.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            && label.get(prefix.len()..).is_some_and(|mac| matches!(mac.len(), 6 | 12) && all_hex(mac))
+    })
+}
+
+/// Kubernetes' alphabet for generated name parts (`rand.SafeEncodeString`):
+/// no vowels, no `0`, `1`, `3`.
+fn is_k8s_safe(part: &[u8]) -> bool {
+    part.iter().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b.to_ascii_lowercase()))
+}
+
+fn is_pod_name(label: &[u8]) -> bool {
+    let mut parts = label.rsplit(|&b| b == b'-');
+    let (Some(suffix), Some(hash)) = (parts.next(), parts.next()) else { return false };
+    let name_left = parts.next().is_some_and(|p| !p.is_empty());
+    name_left
+        && suffix.len() == 5
+        && is_k8s_safe(suffix)
+        && (6..=10).contains(&hash.len())
+        && is_k8s_safe(hash)
+        && matches!(
+            char_alphabet(label.get(..label.len() - suffix.len() - hash.len() - 2).unwrap_or_default()),
+            NameAlphabet::Text | NameAlphabet::Numeric
+        )
 }
 
 /// Shortest part (between `.`, `-` and `_`) that can count as encoded data:
@@ -153,6 +240,21 @@ mod tests {
             (b"AAAAAO1kQA.=auth", Base64),
             (b"zi03aA-La-fl\xfbte", Raw),
             (b"my host", Raw),
+            // One identifier of a well-known shape in the first label, text after it.
+            (b"2f6c1a9e-8d3b-4c7a-9e21-5b0d7f3a8c64.ods.opinsights", Ident),
+            (b"9e107d9d372bb6826bd81d3542a419d6.ebl", Ident),
+            (b"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12.hashlookup", Ident),
+            (b"NPI3C2AF4", Ident),
+            (b"BRW0080927AFBCE.printers.office", Ident),
+            (b"payments-api-7d9f8b6c5d-x2k4q.payments.svc", Ident),
+            (b"4.3.2.1.zen", Text),
+            // Two identifiers, an identifier after the first label, or encoded text after it: not.
+            (b"9e107d9d372bb6826bd81d3542a419d6.9e107d9d372bb6826bd81d3542a419d6", Hex),
+            (b"sync.2f6c1a9e-8d3b-4c7a-9e21-5b0d7f3a8c64", Alnum),
+            (b"9e107d9d372bb6826bd81d3542a419d6.mzxw6ytboi2dc", Alnum),
+            (b"9e107d9d372bb6826bd81d3542a419d", Hex),
+            (b"web-7d9f8b6c5d-x2k4a", Alnum),
+            (b"BRW0080927AFBC", Alnum),
         ];
         for (name, want) in cases {
             assert_eq!(name_alphabet(name), *want, "{}", String::from_utf8_lossy(name));

@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use super::alphabet::{self, NameAlphabet};
 use super::dns::{self, DnsError, DnsMessage};
 use super::entropy;
+use super::name_shape;
 use super::pattern::{self, PayloadPattern};
 use super::{Packet, Transport};
 
@@ -61,6 +62,8 @@ pub enum Field {
     DnsSubdomainLen,
     DnsSubdomainEntropy,
     DnsSubdomainAlphabet,
+    DnsReverse,
+    DnsService,
     ArpOp,
 }
 
@@ -329,6 +332,8 @@ impl<'p, 'a> Features<'p, 'a> {
                 }
                 self.subdomain_alphabet.map(|a| Num(f64::from(a.code())))
             }
+            Field::DnsReverse => self.qname().map(|name| Bool(name_shape::is_reverse_name(name))),
+            Field::DnsService => self.qname().map(|name| Bool(name_shape::is_service_name(name))),
         }
     }
 }

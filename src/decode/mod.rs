@@ -12,6 +12,7 @@ pub mod dns;
 pub mod entropy;
 pub mod features;
 mod link;
+pub mod name_shape;
 pub mod pattern;
 
 use std::net::IpAddr;

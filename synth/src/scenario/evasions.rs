@@ -27,19 +27,19 @@ use super::super::Scenario;
 use super::talk::{dns_lookup, ping, ping_payload, PingKind, Pinger, MS, TYPE_A, TYPE_AAAA, US};
 
 /// 2025-03-10 10:00:00 UTC.
-const START: i64 = 1_741_600_800 * 1_000_000_000;
-const SEC: i64 = 1_000_000_000;
+pub(super) const START: i64 = 1_741_600_800 * 1_000_000_000;
+pub(super) const SEC: i64 = 1_000_000_000;
 
 const TYPE_CNAME: u16 = 5;
-const TYPE_NULL: u16 = 10;
-const TYPE_PTR: u16 = 12;
-const TYPE_TXT: u16 = 16;
+pub(super) const TYPE_NULL: u16 = 10;
+pub(super) const TYPE_PTR: u16 = 12;
+pub(super) const TYPE_TXT: u16 = 16;
 
 /// The office the scenarios happen in: 10.20.0.0/24, gateway .1, resolver .2.
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 20, 0, 1);
-const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 20, 0, 2);
+pub(super) const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 20, 0, 2);
 
-fn office_host(last: u8) -> Ipv4Addr {
+pub(super) fn office_host(last: u8) -> Ipv4Addr {
     Ipv4Addr::new(10, 20, 0, last)
 }
 
@@ -56,13 +56,13 @@ const EVERYDAY_NAMES: [&str; 8] = [
 
 /// Ordinary traffic between the scenario's own events: three hosts pinging
 /// (Linux, Windows, macOS) and looking up everyday names.
-struct Background {
+pub(super) struct Background {
     pingers: Vec<Pinger>,
     clients: [Ipv4Addr; 3],
 }
 
 impl Background {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let clients = [office_host(10), office_host(11), office_host(12)];
         let pingers = vec![
             Pinger::new(clients[0], GATEWAY, PingKind::Linux(56), 0x2101),
@@ -73,7 +73,7 @@ impl Background {
     }
 
     /// One benign exchange (2 packets) after a gap drawn from `lo..=hi` nanoseconds.
-    fn step(&mut self, tl: &mut Timeline, lo: i64, hi: i64) {
+    pub(super) fn step(&mut self, tl: &mut Timeline, lo: i64, hi: i64) {
         let gap = tl.rng.range_i64(lo, hi);
         if tl.rng.chance(500) {
             let index = tl.rng.index(self.pingers.len());
@@ -90,18 +90,18 @@ impl Background {
 }
 
 /// `len` characters of the base32 alphabet (`a-z2-7`), as DNS tunnels encode data.
-fn base32_label(rng: &mut Rng, len: usize) -> String {
+pub(super) fn base32_label(rng: &mut Rng, len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     (0..len).map(|_| char::from(*rng.pick(ALPHABET).unwrap_or(&b'a'))).collect()
 }
 
 /// `len` lowercase hex digits.
-fn hex_label(rng: &mut Rng, len: usize) -> String {
+pub(super) fn hex_label(rng: &mut Rng, len: usize) -> String {
     (0..len).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect()
 }
 
 /// TXT record data: one character-string of `text` (cut to 255 bytes).
-fn txt_rdata(text: &[u8]) -> Vec<u8> {
+pub(super) fn txt_rdata(text: &[u8]) -> Vec<u8> {
     let text = text.get(..255).unwrap_or(text);
     let mut out = vec![u8::try_from(text.len()).unwrap_or(u8::MAX)];
     out.extend_from_slice(text);
@@ -502,7 +502,7 @@ const ACME_HOSTS: [&str; 15] =
     ["www", "api", "cdn", "img", "m", "shop", "pay", "auth", "static", "beta", "eu", "us", "admin", "docs", "status"];
 
 /// Item `i` of a list, cycling (the default for an empty list).
-fn nth<T: Clone + Default>(items: &[T], i: usize) -> T {
+pub(super) fn nth<T: Clone + Default>(items: &[T], i: usize) -> T {
     items.get(i % items.len().max(1)).cloned().unwrap_or_default()
 }
 

@@ -7,9 +7,11 @@
 //! * [`link_types`] repeats one small tunnel capture under every link header;
 //! * [`tuning::two_networks`] is the per-network tuning example (a lab and an office);
 //! * [`evasions`] are tunnels built to slip past naive detectors and benign
-//!   traffic built to trip them, one case per scenario.
+//!   traffic built to trip them, one case per scenario; [`dns_evasions`] the
+//!   same for the DNS rules' exemptions.
 
 mod bench;
+mod dns_evasions;
 mod evasions;
 mod link_types;
 mod office;
@@ -18,6 +20,7 @@ mod talk;
 pub mod tuning;
 
 pub use bench::{bench_mix, BenchMix};
+pub use dns_evasions::*;
 pub use evasions::{
     benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
     monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
