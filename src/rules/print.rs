@@ -824,39 +824,9 @@ mod tests {
 
     // ----- property tests: random trees survive print -> parse -> print -----
 
-    const RESERVED: [&str; 27] = [
-        "under",
-        "and",
-        "or",
-        "not",
-        "in",
-        "true",
-        "false",
-        "contains",
-        "starts_with",
-        "ends_with",
-        "matches",
-        "alert",
-        "pass",
-        "var",
-        "id",
-        "rev",
-        "msg",
-        "severity",
-        "class",
-        "tags",
-        "reference",
-        "recommend",
-        "when",
-        "threshold",
-        "rate",
-        "limit",
-        "distinct",
-    ];
-
     #[allow(clippy::ptr_arg)] // proptest filters receive &String
     fn not_reserved(s: &String) -> bool {
-        !RESERVED.contains(&s.as_str())
+        !crate::rules::parse::lex::is_reserved(s)
     }
 
     fn field_name() -> impl Strategy<Value = String> {

@@ -41,7 +41,8 @@ pub(super) const RESERVED: [&str; 14] = [
     "var",
 ];
 
-pub(super) fn is_reserved(word: &str) -> bool {
+/// Whether `word` is a keyword or option key (never a field, name or bare word).
+pub(crate) fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word) || OPTION_KEYS.contains(&word)
 }
 

@@ -39,7 +39,7 @@ use self::recover::recover;
 mod expect;
 mod expr;
 mod header;
-mod lex;
+pub(crate) mod lex;
 mod options;
 mod recover;
 #[cfg(test)]
