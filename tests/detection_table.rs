@@ -146,9 +146,30 @@ fn synthetic_evasions_are_detected_or_quiet_as_labelled() {
     ]
     .into_iter()
     .collect();
+    let rows = judge_scenarios("Default rules on the synthetic evasions:", scenario::evasions(), &expected);
+    assert_eq!(rows, 9);
+}
+
+#[test]
+fn synthetic_icmp_evasions_are_detected_or_quiet_as_labelled() {
+    let expected: BTreeMap<&str, &[u64]> = [
+        ("echo_id_carrier", &[7100013][..]),
+        ("echo_seq_carrier", &[7100014][..]),
+        ("icmp_timestamp_carrier", &[7100015][..]),
+    ]
+    .into_iter()
+    .collect();
+    let rows = judge_scenarios("Default rules on the ICMP/IP evasions:", scenario::icmp_evasions(), &expected);
+    assert_eq!(rows, 3);
+}
+
+/// Scans each scenario with the default rules and prints the table: a tunnel
+/// scenario must raise each of its `expected` rules, every scenario alerts only
+/// on its tunnel packets (so benign ones raise nothing). Returns the row count.
+fn judge_scenarios(title: &str, scenarios: Vec<ferret_synth::Scenario>, expected: &BTreeMap<&str, &[u64]>) -> usize {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for s in scenario::evasions() {
+    for s in scenarios {
         let tunnel_packets: BTreeSet<u64> = s.tunnel_packet_numbers().into_iter().collect();
         let alerts = scan_scenario(default_rules(), &s, Format::PcapMicros);
         let row = Row::new(s.name.to_string(), &alerts, |a| tunnel_packets.contains(&a.packet));
@@ -171,9 +192,9 @@ fn synthetic_evasions_are_detected_or_quiet_as_labelled() {
         }
         rows.push(row);
     }
-    print_table("Default rules on the synthetic evasions:", &rows);
-    assert_eq!(rows.len(), 9);
+    print_table(title, &rows);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    rows.len()
 }
 
 #[test]

@@ -7,10 +7,13 @@
 //! * [`link_types`] repeats one small tunnel capture under every link header;
 //! * [`tuning::two_networks`] is the per-network tuning example (a lab and an office);
 //! * [`evasions`] are tunnels built to slip past naive detectors and benign
-//!   traffic built to trip them, one case per scenario.
+//!   traffic built to trip them, one case per scenario; [`icmp_evasions`] does
+//!   the same for ICMP and IP (header carriers, one-off carriers, route traces,
+//!   sweeps).
 
 mod bench;
 mod evasions;
+mod icmp_evasions;
 mod link_types;
 mod office;
 mod reports;
@@ -21,6 +24,10 @@ pub use bench::{bench_mix, BenchMix};
 pub use evasions::{
     benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
     monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
+};
+pub use icmp_evasions::{
+    echo_id_carrier, echo_seq_carrier, icmp_covert_chat, icmp_evasions, icmp_timestamp_carrier, ping_sweeps,
+    route_traces,
 };
 pub use link_types::link_types;
 pub use office::office;
