@@ -156,11 +156,12 @@ fn synthetic_icmp_evasions_are_detected_or_quiet_as_labelled() {
         ("echo_id_carrier", &[7100013][..]),
         ("echo_seq_carrier", &[7100014][..]),
         ("icmp_timestamp_carrier", &[7100015][..]),
+        ("icmp_covert_chat", &[7100012][..]),
     ]
     .into_iter()
     .collect();
     let rows = judge_scenarios("Default rules on the ICMP/IP evasions:", scenario::icmp_evasions(), &expected);
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 6);
 }
 
 /// Scans each scenario with the default rules and prints the table: a tunnel

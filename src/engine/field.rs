@@ -124,7 +124,7 @@ fields! {
     PayloadLen "payload.len" Num Payload 1 "payload length in bytes";
     PayloadEntropy "payload.entropy" Num Payload 20 "Shannon entropy of the payload, bits per byte (0-8)";
     PayloadEntropyNorm "payload.entropy.norm" Num Payload 20 "payload entropy / log2(min(len, 256)) (0-1)";
-    PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary";
+    PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary stamped";
     PayloadPrintable "payload.printable" Num Payload 6 "share of printable ASCII bytes in the payload (0-1)";
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";

@@ -318,5 +318,12 @@ fn fping_one(tl: &mut Timeline, from: Ipv4Addr, to: Ipv4Addr, id: u16, seq: u16,
 
 /// Every ICMP/IP evasion scenario: the tunnels, then the benign ones.
 pub fn icmp_evasions() -> Vec<Scenario> {
-    vec![echo_id_carrier(), echo_seq_carrier(), icmp_timestamp_carrier()]
+    vec![
+        echo_id_carrier(),
+        echo_seq_carrier(),
+        icmp_timestamp_carrier(),
+        icmp_covert_chat(),
+        route_traces(),
+        ping_sweeps(),
+    ]
 }
