@@ -149,6 +149,23 @@ fn synthetic_evasions_are_detected_or_quiet_as_labelled() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+#[test]
+fn synthetic_icmp_evasions_are_detected_or_quiet_as_labelled() {
+    // The rules each ICMP tunnel scenario is built to meet.
+    let expected: BTreeMap<&str, &[u64]> = [
+        ("echo_id_carrier", &[7100013][..]),
+        ("echo_seq_carrier", &[7100014][..]),
+        ("icmp_timestamp_carrier", &[7100015][..]),
+        ("icmp_covert_chat", &[7100012][..]),
+    ]
+    .into_iter()
+    .collect();
+    let (rows, problems) = judge_scenarios(scenario::icmp_evasions(), &expected);
+    print_table("Default rules on the synthetic ICMP/IP evasions:", &rows);
+    assert_eq!(rows.len(), 7);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Scans each scenario with the default rules: a tunnel scenario (one in
 /// `expected`) must raise every rule listed for it, and no scenario may raise
 /// an alert on a packet that is not a tunnel packet. Returns the table rows

@@ -124,7 +124,6 @@ fn every_event_ferret_writes_validates_against_suricatas_eve_schema() {
         rules_loaded: 17,
         rules_failed: 1,
         last_reload_nanos: 1_764_000_000_000_000_000,
-        outputs: &[],
     };
     eve::write_stats(&stats, &ctx, &mut out).expect("stats written");
     let event = EngineEvent {

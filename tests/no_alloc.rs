@@ -51,6 +51,8 @@ fn quiet_packets_allocate_nothing(flows: bool) {
     let mut allocs_on_quiet = 0u64;
     let mut reader = PacketReader::new(&bytes).unwrap();
     loop {
+        // Counting keys allocates (a Vec of table stats): outside the measured span.
+        let keys_before = keys_inserted(&engine);
         let before = allocations();
         let Some(raw) = reader.next() else { break };
         let raw = raw.unwrap();
@@ -58,7 +60,10 @@ fn quiet_packets_allocate_nothing(flows: bool) {
         let mut alerted = false;
         engine.process(&pkt, &mut |_| alerted = true);
         let after = allocations();
-        if !alerted {
+        // The replay starts over in packet time, so an echo stream's sequence
+        // number goes back and rule 7100014 keys its pair anew: that packet
+        // creates state and is judged by the test below.
+        if !alerted && keys_inserted(&engine) == keys_before {
             quiet_packets += 1;
             allocs_on_quiet += after - before;
         }

@@ -203,8 +203,9 @@ fn a_redis_restart_mid_run_loses_only_what_the_stats_count() {
     let mut server = RedisServer::start(dir.path());
     // A buffer of 100 events: alerts raised while Redis is down beyond those
     // (and the batch the writer holds) are dropped.
-    let url = format!("redis://127.0.0.1:{}/k?mode=rpush&buffer=100", server.port);
-    let mut ferret = Streaming::start(dir.path(), &["--eve", &url, "--stats-interval", "0", "--stats", "stats.json"]);
+    let url = format!("redis://127.0.0.1:{}/k?mode=rpush&buffer=100&types=alert", server.port);
+    let mut ferret =
+        Streaming::start(dir.path(), &["--eve", &url, "--stats-interval", "100ms", "--stats", "stats.json"]);
 
     ferret.send(50);
     wait_for("the first 50 alerts in Redis", || server.client().cmd(&["LLEN", "k"]) == Value::Int(50));
@@ -249,6 +250,8 @@ fn a_redis_restart_mid_run_loses_only_what_the_stats_count() {
     assert!(numbers.ends_with(&(451..=500).collect::<Vec<u64>>()), "{numbers:?}");
     assert!(err.contains("connection lost") || err.contains("cannot connect"), "{err}");
     assert!(err.contains(&format!("{dropped} dropped ({dropped} buffer full")), "{err}");
+    // The loss is also said as it happens (an EVE `engine` event, logged too).
+    assert!(err.contains("events dropped since the last look"), "{err}");
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub enum Field {
     IcmpSeq,
     IcmpReplyMismatch,
     IcmpUnpairedReply,
+    IcmpSeqJump,
+    IcmpTtlProbe,
     IcmpIsError,
     Payload,
     PayloadLen,
@@ -91,6 +93,16 @@ pub enum EchoStatus {
     Unpaired,
 }
 
+/// How an echo request follows the earlier requests of its (source,
+/// destination, id) stream (set by the engine's echo table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StreamStatus {
+    /// The sequence number went back or leapt ahead of the stream's last.
+    pub seq_jump: bool,
+    /// A low TTL in a stream whose TTL keeps changing: a route trace.
+    pub ttl_probe: bool,
+}
+
 /// The DNS decoding state of one packet.
 // The message lives inline on purpose: decoding must not allocate.
 #[allow(clippy::large_enum_variant)]
@@ -117,6 +129,7 @@ pub struct Features<'p, 'a> {
     subdomain_entropy: Option<f64>,
     subdomain_alphabet: Option<NameAlphabet>,
     echo: Option<EchoStatus>,
+    stream: Option<StreamStatus>,
     /// Network ids of the source and destination addresses (set by the engine).
     networks: [Option<u16>; 2],
 }
@@ -136,6 +149,7 @@ impl<'p, 'a> Features<'p, 'a> {
             subdomain_entropy: None,
             subdomain_alphabet: None,
             echo: None,
+            stream: None,
             networks: [None, None],
         }
     }
@@ -163,6 +177,11 @@ impl<'p, 'a> Features<'p, 'a> {
     /// Records how this echo reply relates to earlier requests.
     pub fn set_echo(&mut self, status: EchoStatus) {
         self.echo = Some(status);
+    }
+
+    /// Records how this echo request follows its stream.
+    pub fn set_stream(&mut self, status: StreamStatus) {
+        self.stream = Some(status);
     }
 
     /// Payload entropy in bits per byte (computed once).
@@ -274,6 +293,8 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IcmpSeq => num(u64::from(pkt.icmp()?.seq?)),
             Field::IcmpReplyMismatch => self.echo.map(|e| Bool(e == EchoStatus::Mismatch)),
             Field::IcmpUnpairedReply => self.echo.map(|e| Bool(e == EchoStatus::Unpaired)),
+            Field::IcmpSeqJump => self.stream.map(|s| Bool(s.seq_jump)),
+            Field::IcmpTtlProbe => self.stream.map(|s| Bool(s.ttl_probe)),
             Field::IcmpIsError => {
                 let is_error = match pkt.transport {
                     Transport::Icmp(h) => matches!(h.icmp_type, 3 | 4 | 5 | 11 | 12),

@@ -37,11 +37,20 @@ pub enum PayloadPattern {
     Random,
     /// Anything else: structured binary data.
     Binary,
+    /// A ping tool's timestamp with nothing to fill: exactly 8 bytes of a
+    /// `struct timeval` (32-bit, either byte order, as BSD and 32-bit Linux
+    /// write it) or 16 (64-bit little endian: iputils `ping -s 16`), or a Go
+    /// ping library's layout (pro-bing, go-ping: an 8-byte big-endian
+    /// nanosecond time, its 16-byte tracker, then 0x01 padding). The time must
+    /// fall in 1990-2100 and the microseconds below a million. Tested after
+    /// `Ip` and before the content patterns; last in the list so the other
+    /// codes keep their numbers.
+    Stamped,
 }
 
 impl PayloadPattern {
     /// Every pattern, in numeric order.
-    pub const ALL: [PayloadPattern; 8] = [
+    pub const ALL: [PayloadPattern; 9] = [
         PayloadPattern::Empty,
         PayloadPattern::Zeros,
         PayloadPattern::Repeating,
@@ -50,6 +59,7 @@ impl PayloadPattern {
         PayloadPattern::Text,
         PayloadPattern::Random,
         PayloadPattern::Binary,
+        PayloadPattern::Stamped,
     ];
 
     /// The word rules use for it.
@@ -63,6 +73,7 @@ impl PayloadPattern {
             PayloadPattern::Text => "text",
             PayloadPattern::Random => "random",
             PayloadPattern::Binary => "binary",
+            PayloadPattern::Stamped => "stamped",
         }
     }
 
@@ -90,7 +101,7 @@ const MIN_RANDOM_LEN: usize = 16;
 const RANDOM_FRACTION: f64 = 0.9;
 
 /// The patterns that do not depend on entropy or printable share: `Empty`,
-/// `Zeros`, `Incrementing`, `Repeating` and `Ip`, tried in that order.
+/// `Zeros`, `Incrementing`, `Repeating`, `Ip` and `Stamped`, tried in that order.
 pub fn structural_pattern(data: &[u8]) -> Option<PayloadPattern> {
     if data.is_empty() {
         Some(PayloadPattern::Empty)
@@ -102,6 +113,8 @@ pub fn structural_pattern(data: &[u8]) -> Option<PayloadPattern> {
         Some(PayloadPattern::Repeating)
     } else if embeds_ip_packet(data) {
         Some(PayloadPattern::Ip)
+    } else if is_stamped(data) {
+        Some(PayloadPattern::Stamped)
     } else {
         None
     }
@@ -224,6 +237,37 @@ fn counts_up(tail: &[u8]) -> bool {
     }
 }
 
+/// Seconds since the epoch a ping timestamp may hold: 1990-01-01 to 2100-01-01.
+const STAMP_SECS: std::ops::Range<u64> = 631_152_000..4_102_444_800;
+
+/// A ping tool's timestamp alone, or a Go ping library's timestamp, tracker
+/// and padding (see [`PayloadPattern::Stamped`]).
+fn is_stamped(data: &[u8]) -> bool {
+    let timeval = |sec: u64, usec: u64| STAMP_SECS.contains(&sec) && usec < 1_000_000;
+    let u32_at = |at: usize, big: bool| {
+        let b: [u8; 4] = data.get(at..at + 4).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        u64::from(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    };
+    let u64_at = |at: usize, big: bool| {
+        let b: [u8; 8] = data.get(at..at + 8).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        if big {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        }
+    };
+    match data.len() {
+        8 => [true, false].into_iter().any(|big| timeval(u32_at(0, big), u32_at(4, big))),
+        16 => timeval(u64_at(0, false), u64_at(8, false)),
+        n if n >= 24 => {
+            let nanos = u64_at(0, true);
+            STAMP_SECS.contains(&(nanos / 1_000_000_000))
+                && data.get(24..).is_some_and(|pad| pad.iter().all(|&b| b == 1))
+        }
+        _ => false,
+    }
+}
+
 /// True when an IP packet starts at one of the first 17 offsets: an IPv4
 /// header (version 4, header length 20-60, total length at least the header
 /// and, past offset 0, no more than what follows) with a correct checksum, or
@@ -288,8 +332,19 @@ mod tests {
         for len in [8, 20, 56, 100, 1000, 1472] {
             assert_eq!(payload_pattern(&payload::linux_ping(len, ts)), PayloadPattern::Incrementing, "linux {len}");
         }
-        // `ping -s 16` sends the timestamp alone: structured, not random.
-        assert_eq!(payload_pattern(&payload::linux_ping(16, ts)), PayloadPattern::Binary);
+        // `ping -s 16` sends the timestamp alone: a stamp, not data.
+        assert_eq!(payload_pattern(&payload::linux_ping(16, ts)), PayloadPattern::Stamped);
+        assert_eq!(payload_pattern(&payload::macos_ping(8, ts)), PayloadPattern::Stamped);
+        // A Go ping library: nanoseconds, a 16-byte tracker, 0x01 padding.
+        let mut go = ts.to_be_bytes().to_vec();
+        go.extend_from_slice(&payload::random(16, 3));
+        assert_eq!(payload_pattern(&go), PayloadPattern::Stamped);
+        go.extend_from_slice(&[1; 32]);
+        assert_eq!(payload_pattern(&go), PayloadPattern::Stamped);
+        go.push(2);
+        assert_ne!(payload_pattern(&go), PayloadPattern::Stamped);
+        // Sixteen bytes that are no time are not a stamp.
+        assert_ne!(payload_pattern(b"0123456789abcdef"), PayloadPattern::Stamped);
         for len in [12, 56, 1000] {
             assert_eq!(payload_pattern(&payload::macos_ping(len, ts)), PayloadPattern::Incrementing, "macos {len}");
         }

@@ -117,12 +117,14 @@ fields! {
     IcmpSeq "icmp.seq" Num Icmp 1 "echo sequence number (echo request/reply only)";
     IcmpReplyMismatch "icmp.reply_mismatch" Bool Icmp 2 "echo reply whose payload differs from its request (same pair, id, seq)";
     IcmpUnpairedReply "icmp.unpaired_reply" Bool Icmp 2 "echo reply with no request seen";
+    IcmpSeqJump "icmp.seq_jump" Bool Icmp 2 "echo request whose sequence number goes back, or more than 4096 ahead, of the last request of its (src, dst, id) within 60 s";
+    IcmpTtlProbe "icmp.ttl_probe" Bool Icmp 2 "echo request with TTL 30 or less in a (src, dst, id) stream whose TTL changed within 60 s (traceroute, mtr, tracert)";
     IcmpIsError "icmp.is_error" Bool Icmp 1 "an ICMP error that quotes another packet (v4 types 3 4 5 11 12, v6 types 1-4)";
     Payload "payload" Bytes Payload 4 "layer-4 payload (ICMP: after the 8-byte header)";
     PayloadLen "payload.len" Num Payload 1 "payload length in bytes";
     PayloadEntropy "payload.entropy" Num Payload 20 "Shannon entropy of the payload, bits per byte (0-8)";
     PayloadEntropyNorm "payload.entropy.norm" Num Payload 20 "payload entropy / log2(min(len, 256)) (0-1)";
-    PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary";
+    PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary stamped";
     PayloadPrintable "payload.printable" Num Payload 6 "share of printable ASCII bytes in the payload (0-1)";
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";
@@ -194,6 +196,10 @@ pub fn word_value(field: Field, word: &str) -> Option<f64> {
             "parameter-problem" => 12,
             "timestamp" => 13,
             "timestamp-reply" => 14,
+            "information-request" => 15,
+            "information-reply" => 16,
+            "address-mask-request" => 17,
+            "address-mask-reply" => 18,
             // ICMPv6 names.
             "echo6-request" => 128,
             "echo6-reply" => 129,

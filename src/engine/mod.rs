@@ -119,7 +119,7 @@ impl Engine {
     /// Counters of every state table (stateful clauses and echo memory).
     pub fn table_stats(&self) -> Vec<tables::TableStats> {
         let mut out = self.tables.stats();
-        out.extend(self.echo.as_ref().map(echo::EchoTable::stats));
+        out.extend(self.echo.as_ref().into_iter().flat_map(echo::EchoTable::stats));
         out
     }
 

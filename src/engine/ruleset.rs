@@ -313,9 +313,14 @@ impl RuleSet {
     /// True if any rule reads the echo correlation fields.
     pub fn uses_echo(&self) -> bool {
         use crate::decode::features::Field;
-        self.rules
-            .iter()
-            .any(|r| r.measured.iter().any(|f| matches!(f, Field::IcmpReplyMismatch | Field::IcmpUnpairedReply)))
+        self.rules.iter().any(|r| {
+            r.measured.iter().any(|f| {
+                matches!(
+                    f,
+                    Field::IcmpReplyMismatch | Field::IcmpUnpairedReply | Field::IcmpSeqJump | Field::IcmpTtlProbe
+                )
+            })
+        })
     }
 
     /// Writes the matcher tree for `ferret explain`.

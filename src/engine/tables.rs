@@ -51,7 +51,7 @@ impl Default for TableLimits {
 }
 
 /// Heap bytes a key's state holds beyond its slot.
-pub(crate) trait Footprint {
+pub trait Footprint {
     /// Bytes on the heap.
     fn heap_bytes(&self) -> usize;
 }

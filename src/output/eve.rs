@@ -377,8 +377,6 @@ pub struct StatsEvent<'a> {
     pub rules_failed: usize,
     /// When the rules were last (re)loaded (wall clock, ns).
     pub last_reload_nanos: i64,
-    /// Counters of the outputs that can lose events (Redis, sockets, syslog).
-    pub outputs: &'a [crate::output::remote::OutputCounters],
 }
 
 #[derive(Serialize)]
@@ -397,9 +395,6 @@ struct StatsBody<'a> {
     capture: Option<CaptureJson>,
     decoder: DecoderJson,
     detect: DetectJson<'a>,
-    /// ferret's own key, outside Suricata's schema, present only with Redis, socket or syslog outputs.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    outputs: &'a [crate::output::remote::OutputCounters],
 }
 
 #[derive(Serialize)]
@@ -481,7 +476,6 @@ pub fn write_stats(event: &StatsEvent<'_>, ctx: &EveContext, out: &mut Vec<u8>) 
                     rules_failed: event.rules_failed,
                 }],
             },
-            outputs: event.outputs,
         },
         host: ctx.host.as_deref(),
     };

@@ -285,6 +285,18 @@ fn summary(r: &Report) -> Section {
             types.join(", ")
         )),
     ]];
+    if !s.held_back.is_empty() {
+        let total: u64 = s.held_back.iter().map(|(_, n)| n).sum();
+        let per_rule: Vec<String> =
+            s.held_back.iter().map(|(sid, n)| format!("rule {sid}: {}", thousands(*n))).collect();
+        items.push(vec![
+            b(format!("Held back by limit: {}", plural(total, "match", "matches"))),
+            t(format!(
+                " ({}). These packets matched a rule whose `limit` had already raised its alerts; they are flagged, not clean.",
+                per_rule.join(", ")
+            )),
+        ]);
+    }
     if let Some(w) = &s.worst {
         items.push(vec![
             b(format!("Worst severity: {}", w.severity)),

@@ -456,6 +456,10 @@ pub struct RunStats {
     /// Last packet time, RFC 3339.
     #[serde(default)]
     pub last_timestamp: Option<String>,
+    /// Matches a rule's `limit` held back, by rule id (the stats file's
+    /// `limited_by_sid`): packets the rule matched without a further alert.
+    #[serde(default)]
+    pub limited_by_sid: BTreeMap<u64, u64>,
     /// The report's additions.
     #[serde(flatten)]
     pub report: ReportStats,
@@ -484,6 +488,9 @@ impl RunStats {
         self.last_timestamp = last.map(rfc3339);
         self.packets += other.packets;
         self.bytes += other.bytes;
+        for (sid, n) in other.limited_by_sid {
+            *self.limited_by_sid.entry(sid).or_default() += n;
+        }
         let offset = u32::try_from(self.report.captures.len()).unwrap_or(u32::MAX);
         let r = &mut self.report;
         r.captures.extend(other.report.captures);

@@ -195,6 +195,9 @@ pub struct Summary {
     pub flagged_packets: u64,
     /// Distinct rules that fired.
     pub rules: u64,
+    /// Matches held back by a rule's `limit` (rule id, count), from the stats:
+    /// packets matched without an alert of their own, so not "unflagged".
+    pub held_back: Vec<(u64, u64)>,
     /// Detections per type, worst first.
     pub by_type: Vec<TypeCount>,
     /// Hosts in detections, most involved first.
@@ -635,7 +638,10 @@ pub fn build(src: Sources<'_>) -> Report {
         })
         .collect();
 
-    let summary = summary(alerts, &risks);
+    let mut summary = summary(alerts, &risks);
+    summary.held_back = stats
+        .map(|s| s.limited_by_sid.iter().filter(|(_, &n)| n > 0).map(|(&sid, &n)| (sid, n)).collect())
+        .unwrap_or_default();
     let observations =
         Observations { sizes: sizes(alerts), pairs: pairs(alerts), timing: timing(alerts), stateful: stateful(alerts) };
     let by_protocol = stats.and_then(|s| s.report.packets_by_protocol);
@@ -740,6 +746,7 @@ fn summary(alerts: &[AlertRecord], risks: &[Risk]) -> Summary {
         detections: alerts.len() as u64,
         flagged_packets: flagged.len() as u64,
         rules: sids.len() as u64,
+        held_back: Vec::new(),
         by_type: risks
             .iter()
             .map(|r| TypeCount { class: r.class.clone(), severity: r.severity, detections: r.detections })

@@ -77,6 +77,8 @@ pub struct Sensor {
     last_reload_nanos: i64,
     counters: SensorCounters,
     drops_seen: u64,
+    /// Events each output (by name) had lost at the last stats tick.
+    output_drops_seen: std::collections::HashMap<String, u64>,
 }
 
 impl Sensor {
@@ -100,6 +102,7 @@ impl Sensor {
             last_reload_nanos: wall_nanos(),
             counters: SensorCounters { rules_failed, ..SensorCounters::default() },
             drops_seen: 0,
+            output_drops_seen: std::collections::HashMap::new(),
         }
     }
 
@@ -191,10 +194,21 @@ impl Sensor {
             rules_loaded: engine.rules().rules().len(),
             rules_failed: self.counters.rules_failed,
             last_reload_nanos: self.last_reload_nanos,
-            outputs: &outputs,
         };
         for sink in sinks.iter_mut() {
             sink.stats(&event)?;
+        }
+        // Suricata's stats record has no place for an output's losses: they
+        // go out as a warning `engine` event when they grow (and in full in
+        // the stats file and the summary).
+        for line in self.output_losses(&outputs) {
+            (self.log)(Level::Warning, &line);
+            let event = EngineEvent { now_nanos: now, level: Level::Warning.name(), module: "output", message: &line };
+            for sink in sinks.iter_mut() {
+                sink.engine_event(&event)?;
+            }
+        }
+        for sink in sinks.iter_mut() {
             sink.flush()?;
         }
         if let Some(path) = &self.options.stats_file {
@@ -203,6 +217,29 @@ impl Sensor {
             }
         }
         Ok(())
+    }
+
+    /// A line for each output that lost events since the last look.
+    fn output_losses(&mut self, outputs: &[OutputCounters]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for o in outputs {
+            let seen = self.output_drops_seen.entry(o.name.clone()).or_insert(0);
+            if o.dropped > *seen {
+                lines.push(format!(
+                    "output {}: {} events dropped since the last look ({} in all: {} buffer full, {} refused); \
+                     {} written, {} reconnects",
+                    o.name,
+                    o.dropped - *seen,
+                    o.dropped,
+                    o.dropped_buffer_full,
+                    o.dropped_refused,
+                    o.written,
+                    o.reconnects,
+                ));
+                *seen = o.dropped;
+            }
+        }
+        lines
     }
 
     /// Logs what the outputs have to say (a connection lost or made again).

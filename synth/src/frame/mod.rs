@@ -84,6 +84,13 @@ pub fn icmp_error(src: Ipv4Addr, dst: Ipv4Addr, icmp_type: u8, code: u8, quoted_
     icmpv4(src, dst, icmp_type, code, [0; 4], quoted_ip_packet)
 }
 
+/// Ethernet + IPv4 + any ICMP message (`icmp_type`, `code`, the 4 bytes after
+/// the checksum, then `payload`) with a valid checksum: timestamp (13),
+/// information (15) or address mask (17) requests and their replies.
+pub fn icmp_message(src: Ipv4Addr, dst: Ipv4Addr, icmp_type: u8, code: u8, rest: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    icmpv4(src, dst, icmp_type, code, rest, payload)
+}
+
 /// The part of an Ethernet frame an ICMP error quotes: the IP header plus the
 /// first 8 bytes of what follows it (RFC 792). Empty if the frame holds no IPv4.
 pub fn quote(eth_frame: &[u8]) -> Vec<u8> {

@@ -7,12 +7,14 @@
 //! * [`link_types`] repeats one small tunnel capture under every link header;
 //! * [`tuning::two_networks`] is the per-network tuning example (a lab and an office);
 //! * [`evasions`] are tunnels built to slip past naive detectors and benign
-//!   traffic built to trip them, one case per scenario; [`dns_evasions`] the
-//!   same for the DNS rules' exemptions.
+//!   traffic built to trip them, one case per scenario; [`dns_evasions`] does
+//!   the same for the DNS rules' exemptions and [`icmp_evasions`] for ICMP and
+//!   IP (header carriers, one-off carriers, route traces, sweeps).
 
 mod bench;
 mod dns_evasions;
 mod evasions;
+mod icmp_evasions;
 mod link_types;
 mod office;
 mod reports;
@@ -24,6 +26,10 @@ pub use dns_evasions::*;
 pub use evasions::{
     benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
     monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
+};
+pub use icmp_evasions::{
+    dhcp_conflict_probes, echo_id_carrier, echo_seq_carrier, icmp_covert_chat, icmp_evasions, icmp_timestamp_carrier,
+    ping_sweeps, route_traces,
 };
 pub use link_types::link_types;
 pub use office::office;
