@@ -127,7 +127,8 @@ struct SweepArgs {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
-    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json); - reads stdin.
+    /// EVE JSON files (from `ferret scan --eve`, or Suricata's eve.json); - reads stdin;
+    /// redis://HOST:PORT/KEY reads a Redis list (?mode=rpush for one filled with RPUSH).
     /// Several files (e.g. one per sensor) are merged into one report: alerts in time
     /// order, each with its sensor (EVE `host`, else the file name), copies counted once.
     #[arg(required = true, value_name = "EVE_FILE")]

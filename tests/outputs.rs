@@ -361,3 +361,37 @@ fn config_outputs_are_checked_and_located() {
         assert!(err[at..next].contains(&format!("--> {place}\n")), "{place}:\n{}", &err[at..next]);
     }
 }
+
+#[test]
+fn a_report_reads_a_redis_list_as_it_reads_the_eve_file() {
+    if !redis_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = RedisServer::start(dir.path());
+    // More alerts than one LRANGE chunk (1000), so the list is read in pieces.
+    let n = 2500;
+    capture(dir.path(), n);
+    let url = |rest: &str| format!("redis://127.0.0.1:{}/{rest}", server.port);
+    scan(dir.path(), &["--sensor-name", "edge-1", "--eve", "eve.json"]);
+    scan(dir.path(), &["--sensor-name", "edge-1", "--eve", &url("alerts")]);
+    scan(dir.path(), &["--sensor-name", "edge-1", "--eve", &url("ordered?mode=rpush")]);
+    let report = |source: &str| {
+        let out = common::run_ferret(&["report", "--format", "json", source], dir.path(), b"");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json
+    };
+    let from_file = report("eve.json");
+    let evidence = |r: &serde_json::Value| r["evidence"].as_array().unwrap().clone();
+    assert_eq!(from_file["summary"]["detections"], u64::from(n));
+    for source in [url("alerts"), url("ordered?mode=rpush")] {
+        let from_redis = report(&source);
+        assert_eq!(evidence(&from_redis), evidence(&from_file), "{source}");
+        assert_eq!(from_redis["summary"], from_file["summary"], "{source}");
+    }
+    // A channel keeps nothing to read back: an input error, as a missing file.
+    let out = common::run_ferret(&["report", &url("live?mode=channel")], dir.path(), b"");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a channel keeps no events"));
+}

@@ -6,7 +6,7 @@
 //! `std::net::TcpStream` do that, with timeouts ferret controls, without an
 //! async runtime or a dozen transitive crates in a sensor's build.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// How events are handed to Redis (Suricata's `mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +119,55 @@ pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
     }
 }
 
+/// Reads an integer reply (`:N`); an error reply is an `Err` with Redis's words.
+pub fn read_integer(r: &mut impl BufRead) -> io::Result<i64> {
+    let mut line = Vec::new();
+    read_line(r, &mut line)?;
+    match line.split_first() {
+        Some((b':', n)) => std::str::from_utf8(n).ok().and_then(|n| n.parse().ok()).ok_or_else(|| bad("a bad integer")),
+        Some((b'-', e)) => Err(refused(e)),
+        _ => Err(bad("another reply where an integer was expected")),
+    }
+}
+
+/// Reads an array of bulk strings (the reply to LRANGE), each cut to at most
+/// `max_item` bytes (the rest is read and dropped); an error reply is an
+/// `Err` with Redis's words.
+pub fn read_bulk_array(r: &mut impl BufRead, max_item: usize) -> io::Result<Vec<Vec<u8>>> {
+    let mut line = Vec::new();
+    read_line(r, &mut line)?;
+    let n: i64 = match line.split_first() {
+        Some((b'*', n)) => {
+            std::str::from_utf8(n).ok().and_then(|n| n.parse().ok()).ok_or_else(|| bad("a bad array length"))?
+        }
+        Some((b'-', e)) => return Err(refused(e)),
+        _ => return Err(bad("another reply where an array was expected")),
+    };
+    let mut items = Vec::with_capacity(n.clamp(0, 1024) as usize);
+    for _ in 0..n.max(0) {
+        line.clear();
+        read_line(r, &mut line)?;
+        let len = match line.split_first() {
+            Some((b'$', n)) => std::str::from_utf8(n).ok().and_then(|n| n.parse::<usize>().ok()),
+            _ => None,
+        }
+        .ok_or_else(|| bad("an array item that is not a bulk string"))?;
+        let mut item = Vec::with_capacity(len.min(max_item));
+        Read::take(&mut *r, len.min(max_item) as u64).read_to_end(&mut item)?;
+        if item.len() < len.min(max_item) {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "Redis closed the connection"));
+        }
+        // Drop what is beyond `max_item`, then the CRLF.
+        io::copy(&mut Read::take(&mut *r, (len - item.len()) as u64 + 2), &mut io::sink())?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
+fn refused(words: &[u8]) -> io::Error {
+    io::Error::other(format!("Redis refused: {}", String::from_utf8_lossy(words)))
+}
+
 fn read_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<()> {
     let n = std::io::Read::take(&mut *r, MAX_REPLY as u64).read_until(b'\n', line)?;
     if n == 0 {
@@ -186,5 +235,18 @@ mod tests {
         assert_eq!(Mode::parse("stream"), Some(Mode::Xadd));
         assert_eq!(Mode::parse("xadd"), Some(Mode::Xadd));
         assert_eq!(Mode::parse("queue"), None);
+    }
+
+    #[test]
+    fn lrange_replies_are_read_and_long_items_cut() {
+        let mut r = &b"*3\r\n$3\r\nabc\r\n$0\r\n\r\n$6\r\nabcdef\r\n:7\r\n"[..];
+        assert_eq!(read_bulk_array(&mut r, 4).unwrap(), [b"abc".to_vec(), Vec::new(), b"abcd".to_vec()]);
+        assert_eq!(read_integer(&mut r).unwrap(), 7);
+        let mut r = &b"-WRONGTYPE Operation\r\n"[..];
+        assert!(read_bulk_array(&mut r, 4).unwrap_err().to_string().contains("WRONGTYPE"));
+        for bytes in [&b"*2\r\n$3\r\nabc\r\n"[..], b"*1\r\n:1\r\n", b"*1\r\n$9\r\nab"] {
+            let mut r = bytes;
+            assert!(read_bulk_array(&mut r, 100).is_err(), "{:?}", String::from_utf8_lossy(bytes));
+        }
     }
 }

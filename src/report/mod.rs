@@ -21,6 +21,7 @@ pub mod input;
 pub mod markdown;
 pub mod merge;
 pub mod model;
+pub mod redis;
 pub mod source;
 pub mod svg;
 pub mod thresholds;

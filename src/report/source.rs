@@ -1,7 +1,8 @@
 //! Where `ferret report` reads EVE from: a source is a label and an iterator
 //! of EVE lines.
 //!
-//! A file and standard input are sources today. Anything else that yields
+//! A file, standard input and a Redis list ([`super::redis`]) are sources
+//! today. Anything else that yields
 //! EVE lines (a Redis list, a socket, a SIEM export) becomes one by giving a
 //! label and a [`Lines`] iterator: [`super::files::load_sources`] reads every
 //! source the same way, names each broken line `LABEL:LINE:COL`, and looks
@@ -32,17 +33,14 @@ pub struct EveSource {
 pub const STDIN_LABEL: &str = "stdin";
 
 impl EveSource {
-    /// Opens `spec`: `-` is standard input, anything else a file.
+    /// Opens `spec`: `-` is standard input, `redis://...` a Redis list, anything else a file.
     pub fn open(spec: &Path) -> Result<EveSource, String> {
         if spec.as_os_str() == "-" {
             return Ok(EveSource::from_reader(STDIN_LABEL, None, BufReader::new(io::stdin())));
         }
         let label = spec.display().to_string();
-        if label.starts_with("redis://") {
-            return Err(format!(
-                "{label}: reading EVE from Redis is not built in; save the list to a file first \
-                 (redis-cli --raw LRANGE KEY 0 -1 > eve.json) and give that file"
-            ));
+        if crate::output::target::is_redis_url(&label) {
+            return super::redis::open(&label);
         }
         let file = File::open(spec).map_err(|e| format!("{label}: {e}"))?;
         if file.metadata().is_ok_and(|m| m.is_dir()) {
@@ -146,11 +144,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_files_and_redis_addresses_are_clear_errors() {
+    fn missing_files_and_directories_are_clear_errors() {
         let e = EveSource::open(Path::new("/nonexistent/eve.json")).err().unwrap();
         assert!(e.starts_with("/nonexistent/eve.json: "), "{e}");
-        let e = EveSource::open(Path::new("redis://127.0.0.1:6379/ferret")).err().unwrap();
-        assert!(e.contains("not built in"), "{e}");
         let e = EveSource::open(Path::new("/")).err().unwrap();
         assert!(e.contains("is a directory"), "{e}");
     }
