@@ -239,6 +239,10 @@ pub struct Question {
     pub qtype: u16,
     /// The query class (1 = IN).
     pub qclass: u16,
+    /// The capture ended inside the question (a snap length): `name` holds
+    /// the labels captured, the last perhaps in part, and `qtype`/`qclass`
+    /// are unknown (0).
+    pub cut: bool,
 }
 
 /// A decoded DNS message, borrowing the packet bytes.
@@ -297,10 +301,24 @@ fn nibble(word: u16) -> u8 {
 
 /// Decodes a DNS message carried in UDP.
 pub fn parse_message(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
+    parse_with(data, false)
+}
+
+/// Decodes a DNS message a snap length cut short: a question that ends
+/// early keeps the labels captured and is marked [`Question::cut`].
+pub fn parse_cut(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
+    parse_with(data, true)
+}
+
+fn parse_with(data: &[u8], cut_ok: bool) -> Result<DnsMessage<'_>, DnsError> {
     let (body, header) = parse_header(data).map_err(|_| DnsError::TooShort)?;
     let question = match header.qdcount {
         0 => None,
-        _ => Some(parse_question(data, body)?.1),
+        _ => match parse_question(data, body) {
+            Ok((_, q)) => Some(q),
+            Err(DnsError::TruncatedName | DnsError::TruncatedQuestion) if cut_ok => Some(cut_question(data, body)?),
+            Err(e) => return Err(e),
+        },
     };
     Ok(DnsMessage {
         id: header.id,
@@ -325,6 +343,15 @@ pub fn parse_tcp(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
         return Err(DnsError::BadTcpLength);
     }
     parse_message(segment.get(..declared).unwrap_or(segment))
+}
+
+/// [`parse_tcp`] for a segment a snap length cut short (see [`parse_cut`]).
+pub fn parse_tcp_cut(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
+    let (segment, declared) = tcp_length(data).map_err(|_| DnsError::TooShort)?;
+    if usize::from(declared) < HEADER_LEN {
+        return Err(DnsError::BadTcpLength);
+    }
+    parse_cut(segment.get(..usize::from(declared)).unwrap_or(segment))
 }
 
 /// The DNS-over-TCP length prefix (RFC 1035 §4.2.2).
@@ -354,7 +381,39 @@ fn parse_header(data: &[u8]) -> Parsed<'_, Header> {
 fn parse_question<'a>(msg: &'a [u8], input: &'a [u8]) -> Result<(&'a [u8], Question), DnsError> {
     let (rest, name) = parse_name(msg, input)?;
     let (rest, (qtype, qclass)) = type_and_class(rest).map_err(|_| DnsError::TruncatedQuestion)?;
-    Ok((rest, Question { name, qtype, qclass }))
+    Ok((rest, Question { name, qtype, qclass, cut: false }))
+}
+
+/// The part of a question the capture kept: every label up to the end of
+/// the bytes, the last one perhaps in part.
+fn cut_question(msg: &[u8], input: &[u8]) -> Result<Question, DnsError> {
+    let mut name = DnsName::empty();
+    let mut cursor = input;
+    let mut jumps = 0;
+    while let Some((&head, rest)) = cursor.split_first() {
+        match LabelHead::classify(head) {
+            LabelHead::End => break,
+            LabelHead::Label(len) => {
+                let (label, rest) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+                if label.is_empty() {
+                    break;
+                }
+                name.push_label(label)?;
+                cursor = rest;
+            }
+            LabelHead::Pointer(high) => {
+                let Some(&low) = rest.first() else { break };
+                if jumps == MAX_POINTER_JUMPS {
+                    return Err(DnsError::PointerLoop);
+                }
+                jumps += 1;
+                cursor = pointer_target(msg, high, low)?;
+            }
+            LabelHead::TooLong => return Err(DnsError::LabelTooLong),
+            LabelHead::Reserved => return Err(DnsError::ReservedLabelType),
+        }
+    }
+    Ok(Question { name, qtype: 0, qclass: 0, cut: true })
 }
 
 /// The type and class that end a question.

@@ -40,11 +40,13 @@ pub enum Field {
     IcmpIsError,
     Payload,
     PayloadLen,
+    PayloadWireLen,
     PayloadEntropy,
     PayloadEntropyNorm,
     PayloadPattern,
     PayloadPrintable,
     PktLen,
+    PktSnapped,
     DnsId,
     DnsIsResponse,
     DnsOpcode,
@@ -217,10 +219,12 @@ impl<'p, 'a> Features<'p, 'a> {
             self.dns = if !self.pkt.is_dns() || self.pkt.payload.is_empty() {
                 DnsState::NotDns
             } else {
-                let parsed = if self.pkt.is_tcp() {
-                    dns::parse_tcp(self.pkt.payload)
-                } else {
-                    dns::parse_message(self.pkt.payload)
+                // A snap length cuts the message: judge the part that was kept.
+                let parsed = match (self.pkt.is_tcp(), self.pkt.snapped()) {
+                    (true, false) => dns::parse_tcp(self.pkt.payload),
+                    (true, true) => dns::parse_tcp_cut(self.pkt.payload),
+                    (false, false) => dns::parse_message(self.pkt.payload),
+                    (false, true) => dns::parse_cut(self.pkt.payload),
                 };
                 match parsed {
                     Ok(msg) => DnsState::Ok(msg),
@@ -246,12 +250,20 @@ impl<'p, 'a> Features<'p, 'a> {
         self.dns()?.question.as_ref().map(|q| q.name.as_bytes())
     }
 
+    /// The question name if the capture kept all of it. A snap length cuts a
+    /// name's end, where its registered domain and suffix are: what depends
+    /// on them (domain, subdomain, service and reverse shapes) is unknown for
+    /// a cut name, so those fields are absent and their tests false.
+    fn whole_qname(&mut self) -> Option<&[u8]> {
+        self.dns()?.question.as_ref().filter(|q| !q.cut).map(|q| q.name.as_bytes())
+    }
+
     /// Where the registered domain starts in the question name.
     fn domain_start(&mut self) -> Option<usize> {
         if let Some(cached) = self.domain_start {
             return cached;
         }
-        let start = self.qname().and_then(registered_domain_start);
+        let start = self.whole_qname().and_then(registered_domain_start);
         self.domain_start = Some(start);
         start
     }
@@ -305,11 +317,14 @@ impl<'p, 'a> Features<'p, 'a> {
             }
             Field::Payload => Some(Bytes(pkt.payload)),
             Field::PayloadLen => num(pkt.payload.len() as u64),
+            // A snap length cuts the frame's end, which is the payload's end.
+            Field::PayloadWireLen => num(pkt.payload.len() as u64 + u64::from(pkt.snapped_bytes())),
             Field::PayloadEntropy => Some(Num(self.payload_entropy())),
             Field::PayloadEntropyNorm => Some(Num(entropy::normalize(self.payload_entropy(), pkt.payload.len()))),
             Field::PayloadPattern => Some(Num(f64::from(self.payload_pattern().code()))),
             Field::PayloadPrintable => Some(Num(self.payload_printable())),
             Field::PktLen => num(u64::from(pkt.wire_len)),
+            Field::PktSnapped => Some(Bool(pkt.snapped())),
             Field::ArpOp => match pkt.network {
                 super::Network::Arp { op } => num(u64::from(op)),
                 _ => None,
@@ -319,8 +334,8 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::DnsOpcode => num(u64::from(self.dns()?.opcode())),
             Field::DnsRcode => num(u64::from(self.dns()?.rcode())),
             Field::DnsAncount => num(u64::from(self.dns()?.ancount)),
-            Field::DnsQtype => num(u64::from(self.dns()?.question.as_ref()?.qtype)),
-            Field::DnsQclass => num(u64::from(self.dns()?.question.as_ref()?.qclass)),
+            Field::DnsQtype => num(u64::from(self.dns()?.question.as_ref().filter(|q| !q.cut)?.qtype)),
+            Field::DnsQclass => num(u64::from(self.dns()?.question.as_ref().filter(|q| !q.cut)?.qclass)),
             Field::DnsLabels => num(self.dns()?.question.as_ref()?.name.label_count() as u64),
             Field::DnsLabelMaxlen => num(self.dns()?.question.as_ref()?.name.max_label_len() as u64),
             Field::DnsQname => self.qname().map(Bytes),
@@ -353,8 +368,8 @@ impl<'p, 'a> Features<'p, 'a> {
                 }
                 self.subdomain_alphabet.map(|a| Num(f64::from(a.code())))
             }
-            Field::DnsReverse => self.qname().map(|name| Bool(name_shape::is_reverse_name(name))),
-            Field::DnsService => self.qname().map(|name| Bool(name_shape::is_service_name(name))),
+            Field::DnsReverse => self.whole_qname().map(|name| Bool(name_shape::is_reverse_name(name))),
+            Field::DnsService => self.whole_qname().map(|name| Bool(name_shape::is_service_name(name))),
         }
     }
 }

@@ -166,6 +166,8 @@ pub struct Packet<'a> {
     pub ts_nanos: i64,
     /// Length on the wire.
     pub wire_len: u32,
+    /// Length captured (less than `wire_len` when a snap length cut the frame).
+    pub cap_len: u32,
     /// The capture's link type (LINKTYPE_*).
     pub link_type: u32,
     /// True when the frame carried an 802.1Q or 802.1ad tag.
@@ -209,6 +211,7 @@ impl<'a> Packet<'a> {
             number,
             ts_nanos,
             wire_len,
+            cap_len: u32::try_from(frame.len()).unwrap_or(u32::MAX),
             link_type,
             vlan: false,
             network: Network::None,
@@ -294,6 +297,17 @@ impl<'a> Packet<'a> {
         if self.error.is_none() {
             self.error = sliced.stop_err.as_ref().map(|(_, layer)| link::error_for_layer(*layer));
         }
+    }
+
+    /// True when the capture kept less of the frame than was on the wire
+    /// (a snap length): the payload and what is decoded from it are cut.
+    pub fn snapped(&self) -> bool {
+        self.cap_len < self.wire_len
+    }
+
+    /// Bytes of the frame the capture did not keep.
+    pub fn snapped_bytes(&self) -> u32 {
+        self.wire_len.saturating_sub(self.cap_len)
     }
 
     /// The IP header facts, if the packet is IPv4 or IPv6.

@@ -121,12 +121,14 @@ fields! {
     IcmpTtlProbe "icmp.ttl_probe" Bool Icmp 2 "echo request with TTL 30 or less in a (src, dst, id) stream whose TTL changed within 60 s (traceroute, mtr, tracert)";
     IcmpIsError "icmp.is_error" Bool Icmp 1 "an ICMP error that quotes another packet (v4 types 3 4 5 11 12, v6 types 1-4)";
     Payload "payload" Bytes Payload 4 "layer-4 payload (ICMP: after the 8-byte header)";
-    PayloadLen "payload.len" Num Payload 1 "payload length in bytes";
+    PayloadLen "payload.len" Num Payload 1 "payload length in bytes, as captured";
+    PayloadWireLen "payload.wire_len" Num Payload 1 "payload length on the wire: payload.len plus what a snap length cut off";
     PayloadEntropy "payload.entropy" Num Payload 20 "Shannon entropy of the payload, bits per byte (0-8)";
     PayloadEntropyNorm "payload.entropy.norm" Num Payload 20 "payload entropy / log2(min(len, 256)) (0-1)";
     PayloadPattern "payload.pattern" Num Payload 24 "what the payload looks like: empty zeros repeating incrementing ip text random binary stamped";
     PayloadPrintable "payload.printable" Num Payload 6 "share of printable ASCII bytes in the payload (0-1)";
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
+    PktSnapped "pkt.snapped" Bool Frame 1 "the capture kept less of the frame than was on the wire (a snap length): payload and DNS fields see only what was kept";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";
     DnsIsResponse "dns.is_response" Bool Dns 10 "true for responses (QR bit)";
     DnsOpcode "dns.opcode" Num Dns 10 "DNS opcode";

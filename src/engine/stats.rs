@@ -62,6 +62,10 @@ pub struct Stats {
     pub suppressed_by_rule: Vec<u64>,
     /// Matches that would have fired but a `limit` held back, per rule index.
     pub limited_by_rule: Vec<u64>,
+    /// Packets a snap length cut short (captured less than on the wire).
+    pub snapped: u64,
+    /// The most a cut packet kept: the capture's snap length, as far as seen.
+    pub snap_len: u32,
 }
 
 impl Stats {
@@ -108,6 +112,10 @@ impl Stats {
             Transport::None => {}
         }
         p.dns += u64::from(pkt.is_dns());
+        if pkt.snapped() {
+            self.snapped += 1;
+            self.snap_len = self.snap_len.max(pkt.cap_len);
+        }
         if let Some(e) = pkt.error {
             if let Some(c) = self.decode_errors.get_mut(e.index()) {
                 *c += 1;

@@ -29,6 +29,15 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
         let list: Vec<String> = errors.iter().map(|(k, c)| format!("{k} {c}")).collect();
         let _ = writeln!(out, "decode errors: {}", list.join(", "));
     }
+    if stats.snapped > 0 {
+        let _ = writeln!(
+            out,
+            "warning: {} packets were cut by the capture's snap length ({} bytes kept at most): payload.len, \
+             entropy, patterns and DNS names measure only the bytes kept (payload.wire_len and pkt.len are the \
+             sizes on the wire; rules can test pkt.snapped); capture whole packets to judge them fully",
+            stats.snapped, stats.snap_len
+        );
+    }
     let _ = writeln!(out, "alerts: {}", stats.alerts());
     for (rule, count) in rules.rules().iter().zip(&stats.alerts_by_rule) {
         if *count > 0 {
@@ -55,8 +64,11 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
         let _ = writeln!(out, "passed (suppressed by pass rules): {}", stats.passed);
     }
     for t in tables.iter().filter(|t| t.inserted > 0) {
-        let owner =
-            if t.clause == "echo" { "echo requests".to_string() } else { format!("rule {} {}", t.sid, t.clause) };
+        let owner = match t.clause {
+            "echo" => "echo requests".to_string(),
+            "echo streams" => "echo request streams".to_string(),
+            clause => format!("rule {} {clause}", t.sid),
+        };
         let _ = write!(
             out,
             "state {owner}: {} keys now, {} peak, {} created, {} evicted (table full), {} expired",
@@ -97,6 +109,12 @@ pub struct StatsJson<'a> {
     pub protocols: &'a ProtoCounts,
     /// Decode errors by kind.
     pub decode_errors: std::collections::BTreeMap<&'static str, u64>,
+    /// Packets a snap length cut short (absent when none was).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub snapped: u64,
+    /// The most bytes a cut packet kept (the snap length, as far as seen).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub snap_len: u32,
     /// Alerts per signature id.
     pub alerts_by_sid: std::collections::BTreeMap<u64, u64>,
     /// Alerts of rules a reload has since removed.
@@ -176,6 +194,8 @@ impl<'a> StatsJson<'a> {
             last_timestamp: ts(stats.last_ts),
             protocols: &stats.protocols,
             decode_errors: stats.errors_by_kind().into_iter().collect(),
+            snapped: stats.snapped,
+            snap_len: stats.snap_len,
             alerts_by_sid: rules.rules().iter().zip(&stats.alerts_by_rule).map(|(r, c)| (r.sid, *c)).collect(),
             alerts_unloaded: stats.alerts_unloaded,
             suppressed_by_sid: rules
@@ -201,5 +221,9 @@ impl<'a> StatsJson<'a> {
 }
 
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }

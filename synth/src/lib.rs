@@ -67,6 +67,19 @@ impl Scenario {
         writer.into_inner().flush()
     }
 
+    /// Writes a pcap file as a capture with snap length `snaplen` would
+    /// have: each frame cut to `snaplen` bytes, its length on the wire kept.
+    pub fn write_pcap_snapped(&self, w: impl Write, snaplen: u32) -> io::Result<()> {
+        let link_type = self.single_link_type()?;
+        let opts = PcapOptions { link_type, nanos: false, big_endian: false, snaplen };
+        let mut writer = PcapWriter::new(w, opts)?;
+        for packet in &self.packets {
+            let kept = packet.frame.get(..snaplen as usize).unwrap_or(&packet.frame);
+            writer.write_packet(packet.ts_nanos, kept, frame_len(&packet.frame))?;
+        }
+        writer.into_inner().flush()
+    }
+
     /// Writes a pcapng file with one interface (nanosecond resolution) per
     /// distinct link type, in order of first appearance.
     pub fn write_pcapng(&self, w: impl Write) -> io::Result<()> {
