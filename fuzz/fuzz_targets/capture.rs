@@ -1,28 +1,14 @@
 //! Fuzzes the whole offline path of `ferret scan`: capture bytes → pcap/pcapng reader →
-//! link/IP/transport decoder → engine (defaults plus `engine.rules`) → alert outputs and
-//! the end-of-run summary.
 //!
-//! Why: capture files come from anywhere (truncated downloads, tools with odd link types,
-//! deliberately hostile files), and the project promises no panic, no hang and bounded
-//! memory on every one of them.
+//! The checks live in `check/capture.rs`, shared with `tests/fuzz_seeds.rs`, which runs
+//! every seed (and mutations of it) on a stable toolchain in the main test suite.
 #![no_main]
 
-use ferret::capture::PacketReader;
-use ferret::decode::Packet;
 use libfuzzer_sys::fuzz_target;
 
-mod common;
+#[path = "common/mod.rs"]
+mod fuzz_common;
+#[path = "check/capture.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(reader) = PacketReader::new(data) else { return };
-    let mut engine = common::engine();
-    let mut number = 0u64;
-    for raw in reader {
-        // An error ends the capture (the reader is fused); what came before was processed.
-        let Ok(raw) = raw else { break };
-        number += 1;
-        let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
-        common::process(&mut engine, &pkt);
-    }
-    common::summarize(&engine);
-});
+fuzz_target!(|data: &[u8]| check::run(data));
