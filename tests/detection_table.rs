@@ -210,6 +210,7 @@ fn synthetic_dns_evasions_are_detected_or_quiet_as_labelled() {
         ("reverse_name_dns_tunnel", &[7100105][..]),
         ("underscore_label_dns_tunnel", &[7100101, 7100103][..]),
         ("uuid_label_dns_tunnel", &[7100102][..]),
+        ("non_dns_on_port_53", &[7100107][..]),
     ]
     .into_iter()
     .collect();

@@ -48,6 +48,7 @@ pub enum Field {
     PktLen,
     PktSnapped,
     DnsId,
+    DnsMalformed,
     DnsIsResponse,
     DnsOpcode,
     DnsRcode,
@@ -330,6 +331,14 @@ impl<'p, 'a> Features<'p, 'a> {
                 _ => None,
             },
             Field::DnsId => num(u64::from(self.dns()?.id)),
+            Field::DnsMalformed => {
+                let _ = self.dns();
+                match self.dns {
+                    DnsState::Ok(_) => Some(Bool(false)),
+                    DnsState::Failed(_) => Some(Bool(true)),
+                    DnsState::NotTried | DnsState::NotDns => None,
+                }
+            }
             Field::DnsIsResponse => Some(Bool(self.dns()?.is_response())),
             Field::DnsOpcode => num(u64::from(self.dns()?.opcode())),
             Field::DnsRcode => num(u64::from(self.dns()?.rcode())),

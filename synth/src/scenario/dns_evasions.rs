@@ -4,7 +4,8 @@
 //! each labelled per packet like [`super::evasions`].
 //!
 //! Tunnels: [`allowlisted_suffix_dns_tunnel`], [`reverse_name_dns_tunnel`],
-//! [`underscore_label_dns_tunnel`], [`uuid_label_dns_tunnel`]. Benign:
+//! [`underscore_label_dns_tunnel`], [`uuid_label_dns_tunnel`],
+//! [`non_dns_on_port_53`]. Benign:
 //! [`benign_service_names`], [`benign_machine_names`]. [`dns_evasions`] returns them all.
 
 use std::net::Ipv4Addr;
@@ -282,6 +283,34 @@ pub fn uuid_label_dns_tunnel() -> Scenario {
     tl.finish("uuid_label_dns_tunnel")
 }
 
+/// A tunnel that uses port 53 without speaking DNS: 10.20.0.89 runs a VPN
+/// over UDP to 198.51.100.89:53, the port firewalls leave open for DNS, as
+/// OpenVPN and WireGuard setups on port 53 do: a 1-byte opcode and key id,
+/// a packet id, then encrypted bytes, 200 packets each way. No DNS rule sees
+/// it, since nothing decodes as DNS. Caught by traffic on port 53 that is not
+/// DNS (7100107).
+pub fn non_dns_on_port_53() -> Scenario {
+    let mut tl = Timeline::new(DAY + 6 * 3600 * SEC, 0x5353);
+    let mut bg = Background::new();
+    let (client, server) = (office_host(89), Ipv4Addr::new(198, 51, 100, 89));
+    let sport = ephemeral_port(&mut tl);
+    for i in 0..200u32 {
+        if i % 10 == 0 {
+            bg.step(&mut tl, 20 * MS, 80 * MS);
+        }
+        let len = tl.rng.range_i64(60, 1200) as usize;
+        let body = payload::random(len, u64::from(i) + 0x5353);
+        let up: Vec<u8> = [&[0x48][..], &i.to_be_bytes(), &body].concat();
+        let gap = tl.rng.range_i64(10 * MS, 60 * MS);
+        tl.push_tunnel(gap, "vpn over port 53", |_| udp(client, server, sport, 53, &up));
+        let down: Vec<u8> =
+            [&[0x48][..], &(i | 0x8000_0000).to_be_bytes(), body.get(..len / 2).unwrap_or(&body)].concat();
+        let gap = tl.rng.range_i64(5 * MS, 30 * MS);
+        tl.push_tunnel(gap, "vpn over port 53 reply", |_| udp(server, client, 53, sport, &down));
+    }
+    tl.finish("non_dns_on_port_53")
+}
+
 /// Every DNS evasion scenario: the tunnels, then the benign ones.
 pub fn dns_evasions() -> Vec<Scenario> {
     vec![
@@ -289,6 +318,7 @@ pub fn dns_evasions() -> Vec<Scenario> {
         reverse_name_dns_tunnel(),
         underscore_label_dns_tunnel(),
         uuid_label_dns_tunnel(),
+        non_dns_on_port_53(),
         benign_service_names(),
         benign_machine_names(),
     ]
