@@ -507,7 +507,7 @@ fn expand_expr(expr: &mut Expr, base: &DataBase, diags: &mut Vec<Diagnostic>) {
         Expr::And(items, _) | Expr::Or(items, _) => items.iter_mut().for_each(|e| expand_expr(e, base, diags)),
         Expr::Not(inner, _) => expand_expr(inner, base, diags),
         Expr::Test(test) => diags.extend(expand_value(&mut test.value, base)),
-        Expr::Field(_) | Expr::Bool(_) => {}
+        Expr::Field(_) | Expr::Bool(_) | Expr::Content(_) => {}
     }
 }
 

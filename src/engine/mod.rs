@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod compile;
+pub mod content;
 pub mod echo;
 pub mod field;
 pub mod flows;
@@ -26,7 +27,7 @@ pub mod window;
 
 use std::sync::Arc;
 
-use crate::decode::features::Features;
+use crate::decode::features::{Features, FlowPosition};
 use crate::decode::Packet;
 use alert::Alert;
 use ruleset::RuleSet;
@@ -43,8 +44,11 @@ pub struct Engine {
     limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
-    /// Per-flow counters for EVE (`flow_id`, `flow{}`), when asked for.
+    /// Flows: for EVE (`flow_id`, `flow{}`) when asked for, and for rules that
+    /// read a packet's place in its flow or pass whole flows.
     flows: Option<flows::FlowTable>,
+    /// Alerts carry their flow (EVE asked for it).
+    flows_in_alerts: bool,
 }
 
 impl Engine {
@@ -64,12 +68,23 @@ impl Engine {
         };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
-        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows: None }
+        let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
+        Engine {
+            rules,
+            tables,
+            echo,
+            stats,
+            limits,
+            matched: Vec::with_capacity(64),
+            flows,
+            flows_in_alerts: false,
+        }
     }
 
     /// Counts packets and bytes per flow from now on, so alerts carry their
     /// flow (EVE `flow_id` and `flow{}`). Bounded by the engine's state limits.
     pub fn track_flows(&mut self) {
+        self.flows_in_alerts = true;
         if self.flows.is_none() {
             self.flows = Some(flows::FlowTable::new(self.limits));
         }
@@ -96,6 +111,9 @@ impl Engine {
             self.echo = None;
         } else if self.echo.is_none() {
             self.echo = Some(echo::EchoTable::new(self.limits));
+        }
+        if rules.uses_flows() && self.flows.is_none() {
+            self.flows = Some(flows::FlowTable::new(self.limits));
         }
         self.stats.rekey_alerts(&self.rules, &rules);
         let stateful = rules.rules().iter().filter(|r| r.state.is_stateful()).count();
@@ -128,6 +146,13 @@ impl Engine {
         self.stats.count_packet(pkt);
         let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
         let mut f = Features::new(pkt);
+        if let Some(info) = &flow {
+            f.set_flow(FlowPosition {
+                to_server: info.to_server,
+                established: info.pkts_toserver > 0 && info.pkts_toclient > 0,
+                first: info.first_in_direction,
+            });
+        }
         if let Some(echo) = &mut self.echo {
             echo.observe(&mut f);
         }
@@ -137,9 +162,10 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine { rules, matched, stats, tables, .. } = self;
+        let Engine { rules, matched, stats, tables, flows, flows_in_alerts, .. } = self;
         matched.clear();
-        let mut passed = false;
+        let mut passed = flow.is_some_and(|info| info.passed);
+        let mut pass_flow = false;
         rules.candidates(pkt, |index, is_pass| {
             if passed {
                 return;
@@ -148,11 +174,16 @@ impl Engine {
             if rule.matches(&mut f) {
                 if is_pass {
                     passed = true;
+                    pass_flow = rule.pass_flow;
                 } else {
                     matched.push(index);
                 }
             }
         });
+        if let (true, Some(info), Some(table)) = (pass_flow, &flow, flows.as_mut()) {
+            table.pass(info.key, pkt.ts_nanos);
+        }
+        let flow = if *flows_in_alerts { flow } else { None };
         if let Some(e) = f.dns_error() {
             stats.count_dns_error(e);
         }
@@ -183,6 +214,9 @@ impl Engine {
                     continue;
                 }
             };
+            if rule.noalert {
+                continue;
+            }
             if let Some(mut alert) = Alert::build(rules, index, &mut f) {
                 alert.state = report;
                 alert.flow = flow;

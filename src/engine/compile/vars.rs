@@ -205,7 +205,7 @@ pub(super) fn expr_vars(e: &Expr, out: &mut Vec<String>, depth: usize) {
         Expr::And(items, _) | Expr::Or(items, _) => items.iter().for_each(|i| expr_vars(i, out, depth + 1)),
         Expr::Not(inner, _) => expr_vars(inner, out, depth + 1),
         Expr::Test(t) => value_vars(&t.value, out, depth + 1),
-        Expr::Field(_) | Expr::Bool(_) => {}
+        Expr::Field(_) | Expr::Bool(_) | Expr::Content(_) => {}
     }
 }
 

@@ -36,6 +36,7 @@ use self::expect::{fail_help, PError, PResult, Tok};
 use self::lex::{ident, is_reserved, ws};
 use self::recover::recover;
 
+mod content;
 mod expect;
 mod expr;
 mod header;
