@@ -69,16 +69,7 @@ impl Engine {
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
-        Engine {
-            rules,
-            tables,
-            echo,
-            stats,
-            limits,
-            matched: Vec::with_capacity(64),
-            flows,
-            flows_in_alerts: false,
-        }
+        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows, flows_in_alerts: false }
     }
 
     /// Counts packets and bytes per flow from now on, so alerts carry their

@@ -245,6 +245,12 @@ impl RuleSet {
         RuleSet { disabled, warnings, ..self }
     }
 
+    /// The same set with more warnings (rules a Suricata file could not load).
+    pub fn with_warnings(mut self, more: Vec<String>) -> RuleSet {
+        self.warnings.extend(more);
+        self
+    }
+
     /// Rules left out by `disable`, in load order.
     pub fn disabled(&self) -> &[DisabledRule] {
         &self.disabled
@@ -321,7 +327,9 @@ impl RuleSet {
         use crate::decode::features::Field;
         self.rules.iter().any(|r| {
             r.pass_flow
-                || r.measured.iter().any(|f| matches!(f, Field::FlowToServer | Field::FlowEstablished | Field::FlowFirst))
+                || r.measured
+                    .iter()
+                    .any(|f| matches!(f, Field::FlowToServer | Field::FlowEstablished | Field::FlowFirst))
         })
     }
 

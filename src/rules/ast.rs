@@ -244,7 +244,8 @@ pub enum FixedKind {
 
 impl FixedKind {
     /// Every kind, in documentation order.
-    pub const ALL: [FixedKind; 4] = [FixedKind::Limit, FixedKind::Threshold, FixedKind::Both, FixedKind::DetectionFilter];
+    pub const ALL: [FixedKind; 4] =
+        [FixedKind::Limit, FixedKind::Threshold, FixedKind::Both, FixedKind::DetectionFilter];
 
     /// The keyword in the rule language (Suricata's name).
     pub fn keyword(self) -> &'static str {

@@ -9,8 +9,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::rules::ast::{
-    Action, AddrSpec, ContentItem, Direction, Expr, IpNet, Item, Pattern, KeyPart, KeySpec, PortSpec, Proto, Rule, RuleFile, RuleOption,
-    ScopeSide, Severity, Spanned, Value, ValueKind, VarDecl,
+    Action, AddrSpec, ContentItem, Direction, Expr, IpNet, Item, KeyPart, KeySpec, Pattern, PortSpec, Proto, Rule,
+    RuleFile, RuleOption, ScopeSide, Severity, Spanned, Value, ValueKind, VarDecl,
 };
 
 /// Width option keys are padded to, so option values line up.

@@ -118,8 +118,12 @@ impl RuleCx<'_> {
             ast::Pattern::Regex { pattern, flags } => {
                 if item.nocase || absolute || placed || item.startswith {
                     self.diags.push(
-                        Diagnostic::new("a regex takes only the 'relative' and 'endswith' modifiers", item.span, "here")
-                            .with_help("use the i flag for case, and ^ or \\A to anchor"),
+                        Diagnostic::new(
+                            "a regex takes only the 'relative' and 'endswith' modifiers",
+                            item.span,
+                            "here",
+                        )
+                        .with_help("use the i flag for case, and ^ or \\A to anchor"),
                     );
                     return None;
                 }

@@ -48,6 +48,8 @@ pub struct VarLayers {
     pub disable: Vec<crate::engine::suppress::Disable>,
     /// Alerts dropped (the config's `suppress`).
     pub suppress: Vec<crate::engine::suppress::Suppress>,
+    /// A Suricata rule the loader refuses is an error (refusing its file), not a warning.
+    pub strict: bool,
 }
 
 impl VarLayers {

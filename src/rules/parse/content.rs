@@ -145,7 +145,12 @@ impl<'s> Cx<'s> {
         };
         match d.parse::<i64>() {
             Ok(n) if n < (1 << 53) => Ok((rest, if neg { -n } else { n })),
-            _ => Err(Err::Failure(super::expect::PError::message(at, at.len() - rest.len(), "number too large", "too large"))),
+            _ => Err(Err::Failure(super::expect::PError::message(
+                at,
+                at.len() - rest.len(),
+                "number too large",
+                "too large",
+            ))),
         }
     }
 }

@@ -28,7 +28,7 @@ use std::cell::Cell;
 use nom::combinator::cut;
 use nom::{Err, Parser};
 
-use crate::rules::ast::{Action, Expr, Item, Rule, RuleFile, Spanned, Value, VarDecl};
+use crate::rules::ast::{Action, AddrSpec, Expr, Item, PortSpec, Rule, RuleFile, Spanned, Value, VarDecl};
 use crate::rules::diag::Diagnostic;
 use crate::rules::span::Span;
 
@@ -95,6 +95,28 @@ pub fn parse_value(text: &str) -> Result<Value, Diagnostic> {
 pub fn parse_expr(text: &str) -> Result<Expr, Diagnostic> {
     let cx = Cx::new(text);
     cx.whole(text, |i| cx.expr(i, 0))
+}
+
+/// Parses the header address set that starts at byte `at` of `text` (for
+/// Suricata rules, whose address syntax is the same); returns it and the
+/// offset just after it.
+pub(crate) fn header_addr(text: &str, at: usize) -> Result<(AddrSpec, usize), Diagnostic> {
+    let cx = Cx::new(text);
+    let i = text.get(at..).unwrap_or("");
+    match cx.addr(i, 0) {
+        Ok((rest, spec)) => Ok((spec, cx.offset(rest))),
+        Err(e) => Err(cx.diagnostic(e)),
+    }
+}
+
+/// Parses the header port set that starts at byte `at` of `text`, as [`header_addr`].
+pub(crate) fn header_port(text: &str, at: usize) -> Result<(PortSpec, usize), Diagnostic> {
+    let cx = Cx::new(text);
+    let i = text.get(at..).unwrap_or("");
+    match cx.port(i, 0) {
+        Ok((rest, spec)) => Ok((spec, cx.offset(rest))),
+        Err(e) => Err(cx.diagnostic(e)),
+    }
 }
 
 /// Parsing context: the whole text (to turn positions into offsets), the furthest point where

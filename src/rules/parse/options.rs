@@ -215,7 +215,13 @@ impl<'s> Cx<'s> {
         match word(at) {
             Some(("packet", rest)) => Ok((rest, Spanned::new(PassScope::Packet, self.span(at, rest)))),
             Some(("flow", rest)) => Ok((rest, Spanned::new(PassScope::Flow, self.span(at, rest)))),
-            Some((w, _)) => fail_help(at, w.len(), format!("unknown scope '{w}'"), "not packet or flow", "write 'applies packet' or 'applies flow'"),
+            Some((w, _)) => fail_help(
+                at,
+                w.len(),
+                format!("unknown scope '{w}'"),
+                "not packet or flow",
+                "write 'applies packet' or 'applies flow'",
+            ),
             None => Err(Err::Failure(PError::expected(at, Tok::Word.bit(), Some("applies")))),
         }
     }
