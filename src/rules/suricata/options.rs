@@ -157,7 +157,12 @@ impl Translator {
                 if let Some(m) = max {
                     self.dsize_max = Some((m, vspan));
                 }
+                // Suricata's `dsize:!N` does not match packets without payload (observed with 8.0.6).
+                let negated = matches!(&expr, Expr::Test(t) if t.op.node == TestOp::Ne);
                 self.test(expr);
+                if negated {
+                    self.test(cmp("payload.len", TestOp::Gt, 0.0, vspan));
+                }
             }
             "itype" => self.numeric_test("icmp.type", value, vspan, 255)?,
             "icode" => self.numeric_test("icmp.code", value, vspan, 255)?,
@@ -171,7 +176,14 @@ impl Translator {
             }
             "dns.opcode" => self.numeric_test("dns.opcode", value, vspan, 15)?,
             "dns.rrtype" => self.numeric_test("dns.qtype", value, vspan, 65535)?,
-            "dns.query" | "dns_query" | "dns.queries.rrname" => {
+            "dns.query" | "dns_query" => {
+                // Suricata fills these buffers from requests only.
+                if self.buffer != "dns.qname" {
+                    self.test(flag("dns.is_response", false, span));
+                }
+                self.buffer = "dns.qname";
+            }
+            "dns.queries.rrname" => {
                 self.has_match = true;
                 self.buffer = "dns.qname";
             }
