@@ -559,18 +559,13 @@ mod tests {
             RuleOption::Scope(s) => s.span = Z,
             RuleOption::Tags(t) => t.iter_mut().for_each(|t| t.span = Z),
             RuleOption::When(e) => strip_expr(e),
-            RuleOption::Gid(n) => write!(f, "{:w$} {}", "gid", n.node),
-            RuleOption::Noalert(_) => f.write_str("noalert"),
-            RuleOption::Applies(s) => write!(f, "{:w$} {}", "applies", s.node.keyword()),
-            RuleOption::Fixed(t) => write!(
-                f,
-                "{:w$} {} {} per {} {}",
-                "fixed",
-                t.kind.node.keyword(),
-                t.count.node,
-                Duration(t.window.node),
-                t.key
-            ),
+            RuleOption::Gid(n) => n.span = Z,
+            RuleOption::Noalert(s) => *s = Z,
+            RuleOption::Applies(s) => s.span = Z,
+            RuleOption::Fixed(t) => {
+                (t.span, t.kind.span, t.count.span, t.window.span) = (Z, Z, Z, Z);
+                strip_key(&mut t.key);
+            }
             RuleOption::Threshold(t) => {
                 (t.span, t.count.span, t.window.span) = (Z, Z, Z);
                 strip_key(&mut t.key);
@@ -606,6 +601,10 @@ mod tests {
             }
             Expr::Field(f) => f.span = Z,
             Expr::Bool(b) => b.span = Z,
+            Expr::Content(c) => {
+                (c.span, c.field.span) = (Z, Z);
+                c.items.iter_mut().for_each(|i| i.span = Z);
+            }
         }
     }
 
@@ -684,6 +683,10 @@ mod tests {
             }
             Expr::Field(f) => assert_eq!(text_at(text, f.span), f.name),
             Expr::Bool(b) => assert_eq!(text_at(text, b.span), b.node.to_string()),
+            Expr::Content(c) => {
+                assert_eq!(text_at(text, c.field.span), c.field.name);
+                assert!(text_at(text, c.span).ends_with(']'));
+            }
         }
     }
 
@@ -763,18 +766,15 @@ mod tests {
             RuleOption::Scope(s) => assert!(["src", "dst", "home"].contains(&text_at(text, s.span))),
             RuleOption::Tags(tags) => tags.iter().for_each(|t| assert_eq!(text_at(text, t.span), t.node)),
             RuleOption::When(e) => check_expr_spans(text, e),
-            RuleOption::Gid(n) => write!(f, "{:w$} {}", "gid", n.node),
-            RuleOption::Noalert(_) => f.write_str("noalert"),
-            RuleOption::Applies(s) => write!(f, "{:w$} {}", "applies", s.node.keyword()),
-            RuleOption::Fixed(t) => write!(
-                f,
-                "{:w$} {} {} per {} {}",
-                "fixed",
-                t.kind.node.keyword(),
-                t.count.node,
-                Duration(t.window.node),
-                t.key
-            ),
+            RuleOption::Gid(n) => number(n),
+            RuleOption::Noalert(s) => assert_eq!(text_at(text, *s), "noalert"),
+            RuleOption::Applies(s) => assert_eq!(text_at(text, s.span), s.node.keyword()),
+            RuleOption::Fixed(t) => {
+                assert!(text_at(text, t.span).starts_with("fixed"));
+                number(&t.count);
+                window(&t.window);
+                check_key_spans(text, t.span, &t.key);
+            }
             RuleOption::Threshold(t) => {
                 assert!(text_at(text, t.span).starts_with("threshold"));
                 number(&t.count);

@@ -437,7 +437,7 @@ mod tests {
     #[test]
     fn pass_rules_carry_no_state_and_windows_are_not_empty() {
         let d = error(&rule("ip", "any any -> any any", "threshold 5 within 10s by src").replace("alert", "pass"));
-        assert_eq!(d.message, "pass rules cannot carry threshold, rate, limit or distinct clauses");
+        assert_eq!(d.message, "pass rules cannot carry threshold, rate, limit, distinct or fixed clauses");
         let text = rule("ip", "any any -> any any", "threshold 5 within 0s by src");
         let d = error(&text);
         assert_eq!(d.message, "a time window must be longer than zero");

@@ -154,3 +154,45 @@ impl<'s> Cx<'s> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::ast::{Expr, Pattern, RuleOption};
+    use crate::rules::parse::{parse_expr, parse_rule_file};
+
+    #[test]
+    fn content_lists_parse_with_their_modifiers() {
+        let Expr::Content(c) =
+            parse_expr(r#"payload has ["ab" nocase offset 2 depth 4, !"c" distance -1 within 3, /x/i relative]"#)
+                .unwrap()
+        else {
+            panic!("not a content test")
+        };
+        assert_eq!(c.field.name, "payload");
+        assert_eq!(c.items.len(), 3);
+        assert_eq!((c.items[0].nocase, c.items[0].offset, c.items[0].depth), (true, Some(2), Some(4)));
+        assert_eq!((c.items[1].negated, c.items[1].distance, c.items[1].within), (true, Some(-1), Some(3)));
+        assert_eq!(c.items[2].pattern, Pattern::Regex { pattern: "x".into(), flags: "i".into() });
+        assert!(c.items[2].relative);
+    }
+
+    #[test]
+    fn content_errors_point_at_the_culprit() {
+        let d = parse_expr(r#"payload has ["a" deep 3]"#).unwrap_err();
+        assert_eq!(d.message, "unknown content modifier 'deep'");
+        let d = parse_expr(r#"payload has ["a" depth 3 depth 4]"#).unwrap_err();
+        assert_eq!(d.message, "duplicate modifier 'depth'");
+        let d = parse_expr(r#"payload has "a""#).unwrap_err();
+        assert!(d.message.starts_with("expected '[' after 'has'"), "{}", d.message);
+    }
+
+    #[test]
+    fn new_options_parse_and_print_back() {
+        let text = "pass ip any any -> any any {\n    id        1\n    gid       3\n    noalert\n    applies   flow\n}\n\nalert ip any any -> any any {\n    id        2\n    fixed     detection_filter 2 per 1m by src\n}\n";
+        let (file, diags) = parse_rule_file(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(file.to_string(), text);
+        let crate::rules::ast::Item::Rule(r) = &file.items[1] else { panic!() };
+        assert!(matches!(&r.options[1], RuleOption::Fixed(f) if f.count.node == 2));
+    }
+}
