@@ -225,6 +225,9 @@ struct ScanArgs {
     /// Suricata rule files: a rule ferret cannot load refuses its whole file (default: the rest loads).
     #[arg(long)]
     strict: bool,
+    /// Keep at most N alerts per packet, the most severe first (Suricata's packet-alert-max, 15 there; default: all).
+    #[arg(long, value_name = "N")]
+    packet_alert_max: Option<usize>,
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -850,6 +853,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
     }
     let mut engine = Engine::with_limits(rules, limits);
+    engine.set_packet_alert_max(args.packet_alert_max);
     let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
         Ok(e) => e,
         Err(e) => {

@@ -118,6 +118,28 @@ fn suricata_semantics_on_known_traffic() {
 }
 
 #[test]
+fn packet_alert_max_keeps_the_most_severe_and_ignores_noalert() {
+    let mut text = String::new();
+    for sid in 1..=20 {
+        let extra = match sid {
+            3 => "noalert; ",
+            18 => "priority:1; ",
+            _ => "",
+        };
+        text.push_str(&format!("alert icmp any any -> any any (itype:8; {extra}sid:{sid};)\n"));
+    }
+    let mut engine = ferret::engine::Engine::new(Arc::new(compile("m.rules", &text)));
+    engine.set_packet_alert_max(Some(15));
+    let pkt_bytes = frame::icmp_echo(A, B, false, 1, 1, b"x");
+    let pkt = ferret::decode::Packet::decode(1, &pkt_bytes, 1, 0, pkt_bytes.len() as u32);
+    let mut sids = Vec::new();
+    engine.process(&pkt, &mut |a| sids.push(a.rule().map_or(0, |r| r.sid)));
+    let mut want: Vec<u64> = (1..=15).chain([18]).filter(|s| *s != 3).collect();
+    want.sort_unstable();
+    assert_eq!(sids, want, "15 alerts: the priority-1 rule, then load order; noalert takes no place");
+}
+
+#[test]
 fn pass_silences_the_rest_of_the_flow() {
     let rules = "pass icmp any any -> any any (itype:0; sid:1;)\nalert icmp any any -> any any (sid:2; itype:8;)\n";
     // The first reply (packet 2) passes the flow: requests after it raise nothing.

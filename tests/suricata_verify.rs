@@ -58,6 +58,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let bytes = std::fs::read(dir.join("input.pcap")).unwrap();
     let mut engine = Engine::new(Arc::new(rules));
+    engine.set_packet_alert_max(Some(packet_alert_max(dir)));
     let mut sink = VecSink::default();
     {
         let mut sinks: Vec<&mut dyn scan::AlertSink> = vec![&mut sink];
@@ -83,6 +84,15 @@ fn run_case(dir: &Path) -> Result<(), String> {
         got.len(),
         want.len()
     ))
+}
+
+/// Suricata's `packet-alert-max`: the case's suricata.yaml may set it; 15 otherwise.
+fn packet_alert_max(dir: &Path) -> usize {
+    let yaml = std::fs::read_to_string(dir.join("suricata.yaml")).unwrap_or_default();
+    yaml.lines()
+        .find_map(|l| l.trim().strip_prefix("packet-alert-max:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(15)
 }
 
 /// Loads each rule of a rule-errors case alone, as Suricata's verdicts were made.

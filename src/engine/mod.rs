@@ -49,6 +49,8 @@ pub struct Engine {
     flows: Option<flows::FlowTable>,
     /// Alerts carry their flow (EVE asked for it).
     flows_in_alerts: bool,
+    /// Most alerts one packet may raise (Suricata's `packet-alert-max`); `None`: no limit.
+    alert_max: Option<usize>,
 }
 
 impl Engine {
@@ -69,7 +71,17 @@ impl Engine {
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
-        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows, flows_in_alerts: false }
+        Engine {
+            rules,
+            tables,
+            echo,
+            stats,
+            limits,
+            matched: Vec::with_capacity(64),
+            flows,
+            flows_in_alerts: false,
+            alert_max: None,
+        }
     }
 
     /// Counts packets and bytes per flow from now on, so alerts carry their
@@ -79,6 +91,13 @@ impl Engine {
         if self.flows.is_none() {
             self.flows = Some(flows::FlowTable::new(self.limits));
         }
+    }
+
+    /// Keeps at most `max` alerts per packet, as Suricata's `packet-alert-max`
+    /// (15 by default there): the most severe rules first, then load order;
+    /// `noalert` rules take no place. `None` (the default) keeps every alert.
+    pub fn set_packet_alert_max(&mut self, max: Option<usize>) {
+        self.alert_max = max;
     }
 
     /// The rule set in use.
@@ -153,7 +172,7 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine { rules, matched, stats, tables, flows, flows_in_alerts, .. } = self;
+        let Engine { rules, matched, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
         matched.clear();
         let mut passed = flow.is_some_and(|info| info.passed);
         let mut pass_flow = false;
@@ -183,6 +202,9 @@ impl Engine {
             return;
         }
         matched.sort_unstable();
+        if let Some(max) = *alert_max {
+            keep_most_severe(rules, matched, max);
+        }
         for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };
             let report = match tables.decide(index, rule, &mut f) {
@@ -218,4 +240,25 @@ impl Engine {
             }
         }
     }
+}
+
+/// Keeps in `matched` (rule indexes in load order) the `max` most severe rules
+/// that alert, earliest first among equals, and every `noalert` rule; the
+/// order stays load order. Allocates nothing.
+fn keep_most_severe(rules: &ruleset::RuleSet, matched: &mut Vec<u32>, max: usize) {
+    let alerting = |i: &u32| rules.rule(*i).is_some_and(|r| !r.noalert);
+    if matched.iter().filter(|i| alerting(i)).count() <= max {
+        return;
+    }
+    let severity = |i: u32| std::cmp::Reverse(rules.rule(i).map(|r| r.severity));
+    matched.sort_by_key(|&i| (severity(i), i));
+    let mut kept = 0;
+    matched.retain(|i| {
+        if !alerting(i) {
+            return true;
+        }
+        kept += 1;
+        kept <= max
+    });
+    matched.sort_unstable();
 }
