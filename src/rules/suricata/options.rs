@@ -303,7 +303,7 @@ impl Translator {
                 if slot.is_some() {
                     return refuse(format!("can't use multiple {name}s for the same content"), span, name);
                 }
-                if n < 0 || n > MAX_RELATIVE || (name == "depth" && n < len) {
+                if !(0..=MAX_RELATIVE).contains(&n) || (name == "depth" && n < len) {
                     return refuse(format!("invalid value for {name}: {n}"), vspan, name);
                 }
                 *slot = Some(n);
