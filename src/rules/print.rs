@@ -392,17 +392,7 @@ struct ByteString<'a>(&'a str);
 
 impl Display for ByteString<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                ' '..='~' => f.write_char(c)?,
-                c if u32::from(c) <= 0xff => write!(f, "\\x{:02x}", u32::from(c))?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
+        write_quoted(f, self.0, |c| !matches!(c, ' '..='~') && u32::from(c) <= 0xff)
     }
 }
 
@@ -429,20 +419,25 @@ pub struct Quoted<'a>(pub &'a str);
 
 impl Display for Quoted<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                '\t' => f.write_str("\\t")?,
-                '\r' => f.write_str("\\r")?,
-                c if c.is_ascii_control() => write!(f, "\\x{:02x}", u32::from(c))?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
+        write_quoted(f, self.0, |c| c.is_ascii_control())
     }
+}
+
+/// `"s"` with `"`, `\`, newline, tab and return escaped, and `\xHH` for the characters `hex` picks.
+fn write_quoted(f: &mut Formatter<'_>, s: &str, hex: impl Fn(char) -> bool) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
+            c if hex(c) => write!(f, "\\x{:02x}", u32::from(c))?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
 }
 
 /// A regex pattern between slashes; a bare `/` inside is written `\/`.

@@ -49,13 +49,7 @@ impl<'s> Cx<'s> {
             if let Some(end) = sep.strip_prefix(']') {
                 return Ok((end, ContentTest { field, items, span: self.span(start, end) }));
             }
-            let (span, raw) = found_token(sep, 0);
-            return fail(
-                sep,
-                span.end.max(1),
-                format!("expected a modifier, ',' or ']', found {}", describe(raw)),
-                "not a content modifier",
-            );
+            return unexpected(sep, "expected a modifier, ',' or ']'", "not a content modifier");
         }
     }
 
@@ -73,13 +67,7 @@ impl<'s> Cx<'s> {
                 (rest, _) => (rest, Pattern::default()),
             }
         } else {
-            let (span, raw) = found_token(p_at, 0);
-            return fail(
-                p_at,
-                span.end.max(1),
-                format!("expected a string or a /regex/, found {}", describe(raw)),
-                "expected a pattern",
-            );
+            return unexpected(p_at, "expected a string or a /regex/", "expected a pattern");
         };
         let mut item = ContentItem { pattern, negated, ..ContentItem::default() };
         loop {
@@ -135,13 +123,7 @@ impl<'s> Cx<'s> {
         };
         let digits: PResult<&str> = digit1(digits_at);
         let Ok((rest, d)) = digits else {
-            let (span, raw) = found_token(at, 0);
-            return fail(
-                at,
-                span.end.max(1),
-                format!("expected a number after '{after}', found {}", describe(raw)),
-                "expected a number",
-            );
+            return unexpected(at, &format!("expected a number after '{after}'"), "expected a number");
         };
         match d.parse::<i64>() {
             Ok(n) if n < (1 << 53) => Ok((rest, if neg { -n } else { n })),
@@ -153,6 +135,12 @@ impl<'s> Cx<'s> {
             ))),
         }
     }
+}
+
+/// "EXPECTED, found TOKEN" at `at`.
+fn unexpected<'s, T>(at: &'s str, expected: &str, label: &str) -> PResult<'s, T> {
+    let (span, raw) = found_token(at, 0);
+    fail(at, span.end.max(1), format!("{expected}, found {}", describe(raw)), label)
 }
 
 #[cfg(test)]

@@ -101,19 +101,21 @@ pub fn parse_expr(text: &str) -> Result<Expr, Diagnostic> {
 /// Suricata rules, whose address syntax is the same); returns it and the
 /// offset just after it.
 pub(crate) fn header_addr(text: &str, at: usize) -> Result<(AddrSpec, usize), Diagnostic> {
-    let cx = Cx::new(text);
-    let i = text.get(at..).unwrap_or("");
-    match cx.addr(i, 0) {
-        Ok((rest, spec)) => Ok((spec, cx.offset(rest))),
-        Err(e) => Err(cx.diagnostic(e)),
-    }
+    header_part(text, at, |cx, i| cx.addr(i, 0))
 }
 
 /// Parses the header port set that starts at byte `at` of `text`, as [`header_addr`].
 pub(crate) fn header_port(text: &str, at: usize) -> Result<(PortSpec, usize), Diagnostic> {
+    header_part(text, at, |cx, i| cx.port(i, 0))
+}
+
+fn header_part<'s, T>(
+    text: &'s str,
+    at: usize,
+    part: impl FnOnce(&Cx<'s>, &'s str) -> PResult<'s, T>,
+) -> Result<(T, usize), Diagnostic> {
     let cx = Cx::new(text);
-    let i = text.get(at..).unwrap_or("");
-    match cx.port(i, 0) {
+    match part(&cx, text.get(at..).unwrap_or("")) {
         Ok((rest, spec)) => Ok((spec, cx.offset(rest))),
         Err(e) => Err(cx.diagnostic(e)),
     }

@@ -287,30 +287,11 @@ impl Translator {
                 item.startswith = true;
             }
             "endswith" => item.endswith = true,
-            "depth" | "offset" => {
-                let n = number(value)?;
-                if item.is_relative() {
-                    return refuse(
-                        "can't use a relative keyword like within/distance with an absolute one like depth/offset",
-                        span,
-                        name,
-                    );
-                }
-                if item.startswith {
-                    return refuse("startswith cannot be mixed with depth, offset, within or distance", span, name);
-                }
-                let slot = if name == "depth" { &mut item.depth } else { &mut item.offset };
-                if slot.is_some() {
-                    return refuse(format!("can't use multiple {name}s for the same content"), span, name);
-                }
-                if !(0..=MAX_RELATIVE).contains(&n) || (name == "depth" && n < len) {
-                    return refuse(format!("invalid value for {name}: {n}"), vspan, name);
-                }
-                *slot = Some(n);
-            }
             _ => {
                 let n = number(value)?;
-                if item.offset.is_some() || item.depth.is_some() {
+                let relative = matches!(name, "distance" | "within");
+                let mixed = if relative { item.offset.is_some() || item.depth.is_some() } else { item.is_relative() };
+                if mixed {
                     return refuse(
                         "can't use a relative keyword like within/distance with an absolute one like depth/offset",
                         span,
@@ -320,11 +301,22 @@ impl Translator {
                 if item.startswith {
                     return refuse("startswith cannot be mixed with depth, offset, within or distance", span, name);
                 }
-                let slot = if name == "within" { &mut item.within } else { &mut item.distance };
+                let slot = match name {
+                    "depth" => &mut item.depth,
+                    "offset" => &mut item.offset,
+                    "within" => &mut item.within,
+                    _ => &mut item.distance,
+                };
                 if slot.is_some() {
                     return refuse(format!("can't use multiple {name}s for the same content"), span, name);
                 }
-                if n.abs() > MAX_RELATIVE || (name == "within" && (0..len).contains(&n)) {
+                let valid = match name {
+                    "depth" => (len..=MAX_RELATIVE).contains(&n),
+                    "offset" => (0..=MAX_RELATIVE).contains(&n),
+                    "within" => n.abs() <= MAX_RELATIVE && !(0..len).contains(&n),
+                    _ => n.abs() <= MAX_RELATIVE,
+                };
+                if !valid {
                     return refuse(format!("invalid value for {name}: {n}"), vspan, name);
                 }
                 *slot = Some(n);
