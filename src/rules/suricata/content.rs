@@ -4,7 +4,7 @@
 //! content, relative and absolute positions do not mix, limits, a content
 //! longer than `dsize` allows).
 
-use regex::bytes::RegexBuilder;
+use regex_syntax::ParserBuilder;
 
 use crate::rules::ast::{ContentItem, Pattern};
 
@@ -123,12 +123,13 @@ pub fn pcre(value: &str) -> Result<ContentItem, String> {
     })
 }
 
-/// Refuses a PCRE pattern Rust's regex cannot run, naming the feature.
+/// Refuses a PCRE pattern Rust's regex cannot run (look-around, back-references,
+/// ...), naming the feature. Only parses: the compiler builds the regex once.
 fn check_regex(pattern: &str, flags: &str) -> Result<(), String> {
-    let mut b = RegexBuilder::new(pattern);
-    b.unicode(false).size_limit(1 << 20).case_insensitive(flags.contains('i'));
+    let mut b = ParserBuilder::new();
+    b.unicode(false).utf8(false).case_insensitive(flags.contains('i'));
     b.multi_line(flags.contains('m')).dot_matches_new_line(flags.contains('s')).ignore_whitespace(flags.contains('x'));
-    b.build().map(|_| ()).map_err(|e| {
+    b.build().parse(pattern).map(|_| ()).map_err(|e| {
         let text = e.to_string();
         let last = text.lines().last().unwrap_or("invalid regex").trim();
         format!("pcre cannot run here: {}", last.strip_prefix("error: ").unwrap_or(last))
