@@ -51,6 +51,12 @@ enum Command {
     Check(RuleArgs),
     /// Print the compiled matcher tree: groups, header checks, predicate order.
     Explain(ExplainArgs),
+    /// Print the native form of each rule of a Suricata rule file (refusals as comments).
+    Convert {
+        /// The Suricata rule file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Distributions of payload and DNS name length and entropy per network, with suggested thresholds.
     Profile(ProfileArgs),
     /// Alerts and host pairs for each value of a variable, in one pass over the captures.
@@ -161,6 +167,9 @@ struct RuleArgs {
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Suricata rule files: a rule ferret cannot load refuses its whole file (default: the rest loads).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args, Debug)]
@@ -214,6 +223,12 @@ struct ScanArgs {
     /// Leave out the rule with this id (repeatable, or comma-separated; added to the config's `disable`).
     #[arg(long = "disable", value_name = "ID", value_delimiter = ',')]
     disable: Vec<u64>,
+    /// Suricata rule files: a rule ferret cannot load refuses its whole file (default: the rest loads).
+    #[arg(long)]
+    strict: bool,
+    /// Keep at most N alerts per packet, the most severe first (Suricata's packet-alert-max, 15 there; default: all).
+    #[arg(long, value_name = "N")]
+    packet_alert_max: Option<usize>,
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -289,6 +304,7 @@ pub fn run() -> i32 {
         Command::Scan(args) => run_scan(*args),
         Command::Check(args) => run_check(args),
         Command::Explain(args) => run_explain(args),
+        Command::Convert { file } => run_convert(&file),
         Command::Profile(args) => run_profile(args),
         Command::Sweep(args) => run_sweep(args),
         Command::Report(args) => run_report(args),
@@ -367,6 +383,7 @@ fn load_everything(
     paths: &[PathBuf],
     vars: &[String],
     disable: &[u64],
+    strict: bool,
 ) -> Result<Loaded, i32> {
     let config = match config::discover(config_arg) {
         Some(path) => Some(config::load(&path).map_err(|f| report_failure(&f, "the config"))?),
@@ -374,7 +391,8 @@ fn load_everything(
     };
     let sources = rule_sources(paths, config.as_ref());
     let overrides = overrides(vars).map_err(|f| report_failure(&f, "--var"))?;
-    let layers = config::layers(config.as_ref(), overrides, disable);
+    let mut layers = config::layers(config.as_ref(), overrides, disable);
+    layers.strict = strict;
     let rules = load::load_configured(&sources, &layers, config.as_ref().map(|c| c as &dyn load::ConfigCheck))
         .map_err(|f| report_failure(&f, "rules"))?;
     print_warnings(rules.warnings());
@@ -390,8 +408,12 @@ fn print_warnings(warnings: &[String]) {
 
 fn run_check(args: RuleArgs) -> i32 {
     let paths: Vec<PathBuf> = args.paths.iter().chain(&args.rules).cloned().collect();
-    match load_everything(args.config.as_deref(), &paths, &args.vars, &args.disable) {
+    match load_everything(args.config.as_deref(), &paths, &args.vars, &args.disable, args.strict) {
         Ok(loaded) => {
+            let sources = rule_sources(&paths, loaded.config.as_ref());
+            for (path, ok, refused) in load::suricata_summary(&sources).unwrap_or_default() {
+                println!("{path}: Suricata rules: {ok} loaded, {refused} refused");
+            }
             let n = loaded.rules.rules().len();
             let networks = loaded.rules.networks().networks().len();
             let disabled = match loaded.rules.disabled().len() {
@@ -413,6 +435,25 @@ fn run_check(args: RuleArgs) -> i32 {
     }
 }
 
+fn run_convert(file: &Path) -> i32 {
+    let path = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ferret: {path}: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    if !crate::rules::suricata::is_suricata(&text) {
+        eprintln!("ferret: {path} is not in Suricata's syntax (its first rule has no '(' before a '{{')");
+        return EXIT_USAGE;
+    }
+    let parsed = crate::rules::suricata::parse(&text);
+    print!("{}", crate::rules::suricata::convert::to_native(&parsed, &path, &text));
+    eprintln!("{path}: {} rules converted, {} refused", parsed.ast.items.len(), parsed.refused.len());
+    EXIT_OK
+}
+
 fn run_explain(args: ExplainArgs) -> i32 {
     if args.fields {
         println!("{:<24} {:<8} MEANING", "FIELD", "TYPE");
@@ -422,7 +463,13 @@ fn run_explain(args: ExplainArgs) -> i32 {
         return EXIT_OK;
     }
     let paths: Vec<PathBuf> = args.rules.paths.iter().chain(&args.rules.rules).cloned().collect();
-    match load_everything(args.rules.config.as_deref(), &paths, &args.rules.vars, &args.rules.disable) {
+    match load_everything(
+        args.rules.config.as_deref(),
+        &paths,
+        &args.rules.vars,
+        &args.rules.disable,
+        args.rules.strict,
+    ) {
         Ok(loaded) => {
             let mut out = String::new();
             let _ = loaded.rules.explain(&mut out);
@@ -560,7 +607,7 @@ fn run_sweep(args: SweepArgs) -> i32 {
         eprintln!("ferret: sweep needs at least one --var NAME=START..END:STEP or NAME=A,B,C");
         return EXIT_USAGE;
     }
-    let loaded = match load_everything(args.config.as_deref(), &args.rules, &fixed, &args.disable) {
+    let loaded = match load_everything(args.config.as_deref(), &args.rules, &fixed, &args.disable, false) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -751,7 +798,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
             Err(code) => return code,
         }
     } else {
-        match load_everything(config_arg.as_deref(), &args.rules, &args.vars, &args.disable) {
+        match load_everything(config_arg.as_deref(), &args.rules, &args.vars, &args.disable, args.strict) {
             Ok(loaded) => (Arc::new(loaded.rules), loaded.config.unwrap_or_default(), None, 0),
             Err(code) => return code,
         }
@@ -807,6 +854,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         }
     }
     let mut engine = Engine::with_limits(rules, limits);
+    engine.set_packet_alert_max(args.packet_alert_max);
     let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
         Ok(e) => e,
         Err(e) => {

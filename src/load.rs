@@ -25,6 +25,7 @@ use crate::rules::defaults::{builtin_data, display_path, DEFAULT_RULES, DISPLAY_
 use crate::rules::diag::Diagnostic;
 use crate::rules::parse::parse_rule_file;
 use crate::rules::span::Span;
+use crate::rules::suricata;
 
 /// Largest rule file accepted.
 pub const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
@@ -228,8 +229,23 @@ pub fn compile_attributed(
 ) -> Result<RuleSet, Vec<(Option<String>, String)>> {
     let mut files = Vec::with_capacity(texts.len());
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
+    let mut refusals = Vec::new();
     for (path, text) in texts {
-        let (mut ast, diags) = parse_rule_file(&text);
+        let (mut ast, diags) = if suricata::is_suricata(&text) {
+            let s = suricata::parse(&text);
+            let refused = s.refused.into_iter().map(refusal);
+            if layers.strict {
+                (s.ast, refused.collect())
+            } else {
+                refusals.extend(refused.map(|d| {
+                    let r = render(&d, &path, &text);
+                    r.strip_prefix("error: ").map(str::to_string).unwrap_or(r)
+                }));
+                (s.ast, Vec::new())
+            }
+        } else {
+            parse_rule_file(&text)
+        };
         found.extend(diags.into_iter().map(|d| (files.len(), d)));
         let data_diags = expand_data_files(&mut ast, &DataBase::for_rule_file(&path));
         found.extend(data_diags.into_iter().map(|d| (files.len(), d)));
@@ -256,7 +272,7 @@ pub fn compile_attributed(
     }
     let compiled = compile::compile(&files, layers);
     let rules = match compiled {
-        Ok(rules) => Some(rules),
+        Ok(rules) => Some(rules.with_warnings(refusals)),
         Err(errors) => {
             found.extend(errors.into_iter().map(|e| (e.file, e.diag)));
             None
@@ -290,7 +306,7 @@ pub trait ConfigCheck {
 pub fn disable_warnings(sources: &[RuleSource], disable: &[Disable]) -> Result<Vec<String>, LoadFailure> {
     let mut ids = Vec::new();
     for (_, text) in read_sources(sources)? {
-        let (ast, _) = parse_rule_file(&text);
+        let ast = parse_any(&text);
         for item in &ast.items {
             if let Item::Rule(rule) = item {
                 ids.extend(rule.options.iter().filter_map(|o| match o {
@@ -308,7 +324,7 @@ pub fn defined_variables(sources: &[RuleSource]) -> Result<Vec<String>, LoadFail
     let files: Vec<ParsedFile> = read_sources(sources)?
         .into_iter()
         .map(|(path, text)| {
-            let (ast, _) = parse_rule_file(&text);
+            let ast = parse_any(&text);
             ParsedFile { path, text, ast }
         })
         .collect();
@@ -324,7 +340,7 @@ pub fn check_var_names<'n>(
 ) -> Result<(), LoadFailure> {
     let files: Vec<ParsedFile> = texts
         .iter()
-        .map(|(path, text)| ParsedFile { path: path.clone(), text: text.clone(), ast: parse_rule_file(text).0 })
+        .map(|(path, text)| ParsedFile { path: path.clone(), text: text.clone(), ast: parse_any(text) })
         .collect();
     let problems = unknown_overrides(names, &compile::known_var_names(&files));
     if problems.is_empty() {
@@ -414,6 +430,33 @@ impl LoadFailure {
             })
             .sum()
     }
+}
+
+/// The rules of a file in either syntax, ignoring errors.
+fn parse_any(text: &str) -> RuleFile {
+    if suricata::is_suricata(text) {
+        suricata::parse(text).ast
+    } else {
+        parse_rule_file(text).0
+    }
+}
+
+/// A Suricata rule ferret cannot load, as a diagnostic saying so.
+fn refusal(d: Diagnostic) -> Diagnostic {
+    Diagnostic { message: format!("rule refused: {}", d.message), ..d }
+}
+
+/// Per Suricata rule file among `sources`: its path, the rules that load and
+/// those refused (for `ferret check`).
+pub fn suricata_summary(sources: &[RuleSource]) -> Result<Vec<(String, usize, usize)>, LoadFailure> {
+    let mut out = Vec::new();
+    for (path, text) in read_sources(sources)? {
+        if suricata::is_suricata(&text) {
+            let s = suricata::parse(&text);
+            out.push((path, s.ast.items.len(), s.refused.len()));
+        }
+    }
+    Ok(out)
 }
 
 fn render(d: &Diagnostic, path: &str, text: &str) -> String {
@@ -507,7 +550,7 @@ fn expand_expr(expr: &mut Expr, base: &DataBase, diags: &mut Vec<Diagnostic>) {
         Expr::And(items, _) | Expr::Or(items, _) => items.iter_mut().for_each(|e| expand_expr(e, base, diags)),
         Expr::Not(inner, _) => expand_expr(inner, base, diags),
         Expr::Test(test) => diags.extend(expand_value(&mut test.value, base)),
-        Expr::Field(_) | Expr::Bool(_) => {}
+        Expr::Field(_) | Expr::Bool(_) | Expr::Content(_) => {}
     }
 }
 

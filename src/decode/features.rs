@@ -70,6 +70,21 @@ pub enum Field {
     DnsReverse,
     DnsService,
     ArpOp,
+    IpId,
+    FlowToServer,
+    FlowEstablished,
+    FlowFirst,
+}
+
+/// Where a packet stands in its flow (set by the engine's flow table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowPosition {
+    /// It goes the way the flow's first packet went (client to server).
+    pub to_server: bool,
+    /// Packets have been seen both ways.
+    pub established: bool,
+    /// The first packet of its flow in its direction.
+    pub first: bool,
 }
 
 /// The value of a field on one packet.
@@ -135,6 +150,8 @@ pub struct Features<'p, 'a> {
     stream: Option<StreamStatus>,
     /// Network ids of the source and destination addresses (set by the engine).
     networks: [Option<u16>; 2],
+    /// The packet's place in its flow (set by the engine when rules ask).
+    flow: Option<FlowPosition>,
 }
 
 impl<'p, 'a> Features<'p, 'a> {
@@ -154,7 +171,13 @@ impl<'p, 'a> Features<'p, 'a> {
             echo: None,
             stream: None,
             networks: [None, None],
+            flow: None,
         }
+    }
+
+    /// Records the packet's place in its flow.
+    pub fn set_flow(&mut self, position: FlowPosition) {
+        self.flow = Some(position);
     }
 
     /// The packet these features describe.
@@ -294,6 +317,10 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IpTtl => num(u64::from(pkt.ip()?.ttl)),
             Field::IpLen => num(u64::from(pkt.ip()?.total_len)),
             Field::IpProto => num(u64::from(pkt.ip()?.proto)),
+            Field::IpId => num(u64::from(pkt.ip()?.id?)),
+            Field::FlowToServer => self.flow.map(|p| Bool(p.to_server)),
+            Field::FlowEstablished => self.flow.map(|p| Bool(p.established)),
+            Field::FlowFirst => self.flow.map(|p| Bool(p.first)),
             Field::SrcPort => num(u64::from(pkt.ports()?.0)),
             Field::DstPort => num(u64::from(pkt.ports()?.1)),
             Field::TcpFlags => match pkt.transport {

@@ -95,6 +95,8 @@ pub struct IpInfo {
     pub total_len: u32,
     /// Protocol number of the payload (IPv6: after extension headers).
     pub proto: u8,
+    /// IPv4 identification (`None` for IPv6).
+    pub id: Option<u16>,
     /// The payload is a fragment (transport not decoded).
     pub fragmented: bool,
 }
@@ -242,6 +244,7 @@ impl<'a> Packet<'a> {
                     ttl: h.ttl(),
                     total_len: u32::from(h.total_len()),
                     proto: payload.ip_number.0,
+                    id: Some(h.identification()),
                     fragmented: payload.fragmented,
                 });
                 if payload.fragmented {
@@ -258,6 +261,7 @@ impl<'a> Packet<'a> {
                     ttl: h.hop_limit(),
                     total_len: u32::from(h.payload_length()) + 40,
                     proto: payload.ip_number.0,
+                    id: None,
                     fragmented: payload.fragmented,
                 });
                 if payload.fragmented {

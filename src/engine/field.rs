@@ -108,6 +108,10 @@ fields! {
     IpTtl "ip.ttl" Num Ip 1 "TTL (IPv6: hop limit)";
     IpLen "ip.len" Num Ip 1 "IP total length from the header";
     IpProto "ip.proto" Num Ip 1 "protocol number of the IP payload";
+    IpId "ip.id" Num Ip 1 "IPv4 identification (absent on IPv6)";
+    FlowToServer "flow.to_server" Bool Ip 2 "the packet goes the way its flow's first packet went (client to server)";
+    FlowEstablished "flow.established" Bool Ip 2 "its flow has seen packets both ways";
+    FlowFirst "flow.first" Bool Ip 2 "the first packet of its flow in its direction (Suricata's IP-only rules match only these)";
     SrcPort "src.port" Num Ports 1 "TCP/UDP source port";
     DstPort "dst.port" Num Ports 1 "TCP/UDP destination port";
     TcpFlags "tcp.flags" Num Tcp 1 "TCP flags byte";

@@ -40,6 +40,12 @@ pub struct FlowInfo {
     pub bytes_toclient: u64,
     /// True when this packet went from client to server.
     pub to_server: bool,
+    /// True when this is the flow's first packet in its direction.
+    pub first_in_direction: bool,
+    /// True once a pass rule that applies to the flow has matched one of its packets.
+    pub passed: bool,
+    /// The flow's key in its table (for [`FlowTable::pass`]).
+    pub key: u64,
 }
 
 /// One flow's counters.
@@ -51,6 +57,7 @@ struct FlowState {
     client_is_low: bool,
     pkts: [u64; 2],
     bytes: [u64; 2],
+    passed: bool,
 }
 
 /// The flows of a run.
@@ -97,6 +104,7 @@ impl FlowTable {
             }
             let to_server = src_is_low == flow.client_is_low;
             let side = usize::from(!to_server);
+            let first_in_direction = flow.pkts.get(side) == Some(&0);
             if let (Some(p), Some(b)) = (flow.pkts.get_mut(side), flow.bytes.get_mut(side)) {
                 *p += 1;
                 *b += wire;
@@ -114,8 +122,19 @@ impl FlowTable {
                 pkts_toclient,
                 bytes_toclient,
                 to_server,
+                first_in_direction,
+                passed: flow.passed,
+                key,
             }
         }))
+    }
+
+    /// Marks the flow `key` (from [`FlowInfo::key`]) passed: later packets of
+    /// it, both ways, raise no alerts.
+    pub fn pass(&mut self, key: u64, ts: i64) {
+        if self.flows.get(key, ts).is_some() {
+            self.flows.update(key, ts, |flow| flow.passed = true);
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod compile;
+pub mod content;
 pub mod echo;
 pub mod field;
 pub mod flows;
@@ -26,7 +27,7 @@ pub mod window;
 
 use std::sync::Arc;
 
-use crate::decode::features::Features;
+use crate::decode::features::{Features, FlowPosition};
 use crate::decode::Packet;
 use alert::Alert;
 use ruleset::RuleSet;
@@ -43,8 +44,13 @@ pub struct Engine {
     limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
-    /// Per-flow counters for EVE (`flow_id`, `flow{}`), when asked for.
+    /// Flows: for EVE (`flow_id`, `flow{}`) when asked for, and for rules that
+    /// read a packet's place in its flow or pass whole flows.
     flows: Option<flows::FlowTable>,
+    /// Alerts carry their flow (EVE asked for it).
+    flows_in_alerts: bool,
+    /// Most alerts one packet may raise (Suricata's `packet-alert-max`); `None`: no limit.
+    alert_max: Option<usize>,
 }
 
 impl Engine {
@@ -64,15 +70,34 @@ impl Engine {
         };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
-        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows: None }
+        let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
+        Engine {
+            rules,
+            tables,
+            echo,
+            stats,
+            limits,
+            matched: Vec::with_capacity(64),
+            flows,
+            flows_in_alerts: false,
+            alert_max: None,
+        }
     }
 
     /// Counts packets and bytes per flow from now on, so alerts carry their
     /// flow (EVE `flow_id` and `flow{}`). Bounded by the engine's state limits.
     pub fn track_flows(&mut self) {
+        self.flows_in_alerts = true;
         if self.flows.is_none() {
             self.flows = Some(flows::FlowTable::new(self.limits));
         }
+    }
+
+    /// Keeps at most `max` alerts per packet, as Suricata's `packet-alert-max`
+    /// (15 by default there): the most severe rules first, then load order;
+    /// `noalert` rules take no place. `None` (the default) keeps every alert.
+    pub fn set_packet_alert_max(&mut self, max: Option<usize>) {
+        self.alert_max = max;
     }
 
     /// The rule set in use.
@@ -96,6 +121,9 @@ impl Engine {
             self.echo = None;
         } else if self.echo.is_none() {
             self.echo = Some(echo::EchoTable::new(self.limits));
+        }
+        if rules.uses_flows() && self.flows.is_none() {
+            self.flows = Some(flows::FlowTable::new(self.limits));
         }
         self.stats.rekey_alerts(&self.rules, &rules);
         let stateful = rules.rules().iter().filter(|r| r.state.is_stateful()).count();
@@ -128,6 +156,13 @@ impl Engine {
         self.stats.count_packet(pkt);
         let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
         let mut f = Features::new(pkt);
+        if let Some(info) = &flow {
+            f.set_flow(FlowPosition {
+                to_server: info.to_server,
+                established: info.pkts_toserver > 0 && info.pkts_toclient > 0,
+                first: info.first_in_direction,
+            });
+        }
         if let Some(echo) = &mut self.echo {
             echo.observe(&mut f);
         }
@@ -137,9 +172,10 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine { rules, matched, stats, tables, .. } = self;
+        let Engine { rules, matched, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
         matched.clear();
-        let mut passed = false;
+        let mut passed = flow.is_some_and(|info| info.passed);
+        let mut pass_flow = false;
         rules.candidates(pkt, |index, is_pass| {
             if passed {
                 return;
@@ -148,11 +184,16 @@ impl Engine {
             if rule.matches(&mut f) {
                 if is_pass {
                     passed = true;
+                    pass_flow = rule.pass_flow;
                 } else {
                     matched.push(index);
                 }
             }
         });
+        if let (true, Some(info), Some(table)) = (pass_flow, &flow, flows.as_mut()) {
+            table.pass(info.key, pkt.ts_nanos);
+        }
+        let flow = if *flows_in_alerts { flow } else { None };
         if let Some(e) = f.dns_error() {
             stats.count_dns_error(e);
         }
@@ -161,6 +202,9 @@ impl Engine {
             return;
         }
         matched.sort_unstable();
+        if let Some(max) = *alert_max {
+            keep_most_severe(rules, matched, max);
+        }
         for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };
             let report = match tables.decide(index, rule, &mut f) {
@@ -183,6 +227,9 @@ impl Engine {
                     continue;
                 }
             };
+            if rule.noalert {
+                continue;
+            }
             if let Some(mut alert) = Alert::build(rules, index, &mut f) {
                 alert.state = report;
                 alert.flow = flow;
@@ -193,4 +240,25 @@ impl Engine {
             }
         }
     }
+}
+
+/// Keeps in `matched` (rule indexes in load order) the `max` most severe rules
+/// that alert, earliest first among equals, and every `noalert` rule; the
+/// order stays load order. Allocates nothing.
+fn keep_most_severe(rules: &ruleset::RuleSet, matched: &mut Vec<u32>, max: usize) {
+    let alerting = |i: &u32| rules.rule(*i).is_some_and(|r| !r.noalert);
+    if matched.iter().filter(|i| alerting(i)).count() <= max {
+        return;
+    }
+    let severity = |i: u32| std::cmp::Reverse(rules.rule(i).map(|r| r.severity));
+    matched.sort_by_key(|&i| (severity(i), i));
+    let mut kept = 0;
+    matched.retain(|i| {
+        if !alerting(i) {
+            return true;
+        }
+        kept += 1;
+        kept <= max
+    });
+    matched.sort_unstable();
 }

@@ -109,6 +109,8 @@ pub enum Check {
     Regex(Regex),
     /// `under [domains]`: the name is one of the domains or below one.
     Under(DomainSet),
+    /// `has [...]`: content matching with Suricata's positions.
+    Content(Box<crate::engine::content::ContentSeq>),
 }
 
 /// The domains of an `under` test, lowercased, for label-by-label lookup.
@@ -198,6 +200,7 @@ impl Check {
             Check::Contains { .. } | Check::StartsWith { .. } | Check::EndsWith { .. } => 8,
             Check::Regex(_) => 40,
             Check::Under(_) => 6,
+            Check::Content(seq) => 10 * seq.len() as u32,
         }
     }
 
@@ -223,6 +226,7 @@ impl Check {
             }
             (Check::Regex(re), FieldValue::Bytes(a)) => re.is_match(a),
             (Check::Under(set), FieldValue::Bytes(a)) => set.covers(a),
+            (Check::Content(seq), FieldValue::Bytes(a)) => seq.matches(a),
             _ => false,
         }
     }
@@ -413,6 +417,7 @@ impl fmt::Display for Predicate {
             | Check::EndsWith { .. }
             | Check::Regex(_)
             | Check::Under(_)
+            | Check::Content(_)
                 if self.negated =>
             {
                 write!(f, "{name} present and not ({})", Predicate::new(self.field, self.check.clone()))
@@ -437,6 +442,7 @@ impl fmt::Display for Predicate {
             Check::StartsWith { needle, nocase } => write_needle(f, name, "starts_with", needle, *nocase),
             Check::EndsWith { needle, nocase } => write_needle(f, name, "ends_with", needle, *nocase),
             Check::Regex(re) => write!(f, "{name} matches /{}/", re.as_str()),
+            Check::Content(seq) => write!(f, "{name} has {seq}"),
             Check::Under(set) => {
                 let shown = set.sample(3);
                 let more = set.len().saturating_sub(shown.len());

@@ -59,12 +59,18 @@ pub struct VarReport {
 /// One rule, ready to match.
 #[derive(Debug)]
 pub struct CompiledRule {
+    /// Generator id (`gid`, default 1), as Suricata numbers alerts `[gid:sid:rev]`.
+    pub gid: u64,
     /// Signature id (`id`).
     pub sid: u64,
     /// Revision (`rev`, default 1).
     pub rev: u64,
     /// `alert` or `pass`.
     pub action: Action,
+    /// `noalert`: matches and counts, raises no alert.
+    pub noalert: bool,
+    /// A pass rule that silences the rest of its flow (`applies flow`).
+    pub pass_flow: bool,
     /// Protocol group.
     pub proto: Proto,
     /// Addresses, ports, direction.
@@ -239,6 +245,12 @@ impl RuleSet {
         RuleSet { disabled, warnings, ..self }
     }
 
+    /// The same set with more warnings (rules a Suricata file could not load).
+    pub fn with_warnings(mut self, more: Vec<String>) -> RuleSet {
+        self.warnings.extend(more);
+        self
+    }
+
     /// Rules left out by `disable`, in load order.
     pub fn disabled(&self) -> &[DisabledRule] {
         &self.disabled
@@ -308,6 +320,17 @@ impl RuleSet {
     /// True if any rule reads a DNS field (so DNS decoding errors are worth counting).
     pub fn uses_dns(&self) -> bool {
         self.rules.iter().any(|r| r.measured.iter().any(|f| field::info(*f).layer == field::Layer::Dns))
+    }
+
+    /// True if some rule reads a packet's place in its flow or passes whole flows.
+    pub fn uses_flows(&self) -> bool {
+        use crate::decode::features::Field;
+        self.rules.iter().any(|r| {
+            r.pass_flow
+                || r.measured
+                    .iter()
+                    .any(|f| matches!(f, Field::FlowToServer | Field::FlowEstablished | Field::FlowFirst))
+        })
     }
 
     /// True if any rule reads the echo correlation fields.

@@ -4,6 +4,7 @@
 //! [`StateSpec`]; the tables that count live in `engine::tables`.
 
 use crate::decode::features::Field;
+use crate::rules::ast::FixedKind;
 
 /// A time window, in nanoseconds of packet time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +41,18 @@ pub struct StateSpec {
     pub limit: Option<(u64, Window, Vec<KeyItem>)>,
     /// `distinct FIELD > N within T by KEY`
     pub distinct: Option<(Field, u64, Window, Vec<KeyItem>)>,
+    /// `fixed KIND N per T by KEY` (Suricata's threshold and detection_filter)
+    pub fixed: Option<(FixedKind, u64, Window, Vec<KeyItem>)>,
 }
 
 impl StateSpec {
     /// True if the rule has any stateful clause.
     pub fn is_stateful(&self) -> bool {
-        self.threshold.is_some() || self.rate.is_some() || self.limit.is_some() || self.distinct.is_some()
+        self.threshold.is_some()
+            || self.rate.is_some()
+            || self.limit.is_some()
+            || self.distinct.is_some()
+            || self.fixed.is_some()
     }
 }
 
@@ -92,6 +99,9 @@ impl std::fmt::Display for StateSpec {
         if let Some((field, n, w, k)) = &self.distinct {
             let name = crate::engine::field::info(*field).name;
             parts.push(format!("distinct {name} > {n} within {} by {}", duration(w.nanos), key_text(k)));
+        }
+        if let Some((kind, n, w, k)) = &self.fixed {
+            parts.push(format!("fixed {} {n} per {} by {}", kind.keyword(), duration(w.nanos), key_text(k)));
         }
         if let Some((n, w, k)) = &self.limit {
             parts.push(format!("limit {n} per {} by {}", duration(w.nanos), key_text(k)));

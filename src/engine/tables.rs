@@ -26,6 +26,7 @@ use crate::engine::ruleset::{CompiledRule, RuleSet};
 use crate::engine::state::{KeyItem, Window};
 use crate::engine::template::write_value;
 use crate::engine::window::{DistinctCount, WindowCount, WindowView};
+use crate::rules::ast::FixedKind;
 
 /// Size and expiry limits of every state table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,6 +290,48 @@ enum Trigger {
     Threshold { count: u64, window: Window, key: Vec<KeyItem>, table: Table<WindowCount> },
     Rate { count: f64, window: Window, key: Vec<KeyItem>, table: Table<WindowCount> },
     Distinct { field: Field, count: u64, window: Window, key: Vec<KeyItem>, table: Table<DistinctCount> },
+    Fixed { kind: FixedKind, count: u64, window: Window, key: Vec<KeyItem>, table: Table<FixedCount> },
+}
+
+/// A key's fixed window (Suricata's threshold entry): when it opened and the matches in it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FixedCount {
+    open: bool,
+    start: i64,
+    count: u64,
+    first_packet: u64,
+}
+
+impl Footprint for FixedCount {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl FixedCount {
+    /// Counts a match at `ts` and says whether it alerts, as Suricata's
+    /// threshold types do: the window opens at a key's first match and the
+    /// next match at or after `start + window` opens a new one.
+    fn record(&mut self, kind: FixedKind, count: u64, window: u64, ts: i64, number: u64) -> (bool, WindowView) {
+        let within = self.open && ts.saturating_sub(self.start) < window as i64;
+        if within {
+            self.count += 1;
+        } else {
+            *self = FixedCount { open: true, start: ts, count: 1, first_packet: number };
+        }
+        let fire = match kind {
+            FixedKind::Limit => self.count <= count,
+            FixedKind::Threshold => self.count >= count,
+            FixedKind::Both => self.count == count,
+            FixedKind::DetectionFilter => self.count > count,
+        };
+        let view = WindowView { count: self.count, first_packet: self.first_packet };
+        if fire && kind == FixedKind::Threshold {
+            // Counting starts again within the same window.
+            self.count = 0;
+        }
+        (fire, view)
+    }
 }
 
 struct LimitState {
@@ -346,6 +389,16 @@ impl StateTables {
                         table,
                     });
                 }
+                if let Some((kind, count, window, key)) = &s.fixed {
+                    let table = Table::new(r.sid, kind.keyword(), limits, *window);
+                    state.triggers.push(Trigger::Fixed {
+                        kind: *kind,
+                        count: *count,
+                        window: *window,
+                        key: key.clone(),
+                        table,
+                    });
+                }
                 if let Some((count, window, key)) = &s.limit {
                     let table = Table::new(r.sid, "limit", limits, *window);
                     state.limit = Some(LimitState { count: *count, window: *window, key: key.clone(), table });
@@ -380,6 +433,7 @@ impl StateTables {
                 out.push(match t {
                     Trigger::Threshold { table, .. } | Trigger::Rate { table, .. } => table.stats.clone(),
                     Trigger::Distinct { table, .. } => table.stats.clone(),
+                    Trigger::Fixed { table, .. } => table.stats.clone(),
                 });
             }
             if let Some(l) = &state.limit {
@@ -423,6 +477,11 @@ impl StateTables {
                     };
                     let v = table.update(k, ts, |d| d.record(value, ts, number, window.nanos));
                     ("distinct", v, *window, &*key, v.count > *count, None)
+                }
+                Trigger::Fixed { kind, count, window, key, table } => {
+                    let k = key_hash(table.seed, key, f);
+                    let (ok, v) = table.update(k, ts, |c| c.record(*kind, *count, window.nanos, ts, number));
+                    (kind.keyword(), v, *window, &*key, ok, None)
                 }
             };
             fire &= ok;

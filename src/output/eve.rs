@@ -106,7 +106,7 @@ struct EveAlert<'a> {
 #[derive(Serialize)]
 struct EveAlertBody<'a> {
     action: &'static str,
-    gid: u32,
+    gid: u64,
     signature_id: u64,
     rev: u64,
     signature: &'a str,
@@ -320,7 +320,7 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, ctx: &EveContext, out: &mu
         direction: alert.flow.map(|f| if f.to_server { "to_server" } else { "to_client" }),
         alert: EveAlertBody {
             action: "allowed",
-            gid: 1,
+            gid: rule.gid,
             signature_id: rule.sid,
             rev: rule.rev,
             signature: &alert.message,

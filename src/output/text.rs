@@ -12,8 +12,9 @@ use crate::output::time;
 /// Formats the line (without a newline). `file` names the capture when several are scanned.
 pub fn alert_line(alert: &Alert, file: Option<&str>) -> String {
     let mut line = time::human(alert.ts_nanos);
-    let (sid, rev, severity) = alert.rule().map_or((0, 0, "unknown"), |r| (r.sid, r.rev, r.severity.keyword()));
-    let _ = write!(line, "  [1:{sid}:{rev}] [{severity}] {} {{{}}} ", alert.message, alert.proto);
+    let (gid, sid, rev, severity) =
+        alert.rule().map_or((1, 0, 0, "unknown"), |r| (r.gid, r.sid, r.rev, r.severity.keyword()));
+    let _ = write!(line, "  [{gid}:{sid}:{rev}] [{severity}] {} {{{}}} ", alert.message, alert.proto);
     write_endpoint(&mut line, alert.src, alert.src_port);
     line.push_str(" -> ");
     write_endpoint(&mut line, alert.dst, alert.dst_port);

@@ -198,6 +198,80 @@ pub enum RuleOption {
     Distinct(Distinct),
     /// `scope src`: which address picks the network for network-scoped variables.
     Scope(Spanned<ScopeSide>),
+    /// `gid 1`: the generator id alerts carry (`[gid:sid:rev]`, EVE `gid`); default 1.
+    Gid(Spanned<u64>),
+    /// `noalert`: the rule matches and counts, but raises no alert (Suricata's `noalert`).
+    Noalert(Span),
+    /// `applies flow`: a pass rule that matches silences the rest of the packet's flow, both
+    /// ways, as Suricata's `pass` does (`applies packet`, the default: only this packet).
+    Applies(Spanned<PassScope>),
+    /// `fixed threshold 5 per 60s by src`: Suricata's `threshold` / `detection_filter`,
+    /// counted in fixed windows that start at a key's first match.
+    Fixed(Fixed),
+}
+
+/// What a matching pass rule silences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PassScope {
+    /// The packet only.
+    Packet,
+    /// The packet and every later packet of its flow, both directions.
+    Flow,
+}
+
+impl PassScope {
+    /// The keyword in the rule language.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PassScope::Packet => "packet",
+            PassScope::Flow => "flow",
+        }
+    }
+}
+
+/// How a [`Fixed`] clause decides, as Suricata's threshold types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FixedKind {
+    /// `limit`: the first N matches of each window alert.
+    Limit,
+    /// `threshold`: every Nth match of a window alerts.
+    Threshold,
+    /// `both`: the Nth match of a window alerts, once.
+    Both,
+    /// `detection_filter`: every match after the Nth of a window alerts.
+    DetectionFilter,
+}
+
+impl FixedKind {
+    /// Every kind, in documentation order.
+    pub const ALL: [FixedKind; 4] =
+        [FixedKind::Limit, FixedKind::Threshold, FixedKind::Both, FixedKind::DetectionFilter];
+
+    /// The keyword in the rule language (Suricata's name).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FixedKind::Limit => "limit",
+            FixedKind::Threshold => "threshold",
+            FixedKind::Both => "both",
+            FixedKind::DetectionFilter => "detection_filter",
+        }
+    }
+}
+
+/// `fixed KIND N per T by KEY`: counts a key's matches in a window of T that
+/// opens at its first match and, once T has passed, at the next match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fixed {
+    /// limit, threshold, both, detection_filter.
+    pub kind: Spanned<FixedKind>,
+    /// N
+    pub count: Spanned<u64>,
+    /// T, in nanoseconds.
+    pub window: Spanned<u64>,
+    /// KEY
+    pub key: KeySpec,
+    /// The whole clause.
+    pub span: Span,
 }
 
 /// Which of a packet's addresses selects its network.
@@ -347,6 +421,76 @@ pub enum Expr {
     Field(FieldRef),
     /// `true` or `false`.
     Bool(Spanned<bool>),
+    /// `payload has ["GET " depth 4, "host" nocase distance 0]`: Suricata-style content matching.
+    Content(ContentTest),
+}
+
+/// `FIELD has [ITEM, ...]`: patterns matched in order in one buffer, each at
+/// a position fixed by its modifiers or relative to the previous match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContentTest {
+    /// The buffer (`payload`, `dns.qname`).
+    pub field: FieldRef,
+    /// The patterns, in order.
+    pub items: Vec<ContentItem>,
+    /// The whole test.
+    pub span: Span,
+}
+
+/// A pattern to find in a buffer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pattern {
+    /// Bytes, written as a string (characters up to U+00FF stand for one byte).
+    Bytes(String),
+    /// A regex, flags from `imsx`.
+    Regex {
+        /// The pattern between the slashes.
+        pattern: String,
+        /// The flag letters.
+        flags: String,
+    },
+}
+
+impl Default for Pattern {
+    fn default() -> Self {
+        Pattern::Bytes(String::new())
+    }
+}
+
+/// One pattern of a [`ContentTest`] with its position modifiers (Suricata's meaning).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ContentItem {
+    /// The bytes or regex.
+    pub pattern: Pattern,
+    /// `!"x"`: the pattern must not be found where the modifiers say.
+    pub negated: bool,
+    /// `nocase`: ASCII case is ignored.
+    pub nocase: bool,
+    /// `offset N`: start looking N bytes into the buffer.
+    pub offset: Option<i64>,
+    /// `depth N`: look only at the N bytes from the offset.
+    pub depth: Option<i64>,
+    /// `distance N`: start N bytes after the end of the previous match (may be negative).
+    pub distance: Option<i64>,
+    /// `within N`: end at most N bytes after the previous match (plus distance).
+    pub within: Option<i64>,
+    /// `startswith`: at the start of the buffer.
+    pub startswith: bool,
+    /// `endswith`: ending at the end of the buffer.
+    pub endswith: bool,
+    /// `relative`: a regex searched from the end of the previous match.
+    pub relative: bool,
+    /// `fast_pattern`: accepted and kept (ferret has no prefilter to steer).
+    pub fast_pattern: bool,
+    /// The item's text.
+    pub span: Span,
+}
+
+impl ContentItem {
+    /// True when the item's position depends on the previous match.
+    pub fn is_relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some() || self.relative
+    }
 }
 
 impl Expr {
@@ -357,6 +501,7 @@ impl Expr {
             Expr::Test(t) => t.span,
             Expr::Field(f) => f.span,
             Expr::Bool(b) => b.span,
+            Expr::Content(c) => c.span,
         }
     }
 }

@@ -10,3 +10,4 @@ pub mod diag;
 pub mod parse;
 pub mod print;
 pub mod span;
+pub mod suricata;

@@ -9,8 +9,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::rules::ast::{
-    Action, AddrSpec, Direction, Expr, IpNet, Item, KeyPart, KeySpec, PortSpec, Proto, Rule, RuleFile, RuleOption,
-    ScopeSide, Severity, Spanned, Value, ValueKind, VarDecl,
+    Action, AddrSpec, ContentItem, Direction, Expr, IpNet, Item, KeyPart, KeySpec, Pattern, PortSpec, Proto, Rule,
+    RuleFile, RuleOption, ScopeSide, Severity, Spanned, Value, ValueKind, VarDecl,
 };
 
 /// Width option keys are padded to, so option values line up.
@@ -89,6 +89,18 @@ impl Display for RuleOption {
                 };
                 write!(f, "{:w$} {side}", "scope")
             }
+            RuleOption::Gid(n) => write!(f, "{:w$} {}", "gid", n.node),
+            RuleOption::Noalert(_) => f.write_str("noalert"),
+            RuleOption::Applies(s) => write!(f, "{:w$} {}", "applies", s.node.keyword()),
+            RuleOption::Fixed(t) => write!(
+                f,
+                "{:w$} {} {} per {} {}",
+                "fixed",
+                t.kind.node.keyword(),
+                t.count.node,
+                Duration(t.window.node),
+                t.key
+            ),
             RuleOption::Threshold(t) => {
                 write!(f, "{:w$} {} within {} {}", "threshold", t.count.node, Duration(t.window.node), t.key)
             }
@@ -293,7 +305,7 @@ fn precedence(e: &Expr) -> u8 {
         Expr::Or(..) => 1,
         Expr::And(..) => 2,
         Expr::Not(..) => 3,
-        Expr::Test(_) | Expr::Field(_) | Expr::Bool(_) => 4,
+        Expr::Test(_) | Expr::Field(_) | Expr::Bool(_) | Expr::Content(_) => 4,
     }
 }
 
@@ -329,7 +341,58 @@ impl Display for Expr {
             Expr::Test(t) => write!(f, "{} {} {}", t.field.name, t.op.node.as_str(), t.value),
             Expr::Field(field) => f.write_str(&field.name),
             Expr::Bool(b) => write!(f, "{}", b.node),
+            Expr::Content(c) => {
+                write!(f, "{} has [", c.field.name)?;
+                for (n, item) in c.items.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    item.fmt(f)?;
+                }
+                f.write_char(']')
+            }
         }
+    }
+}
+
+impl Display for ContentItem {
+    /// The pattern, then its modifiers in a fixed order.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.negated {
+            f.write_char('!')?;
+        }
+        match &self.pattern {
+            Pattern::Bytes(s) => ByteString(s).fmt(f)?,
+            Pattern::Regex { pattern, flags } => write!(f, "{}{flags}", Regex(pattern))?,
+        }
+        let flags = [("nocase", self.nocase)];
+        let numbers =
+            [("offset", self.offset), ("depth", self.depth), ("distance", self.distance), ("within", self.within)];
+        let tail = [
+            ("startswith", self.startswith),
+            ("endswith", self.endswith),
+            ("relative", self.relative),
+            ("fast_pattern", self.fast_pattern),
+        ];
+        for (name, _) in flags.iter().filter(|(_, on)| *on) {
+            write!(f, " {name}")?;
+        }
+        for (name, n) in numbers.iter().filter_map(|(name, n)| n.map(|n| (name, n))) {
+            write!(f, " {name} {n}")?;
+        }
+        for (name, _) in tail.iter().filter(|(_, on)| *on) {
+            write!(f, " {name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A string of bytes (characters up to U+00FF): printable ASCII as is, the rest `\xHH`.
+struct ByteString<'a>(&'a str);
+
+impl Display for ByteString<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_quoted(f, self.0, |c| !matches!(c, ' '..='~') && u32::from(c) <= 0xff)
     }
 }
 
@@ -356,20 +419,25 @@ pub struct Quoted<'a>(pub &'a str);
 
 impl Display for Quoted<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                '\t' => f.write_str("\\t")?,
-                '\r' => f.write_str("\\r")?,
-                c if c.is_ascii_control() => write!(f, "\\x{:02x}", u32::from(c))?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
+        write_quoted(f, self.0, |c| c.is_ascii_control())
     }
+}
+
+/// `"s"` with `"`, `\`, newline, tab and return escaped, and `\xHH` for the characters `hex` picks.
+fn write_quoted(f: &mut Formatter<'_>, s: &str, hex: impl Fn(char) -> bool) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
+            c if hex(c) => write!(f, "\\x{:02x}", u32::from(c))?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
 }
 
 /// A regex pattern between slashes; a bare `/` inside is written `\/`.
@@ -486,6 +554,13 @@ mod tests {
             RuleOption::Scope(s) => s.span = Z,
             RuleOption::Tags(t) => t.iter_mut().for_each(|t| t.span = Z),
             RuleOption::When(e) => strip_expr(e),
+            RuleOption::Gid(n) => n.span = Z,
+            RuleOption::Noalert(s) => *s = Z,
+            RuleOption::Applies(s) => s.span = Z,
+            RuleOption::Fixed(t) => {
+                (t.span, t.kind.span, t.count.span, t.window.span) = (Z, Z, Z, Z);
+                strip_key(&mut t.key);
+            }
             RuleOption::Threshold(t) => {
                 (t.span, t.count.span, t.window.span) = (Z, Z, Z);
                 strip_key(&mut t.key);
@@ -521,6 +596,10 @@ mod tests {
             }
             Expr::Field(f) => f.span = Z,
             Expr::Bool(b) => b.span = Z,
+            Expr::Content(c) => {
+                (c.span, c.field.span) = (Z, Z);
+                c.items.iter_mut().for_each(|i| i.span = Z);
+            }
         }
     }
 
@@ -599,6 +678,10 @@ mod tests {
             }
             Expr::Field(f) => assert_eq!(text_at(text, f.span), f.name),
             Expr::Bool(b) => assert_eq!(text_at(text, b.span), b.node.to_string()),
+            Expr::Content(c) => {
+                assert_eq!(text_at(text, c.field.span), c.field.name);
+                assert!(text_at(text, c.span).ends_with(']'));
+            }
         }
     }
 
@@ -678,6 +761,15 @@ mod tests {
             RuleOption::Scope(s) => assert!(["src", "dst", "home"].contains(&text_at(text, s.span))),
             RuleOption::Tags(tags) => tags.iter().for_each(|t| assert_eq!(text_at(text, t.span), t.node)),
             RuleOption::When(e) => check_expr_spans(text, e),
+            RuleOption::Gid(n) => number(n),
+            RuleOption::Noalert(s) => assert_eq!(text_at(text, *s), "noalert"),
+            RuleOption::Applies(s) => assert_eq!(text_at(text, s.span), s.node.keyword()),
+            RuleOption::Fixed(t) => {
+                assert!(text_at(text, t.span).starts_with("fixed"));
+                number(&t.count);
+                window(&t.window);
+                check_key_spans(text, t.span, &t.key);
+            }
             RuleOption::Threshold(t) => {
                 assert!(text_at(text, t.span).starts_with("threshold"));
                 number(&t.count);

@@ -2,6 +2,7 @@
 //! suit the field's type, and its value must be of that type (numbers, word values, ranges,
 //! address and string lists). The result is a predicate [`Node`] tree.
 
+use crate::engine::content::{ContentSeq, Needle, Step};
 use crate::engine::field::{self, FieldInfo, FieldType};
 use crate::engine::header::Net;
 use crate::engine::predicate::{Check, CmpOp, DomainSet, Node, Predicate};
@@ -63,7 +64,91 @@ impl RuleCx<'_> {
                 None => Node::Const(false),
             },
             Expr::Test(t) => self.test(t).unwrap_or(Node::Const(false)),
+            Expr::Content(c) => self.content(c).unwrap_or(Node::Const(false)),
         }
+    }
+
+    /// `FIELD has [...]`: a content sequence over a bytes or text field.
+    fn content(&mut self, c: &ast::ContentTest) -> Option<Node> {
+        let info = self.field(&c.field)?;
+        if !matches!(info.ty, FieldType::Str | FieldType::Bytes) {
+            self.diags.push(Diagnostic::new(
+                format!("'has' needs a bytes or text field; '{}' is a {}", info.name, info.ty.name()),
+                c.field.span,
+                "not a buffer",
+            ));
+            return None;
+        }
+        let mut steps = Vec::with_capacity(c.items.len());
+        for item in &c.items {
+            steps.push(self.content_step(item)?);
+        }
+        let text: Vec<String> = c.items.iter().map(ToString::to_string).collect();
+        let seq = ContentSeq::new(steps, format!("[{}]", text.join(", ")));
+        Some(Node::Pred(Predicate::new(info.field, Check::Content(Box::new(seq)))))
+    }
+
+    fn content_step(&mut self, item: &ast::ContentItem) -> Option<Step> {
+        let absolute = item.offset.is_some() || item.depth.is_some();
+        let placed = item.distance.is_some() || item.within.is_some();
+        let problem = if absolute && placed {
+            Some("offset/depth cannot be combined with distance/within")
+        } else if item.startswith && (absolute || placed) {
+            Some("startswith cannot be combined with offset, depth, distance or within")
+        } else if item.relative && placed {
+            Some("relative cannot be combined with distance or within")
+        } else if item.depth.is_some_and(|d| d <= 0) || item.offset.is_some_and(|o| o < 0) {
+            Some("offset must be at least 0 and depth at least 1")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.diags.push(Diagnostic::new(problem.to_string(), item.span, "in this pattern"));
+            return None;
+        }
+        let needle = match &item.pattern {
+            ast::Pattern::Bytes(s) => {
+                let bytes = literal_bytes(s);
+                if bytes.is_empty() {
+                    self.diags.push(Diagnostic::new("empty content pattern", item.span, "nothing to find"));
+                    return None;
+                }
+                Needle::Bytes { bytes, nocase: item.nocase }
+            }
+            ast::Pattern::Regex { pattern, flags } => {
+                if item.nocase || absolute || placed || item.startswith {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "a regex takes only the 'relative' and 'endswith' modifiers",
+                            item.span,
+                            "here",
+                        )
+                        .with_help("use the i flag for case, and ^ or \\A to anchor"),
+                    );
+                    return None;
+                }
+                Needle::Regex(self.regex(pattern, flags, item.span)?)
+            }
+        };
+        let len = match &needle {
+            Needle::Bytes { bytes, .. } => bytes.len() as i64,
+            Needle::Regex(_) => 0,
+        };
+        let (start, window) = if item.startswith {
+            (0, Some(len))
+        } else if placed {
+            (item.distance.unwrap_or(0), item.within)
+        } else {
+            (item.offset.unwrap_or(0), item.depth)
+        };
+        Some(Step {
+            needle,
+            negated: item.negated,
+            relative: placed || item.relative,
+            start,
+            len: window,
+            endswith: item.endswith,
+        })
     }
 
     pub(super) fn test(&mut self, t: &Test) -> Option<Node> {

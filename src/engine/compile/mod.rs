@@ -244,6 +244,9 @@ impl RuleCx<'_> {
         let mut when = None;
         let mut scope_side = None;
         let mut state = StateSpec::default();
+        let mut gid = 1;
+        let mut noalert = false;
+        let mut pass_flow = false;
         for opt in &rule.options {
             match opt {
                 RuleOption::Id(v) => sid = Some(v.node),
@@ -259,6 +262,17 @@ impl RuleCx<'_> {
                     when = Some(expr);
                 }
                 RuleOption::Scope(side) => scope_side = Some(side.node),
+                RuleOption::Gid(v) => gid = v.node,
+                RuleOption::Noalert(_) => noalert = true,
+                RuleOption::Applies(v) => {
+                    pass_flow = v.node == ast::PassScope::Flow;
+                    if rule.action.node != Action::Pass {
+                        self.diags.push(Diagnostic::new("'applies' is for pass rules", v.span, "not a pass rule"));
+                    }
+                }
+                RuleOption::Fixed(t) => {
+                    state.fixed = Some((t.kind.node, t.count.node, self.window(&t.window), self.key(&t.key)));
+                }
                 RuleOption::Threshold(t) => {
                     state.threshold = Some((t.count.node, self.window(&t.window), self.key(&t.key)));
                 }
@@ -282,7 +296,7 @@ impl RuleCx<'_> {
         };
         if rule.action.node == Action::Pass && state.is_stateful() {
             self.diags.push(Diagnostic::new(
-                "pass rules cannot carry threshold, rate, limit or distinct clauses",
+                "pass rules cannot carry threshold, rate, limit, distinct or fixed clauses",
                 rule.action.span,
                 "a pass rule",
             ));
@@ -301,9 +315,12 @@ impl RuleCx<'_> {
             }
         }
         Some(CompiledRule {
+            gid,
             sid,
             rev,
             action: rule.action.node,
+            noalert,
+            pass_flow,
             proto: rule.proto.node,
             header: header?,
             cond,
@@ -420,7 +437,7 @@ mod tests {
     #[test]
     fn pass_rules_carry_no_state_and_windows_are_not_empty() {
         let d = error(&rule("ip", "any any -> any any", "threshold 5 within 10s by src").replace("alert", "pass"));
-        assert_eq!(d.message, "pass rules cannot carry threshold, rate, limit or distinct clauses");
+        assert_eq!(d.message, "pass rules cannot carry threshold, rate, limit, distinct or fixed clauses");
         let text = rule("ip", "any any -> any any", "threshold 5 within 0s by src");
         let d = error(&text);
         assert_eq!(d.message, "a time window must be longer than zero");

@@ -48,6 +48,8 @@ pub struct VarLayers {
     pub disable: Vec<crate::engine::suppress::Disable>,
     /// Alerts dropped (the config's `suppress`).
     pub suppress: Vec<crate::engine::suppress::Suppress>,
+    /// A Suricata rule the loader refuses is an error (refusing its file), not a warning.
+    pub strict: bool,
 }
 
 impl VarLayers {
@@ -205,7 +207,7 @@ pub(super) fn expr_vars(e: &Expr, out: &mut Vec<String>, depth: usize) {
         Expr::And(items, _) | Expr::Or(items, _) => items.iter().for_each(|i| expr_vars(i, out, depth + 1)),
         Expr::Not(inner, _) => expr_vars(inner, out, depth + 1),
         Expr::Test(t) => value_vars(&t.value, out, depth + 1),
-        Expr::Field(_) | Expr::Bool(_) => {}
+        Expr::Field(_) | Expr::Bool(_) | Expr::Content(_) => {}
     }
 }
 

@@ -115,6 +115,9 @@ impl<'s> Cx<'s> {
     /// After a field: an operator and a value (a test), or nothing (a boolean field).
     pub(super) fn test_rest(&self, start: &'s str, i: &'s str, field: FieldRef) -> PResult<'s, Expr> {
         let op_at = ws(i);
+        if let Some(rest) = keyword(op_at, "has") {
+            return self.content_test(start, rest, field).map(|(r, c)| (r, Expr::Content(c)));
+        }
         let (rest, op) = match self.test_op(op_at) {
             Ok(ok) => ok,
             Err(Err::Error(_)) => return Ok((i, Expr::Field(field))),

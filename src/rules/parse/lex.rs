@@ -5,7 +5,7 @@
 use crate::rules::ast::{Proto, Severity};
 
 /// Option keys, in the order the reference documents them.
-pub(super) const OPTION_KEYS: [&str; 14] = [
+pub(super) const OPTION_KEYS: [&str; 18] = [
     "id",
     "rev",
     "msg",
@@ -20,11 +20,15 @@ pub(super) const OPTION_KEYS: [&str; 14] = [
     "limit",
     "distinct",
     "scope",
+    "gid",
+    "noalert",
+    "applies",
+    "fixed",
 ];
 
 /// Words that are never a field or a bare-word value, so that an expression or value that runs
 /// into the next option (or keyword) stops there instead of swallowing it.
-pub(super) const RESERVED: [&str; 14] = [
+pub(super) const RESERVED: [&str; 15] = [
     "and",
     "or",
     "not",
@@ -36,6 +40,7 @@ pub(super) const RESERVED: [&str; 14] = [
     "ends_with",
     "matches",
     "under",
+    "has",
     "alert",
     "pass",
     "var",

@@ -28,7 +28,7 @@ use std::cell::Cell;
 use nom::combinator::cut;
 use nom::{Err, Parser};
 
-use crate::rules::ast::{Action, Expr, Item, Rule, RuleFile, Spanned, Value, VarDecl};
+use crate::rules::ast::{Action, AddrSpec, Expr, Item, PortSpec, Rule, RuleFile, Spanned, Value, VarDecl};
 use crate::rules::diag::Diagnostic;
 use crate::rules::span::Span;
 
@@ -36,6 +36,7 @@ use self::expect::{fail_help, PError, PResult, Tok};
 use self::lex::{ident, is_reserved, ws};
 use self::recover::recover;
 
+mod content;
 mod expect;
 mod expr;
 mod header;
@@ -94,6 +95,30 @@ pub fn parse_value(text: &str) -> Result<Value, Diagnostic> {
 pub fn parse_expr(text: &str) -> Result<Expr, Diagnostic> {
     let cx = Cx::new(text);
     cx.whole(text, |i| cx.expr(i, 0))
+}
+
+/// Parses the header address set that starts at byte `at` of `text` (for
+/// Suricata rules, whose address syntax is the same); returns it and the
+/// offset just after it.
+pub(crate) fn header_addr(text: &str, at: usize) -> Result<(AddrSpec, usize), Diagnostic> {
+    header_part(text, at, |cx, i| cx.addr(i, 0))
+}
+
+/// Parses the header port set that starts at byte `at` of `text`, as [`header_addr`].
+pub(crate) fn header_port(text: &str, at: usize) -> Result<(PortSpec, usize), Diagnostic> {
+    header_part(text, at, |cx, i| cx.port(i, 0))
+}
+
+fn header_part<'s, T>(
+    text: &'s str,
+    at: usize,
+    part: impl FnOnce(&Cx<'s>, &'s str) -> PResult<'s, T>,
+) -> Result<(T, usize), Diagnostic> {
+    let cx = Cx::new(text);
+    match part(&cx, text.get(at..).unwrap_or("")) {
+        Ok((rest, spec)) => Ok((spec, cx.offset(rest))),
+        Err(e) => Err(cx.diagnostic(e)),
+    }
 }
 
 /// Parsing context: the whole text (to turn positions into offsets), the furthest point where

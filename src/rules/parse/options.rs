@@ -6,7 +6,10 @@ use nom::character::complete::{char as one_char, digit1};
 use nom::combinator::cut;
 use nom::{Err, Parser};
 
-use crate::rules::ast::{Distinct, KeyPart, KeySpec, Limit, Rate, RuleOption, ScopeSide, Severity, Spanned, Threshold};
+use crate::rules::ast::{
+    Distinct, Fixed, FixedKind, KeyPart, KeySpec, Limit, PassScope, Rate, RuleOption, ScopeSide, Severity, Spanned,
+    Threshold,
+};
 use crate::rules::diag::Diagnostic;
 
 use super::expect::{describe, did_you_mean, fail, fail_help, found_token, shorten, suggestion, PError, PResult, Tok};
@@ -98,6 +101,10 @@ impl<'s> Cx<'s> {
             "rate" => self.rate(start, i).map(|(r, t)| (r, RuleOption::Rate(t))),
             "limit" => self.limit(start, i).map(|(r, t)| (r, RuleOption::Limit(t))),
             "scope" => self.scope(i).map(|(r, s)| (r, RuleOption::Scope(s))),
+            "gid" => self.whole_number(i, "gid").map(|(r, n)| (r, RuleOption::Gid(n))),
+            "noalert" => Ok((i, RuleOption::Noalert(self.span(start, i)))),
+            "applies" => self.applies(i).map(|(r, s)| (r, RuleOption::Applies(s))),
+            "fixed" => self.fixed(start, i).map(|(r, t)| (r, RuleOption::Fixed(t))),
             _ => self.distinct(start, i).map(|(r, t)| (r, RuleOption::Distinct(t))),
         }
     }
@@ -200,6 +207,45 @@ impl<'s> Cx<'s> {
             _ => self.expected(i, Tok::Word),
         };
         self.list(at, Tok::Word, &mut tag_word)
+    }
+
+    /// `applies packet|flow`: what a matching pass rule silences.
+    pub(super) fn applies(&self, i: &'s str) -> PResult<'s, Spanned<PassScope>> {
+        let at = ws(i);
+        match word(at) {
+            Some(("packet", rest)) => Ok((rest, Spanned::new(PassScope::Packet, self.span(at, rest)))),
+            Some(("flow", rest)) => Ok((rest, Spanned::new(PassScope::Flow, self.span(at, rest)))),
+            Some((w, _)) => fail_help(
+                at,
+                w.len(),
+                format!("unknown scope '{w}'"),
+                "not packet or flow",
+                "write 'applies packet' or 'applies flow'",
+            ),
+            None => Err(Err::Failure(PError::expected(at, Tok::Word.bit(), Some("applies")))),
+        }
+    }
+
+    /// `fixed KIND N per DURATION by KEY`, KIND one of limit, threshold, both, detection_filter.
+    pub(super) fn fixed(&self, start: &'s str, i: &'s str) -> PResult<'s, Fixed> {
+        let at = ws(i);
+        let Some((w, rest)) = word(at) else {
+            return Err(Err::Failure(PError::expected(at, Tok::Word.bit(), Some("fixed"))));
+        };
+        let Some(kind) = FixedKind::ALL.into_iter().find(|k| k.keyword() == w) else {
+            return fail_help(
+                at,
+                w.len(),
+                format!("unknown fixed-window kind '{w}'"),
+                "not a kind",
+                "kinds are limit, threshold, both, detection_filter",
+            );
+        };
+        let kind = Spanned::new(kind, self.span(at, rest));
+        let (i, count) = self.whole_number(rest, "fixed")?;
+        let (i, window) = self.keyword_then_duration(i, "per", Tok::Per)?;
+        let (i, key) = self.key(i)?;
+        Ok((i, Fixed { kind, count, window, key, span: self.span(start, i) }))
     }
 
     /// `threshold N within DURATION by KEY`
