@@ -1,7 +1,7 @@
 //! The engine: compiled rules plus state, applied to one decoded packet at a time.
 //!
 //! For each packet the engine asks the [`RuleSet`] for the candidate rules
-//! (by protocol and port), evaluates pass rules first (any match suppresses
+//! (by protocol, then the [`index`]), evaluates pass rules first (any match suppresses
 //! the packet's alerts), then alert rules in load order; a matching rule with
 //! stateful clauses asks its state table whether to fire. Features are
 //! computed lazily and shared by all rules of the packet. Nothing here
@@ -13,6 +13,7 @@ pub mod echo;
 pub mod field;
 pub mod flows;
 pub mod header;
+pub mod index;
 pub mod networks;
 pub mod predicate;
 pub mod ruleset;
@@ -43,6 +44,8 @@ pub struct Engine {
     limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
+    /// Candidate rules of the current packet from the rule index (reused; never shrinks).
+    candidates: Vec<u32>,
     /// Per-flow counters for EVE (`flow_id`, `flow{}`), when asked for.
     flows: Option<flows::FlowTable>,
 }
@@ -64,7 +67,16 @@ impl Engine {
         };
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
-        Engine { rules, tables, echo, stats, limits, matched: Vec::with_capacity(64), flows: None }
+        Engine {
+            rules,
+            tables,
+            echo,
+            stats,
+            limits,
+            matched: Vec::with_capacity(64),
+            candidates: Vec::with_capacity(64),
+            flows: None,
+        }
     }
 
     /// Counts packets and bytes per flow from now on, so alerts carry their
@@ -137,22 +149,14 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine { rules, matched, stats, tables, .. } = self;
+        let Engine { rules, matched, candidates, stats, tables, .. } = self;
+        rules.candidates(&mut f, true, candidates);
+        let passed = candidates.iter().any(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f)));
         matched.clear();
-        let mut passed = false;
-        rules.candidates(pkt, |index, is_pass| {
-            if passed {
-                return;
-            }
-            let Some(rule) = rules.rule(index) else { return };
-            if rule.matches(&mut f) {
-                if is_pass {
-                    passed = true;
-                } else {
-                    matched.push(index);
-                }
-            }
-        });
+        if !passed {
+            rules.candidates(&mut f, false, candidates);
+            matched.extend(candidates.iter().copied().filter(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f))));
+        }
         if let Some(e) = f.dns_error() {
             stats.count_dns_error(e);
         }
@@ -160,7 +164,6 @@ impl Engine {
             stats.passed += 1;
             return;
         }
-        matched.sort_unstable();
         for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };
             let report = match tables.decide(index, rule, &mut f) {
