@@ -66,6 +66,11 @@ impl Bounds {
         }
     }
 
+    /// True when no bound is kept.
+    pub fn is_empty(&self) -> bool {
+        self.by_op.iter().all(Vec::is_empty)
+    }
+
     /// Number of bounds.
     pub fn len(&self) -> usize {
         self.by_op.iter().map(Vec::len).sum()
@@ -106,6 +111,7 @@ mod tests {
         }
         b.finish();
         assert_eq!(b.len(), 25);
+        assert!(!b.is_empty() && Bounds::default().is_empty());
         for v in [-1.0, 0.0, 3.0, 5.8, 64.0, 64.2, 64.5, 100.0, 1e9] {
             let mut got = Vec::new();
             b.lookup(v, &mut got);

@@ -67,6 +67,11 @@ impl Patterns {
         self.matchers.iter().map(|m| m.rules.len()).sum::<usize>() == self.needles
     }
 
+    /// True when no needle is kept.
+    pub fn is_empty(&self) -> bool {
+        self.needles == 0
+    }
+
     /// Number of needles.
     pub fn len(&self) -> usize {
         self.needles
@@ -109,7 +114,7 @@ mod tests {
             needle(b"bc", false, true, 5),
             needle(b"ab", true, true, 6),
         ]);
-        assert!(p.complete());
+        assert!(p.complete() && !p.is_empty() && Patterns::new(&[]).is_empty());
         let found = |hay: &[u8]| {
             let mut out = Vec::new();
             p.lookup(hay, &mut out);
