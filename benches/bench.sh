@@ -5,8 +5,9 @@
 #   benches/bench.sh [PACKETS]        (default 1000000)
 #
 # Baselines: `cat FILE > /dev/null` (reading the bytes) and a scan whose only
-# rule never matches (read + decode + dispatch). Then the default rules, and
-# the default rules plus stateful clauses on every packet.
+# rule never matches (read + decode + dispatch). Then the reports' two rules,
+# 1,000 and 10,000 generated variants of them (as benches/throughput.rs
+# generates), the default rules, and stateful clauses on every packet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -17,6 +18,27 @@ cargo build --release -q --example make-samples --bin ferret
 bin=./target/release/ferret
 printf 'alert ip any any -> any any {\n  id 1\n  when ip.ttl > 255\n}\n' > "$work/none.rules"
 printf 'alert ip any any -> any any {\n  id 2\n  when ip.ttl > 0\n  threshold 1000000000 within 10s by pair\n}\nalert ip any any -> any any {\n  id 3\n  when ip.ttl > 0\n  rate > 1000000000/s by src\n}\n' > "$work/state.rules"
+
+gen() { # N: the two report rules and N-2 address and fixed-length variants
+  local n=$1 k v id
+  echo 'alert icmp any any -> any any { id 1 when payload.len > 64 and payload.entropy > 5.8 }'
+  echo 'alert dns any any -> any any { id 2 when dns.qname.len > 24 and dns.qname.entropy > 3.5 }'
+  for ((k = 0; k < n - 2; k++)); do
+    v=$((k / 2)); id=$((k + 3))
+    if ((k % 2 == 0 && v % 2 == 0)); then
+      echo "alert icmp 10.$((100 + v / 512)).$(((v / 2) % 256)).0/24 any -> any any { id $id when payload.len > 64 and payload.entropy > 5.8 }"
+    elif ((k % 2 == 1 && v % 2 == 0)); then
+      echo "alert dns 10.$((100 + v / 512)).$(((v / 2) % 256)).0/24 any -> any any { id $id when dns.qname.len > 24 and dns.qname.entropy > 3.5 }"
+    elif ((k % 2 == 0)); then
+      echo "alert icmp any any -> any any { id $id when payload.len == $((65 + v / 2)) and payload.entropy > 5.8 }"
+    else
+      echo "alert dns any any -> any any { id $id when dns.qname.len == $((25 + v / 2)) and dns.qname.entropy > 3.5 }"
+    fi
+  done
+}
+gen 2 > "$work/two.rules"
+gen 1000 > "$work/r1000.rules"
+gen 10000 > "$work/r10000.rules"
 
 run() { # name, command...: best of 5 wall-clock seconds
   local name=$1; shift
@@ -32,6 +54,9 @@ run() { # name, command...: best of 5 wall-clock seconds
 {
   run cat cat "$work/bench.pcap"
   run scan_nomatch "$bin" scan -q --no-summary -r "$work/none.rules" "$work/bench.pcap"
+  run scan_two_rules "$bin" scan -q --no-summary -r "$work/two.rules" "$work/bench.pcap"
+  run scan_1000_rules "$bin" scan -q --no-summary -r "$work/r1000.rules" "$work/bench.pcap"
+  run scan_10000_rules "$bin" scan -q --no-summary -r "$work/r10000.rules" "$work/bench.pcap"
   run scan_default "$bin" scan -q --no-summary "$work/bench.pcap"
   run scan_stateful "$bin" scan -q --no-summary -r "$work/state.rules" "$work/bench.pcap"
 } > "$work/times"

@@ -315,7 +315,7 @@ fn completions_and_the_manual_page_are_generated() {
 }
 
 #[test]
-fn explain_takes_rules_with_dash_r_and_writes_single_ports_plainly() {
+fn explain_takes_rules_with_dash_r_and_shows_the_port_index() {
     let dir = tmp();
     std::fs::write(
         dir.path().join("p.rules"),
@@ -325,7 +325,8 @@ fn explain_takes_rules_with_dash_r_and_writes_single_ports_plainly() {
     let out = run_ferret(&["explain", "-r", "p.rules"], dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("  dst.port == 53:\n"), "{stdout}");
+    assert!(stdout.contains("    index: dst.port == 53\n"), "{stdout}");
+    assert!(stdout.contains("    dst ports: 1 ranges\n"), "{stdout}");
     let out = run_ferret(&["check", "-r", "p.rules", "-r", "builtin"], dir.path(), b"");
     assert!(text(&out.stdout).starts_with("ok: 25 rules"), "{}", text(&out.stdout));
 }

@@ -1,7 +1,7 @@
 //! The engine: compiled rules plus state, applied to one decoded packet at a time.
 //!
 //! For each packet the engine asks the [`RuleSet`] for the candidate rules
-//! (by protocol and port), evaluates pass rules first (any match suppresses
+//! (by protocol, then the [`index`]), evaluates pass rules first (any match suppresses
 //! the packet's alerts), then alert rules in load order; a matching rule with
 //! stateful clauses asks its state table whether to fire. Features are
 //! computed lazily and shared by all rules of the packet. Nothing here
@@ -14,6 +14,7 @@ pub mod echo;
 pub mod field;
 pub mod flows;
 pub mod header;
+pub mod index;
 pub mod networks;
 pub mod predicate;
 pub mod ruleset;
@@ -44,6 +45,8 @@ pub struct Engine {
     limits: TableLimits,
     /// Matching alert rules of the current packet (reused; never shrinks).
     matched: Vec<u32>,
+    /// Candidate rules of the current packet from the rule index (reused; never shrinks).
+    candidates: Vec<u32>,
     /// Flows: for EVE (`flow_id`, `flow{}`) when asked for, and for rules that
     /// read a packet's place in its flow or pass whole flows.
     flows: Option<flows::FlowTable>,
@@ -78,6 +81,7 @@ impl Engine {
             stats,
             limits,
             matched: Vec::with_capacity(64),
+            candidates: Vec::with_capacity(64),
             flows,
             flows_in_alerts: false,
             alert_max: None,
@@ -172,24 +176,23 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine { rules, matched, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
+        let Engine { rules, matched, candidates, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
         matched.clear();
+        // Pass rules first (a flow a pass rule passed stays passed), then the
+        // alert rules; the index gives candidates in load order.
         let mut passed = flow.is_some_and(|info| info.passed);
         let mut pass_flow = false;
-        rules.candidates(pkt, |index, is_pass| {
-            if passed {
-                return;
+        if !passed {
+            rules.candidates(&mut f, true, candidates);
+            if let Some(rule) = candidates.iter().filter_map(|&i| rules.rule(i)).find(|r| r.matches(&mut f)) {
+                passed = true;
+                pass_flow = rule.pass_flow;
             }
-            let Some(rule) = rules.rule(index) else { return };
-            if rule.matches(&mut f) {
-                if is_pass {
-                    passed = true;
-                    pass_flow = rule.pass_flow;
-                } else {
-                    matched.push(index);
-                }
-            }
-        });
+        }
+        if !passed {
+            rules.candidates(&mut f, false, candidates);
+            matched.extend(candidates.iter().copied().filter(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f))));
+        }
         if let (true, Some(info), Some(table)) = (pass_flow, &flow, flows.as_mut()) {
             table.pass(info.key, pkt.ts_nanos);
         }

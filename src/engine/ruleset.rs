@@ -1,16 +1,18 @@
 //! A compiled rule set: the rules, and the groups that pick the candidates for a packet.
 //!
-//! Rules are grouped by protocol; inside the TCP, UDP and DNS groups, rules
-//! that name one destination port are indexed by it, so a packet only meets
-//! the rules that can match it. A `RuleSet` is immutable once built and
+//! Rules are grouped by protocol; inside a group, pass rules and alert rules
+//! each have a [`RuleIndex`] that files every rule under one test it cannot
+//! match without (an address prefix, a port, a numeric bound, a needle), so a
+//! packet only meets the rules that can match it, however many are loaded. A `RuleSet` is immutable once built and
 //! `Send + Sync`, so a new one can be swapped in atomically while packets flow.
 
-use std::collections::HashMap;
 use std::fmt::{self, Write};
 
+use crate::decode::features::Features;
 use crate::decode::{Network, Packet, Transport};
 use crate::engine::field::{self, Layer};
 use crate::engine::header::HeaderMatch;
+use crate::engine::index::RuleIndex;
 use crate::engine::networks::NetworkMap;
 use crate::engine::predicate::{Field, Node};
 use crate::engine::state::StateSpec;
@@ -124,12 +126,12 @@ impl CompiledRule {
     }
 
     /// True if the rule's header and condition hold for the packet's features.
-    pub fn matches(&self, f: &mut crate::decode::features::Features<'_, '_>) -> bool {
+    pub fn matches(&self, f: &mut Features<'_, '_>) -> bool {
         self.header.matches(f.packet()) && self.condition_for(f).eval(f)
     }
 
     /// The condition that applies to this packet: its network's, or the default.
-    fn condition_for(&self, f: &crate::decode::features::Features<'_, '_>) -> &Node {
+    fn condition_for(&self, f: &Features<'_, '_>) -> &Node {
         let scoped = self.scoped.as_ref().and_then(|s| {
             let id = f.network(s.side == Side::Dst)?;
             s.by_network.get(usize::from(id))?.as_ref()
@@ -185,18 +187,36 @@ fn required_layers(node: &Node) -> Vec<Layer> {
     }
 }
 
-/// Indexes of rules that can match one protocol.
+/// The rules that can match one protocol: in load order, and indexed.
 #[derive(Debug, Default)]
 struct Group {
     pass: Vec<u32>,
-    by_dst_port: HashMap<u16, Vec<u32>>,
-    any_port: Vec<u32>,
+    alert: Vec<u32>,
+    pass_index: RuleIndex,
+    alert_index: RuleIndex,
 }
 
 const GROUPS: [Proto; 7] = [Proto::Ip, Proto::Icmp, Proto::Icmp6, Proto::Tcp, Proto::Udp, Proto::Dns, Proto::Arp];
 
 fn group_index(p: Proto) -> usize {
     GROUPS.iter().position(|g| *g == p).unwrap_or(0)
+}
+
+/// The groups a packet belongs to: its network layer, its transport, DNS.
+fn packet_groups(pkt: &Packet<'_>) -> [Option<Proto>; 3] {
+    let network = match pkt.network {
+        Network::Ip(_) => Some(Proto::Ip),
+        Network::Arp { .. } => Some(Proto::Arp),
+        Network::None => None,
+    };
+    let transport = match pkt.transport {
+        Transport::Icmp(_) => Some(Proto::Icmp),
+        Transport::Icmp6(_) => Some(Proto::Icmp6),
+        Transport::Tcp { .. } => Some(Proto::Tcp),
+        Transport::Udp { .. } => Some(Proto::Udp),
+        Transport::None => None,
+    };
+    [network, transport, pkt.is_dns().then_some(Proto::Dns)]
 }
 
 /// The compiled rules and their groups.
@@ -222,19 +242,16 @@ impl RuleSet {
         for (i, rule) in rules.iter().enumerate() {
             for proto in effective_groups(rule) {
                 let Some(group) = groups.get_mut(group_index(proto)) else { continue };
-                let i = i as u32;
-                if rule.action == Action::Pass {
-                    group.pass.push(i);
-                    continue;
-                }
-                let port = (!rule.header.both_directions && matches!(proto, Proto::Tcp | Proto::Udp | Proto::Dns))
-                    .then(|| rule.header.dst_ports.single().filter(|r| r.lo == r.hi).map(|r| r.lo))
-                    .flatten();
-                match port {
-                    Some(p) => group.by_dst_port.entry(p).or_default().push(i),
-                    None => group.any_port.push(i),
-                }
+                let list = if rule.action == Action::Pass { &mut group.pass } else { &mut group.alert };
+                list.push(i as u32);
             }
+        }
+        for group in &mut groups {
+            let pick = |list: &[u32]| -> RuleIndex {
+                RuleIndex::new(list.iter().filter_map(|&i| rules.get(i as usize).map(|r| (i, r))))
+            };
+            group.pass_index = pick(&group.pass);
+            group.alert_index = pick(&group.alert);
         }
         let scoped = rules.iter().any(|r| r.scoped.is_some());
         RuleSet { rules, groups, networks, scoped, disabled: Vec::new(), warnings: Vec::new() }
@@ -282,39 +299,31 @@ impl RuleSet {
         self.rules.get(index as usize)
     }
 
-    /// Calls `visit` with the index of every rule that may match `pkt`:
-    /// first pass rules (`true`), then alert rules (`false`).
-    pub fn candidates(&self, pkt: &Packet<'_>, mut visit: impl FnMut(u32, bool)) {
-        let mut protos = [None; 4];
-        protos[0] = match pkt.network {
-            Network::Ip(_) => Some(Proto::Ip),
-            Network::Arp { .. } => Some(Proto::Arp),
-            Network::None => None,
-        };
-        protos[1] = match pkt.transport {
-            Transport::Icmp(_) => Some(Proto::Icmp),
-            Transport::Icmp6(_) => Some(Proto::Icmp6),
-            Transport::Tcp { .. } => Some(Proto::Tcp),
-            Transport::Udp { .. } => Some(Proto::Udp),
-            Transport::None => None,
-        };
-        if pkt.is_dns() {
-            protos[2] = Some(Proto::Dns);
+    /// Sets `out` to the pass rules (`pass`) or the alert rules that may
+    /// match the packet, in load order without repeats: those of the packet's
+    /// groups whose index anchor it passes, and those with no anchor. Every
+    /// rule that matches is among them ([`RuleSet::walk`] is the reference).
+    pub fn candidates(&self, f: &mut Features<'_, '_>, pass: bool, out: &mut Vec<u32>) {
+        out.clear();
+        for proto in packet_groups(f.packet()).into_iter().flatten() {
+            let Some(group) = self.groups.get(group_index(proto)) else { continue };
+            let index = if pass { &group.pass_index } else { &group.alert_index };
+            index.candidates(f, out);
         }
-        let dst_port = pkt.ports().map(|p| p.1);
-        for pass in [true, false] {
-            for proto in protos.iter().flatten() {
-                let Some(group) = self.groups.get(group_index(*proto)) else { continue };
-                if pass {
-                    group.pass.iter().for_each(|&i| visit(i, true));
-                    continue;
-                }
-                group.any_port.iter().for_each(|&i| visit(i, false));
-                if let Some(rules) = dst_port.and_then(|p| group.by_dst_port.get(&p)) {
-                    rules.iter().for_each(|&i| visit(i, false));
-                }
-            }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Sets `out` to every pass rule (`pass`) or alert rule of the packet's
+    /// groups, in load order: the walk the index spares, kept as its reference.
+    pub fn walk(&self, pkt: &Packet<'_>, pass: bool, out: &mut Vec<u32>) {
+        out.clear();
+        for proto in packet_groups(pkt).into_iter().flatten() {
+            let Some(group) = self.groups.get(group_index(proto)) else { continue };
+            out.extend_from_slice(if pass { &group.pass } else { &group.alert });
         }
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// True if any rule reads a DNS field (so DNS decoding errors are worth counting).
@@ -358,23 +367,17 @@ impl RuleSet {
                 continue;
             }
             writeln!(out, "\ngroup {}", proto.keyword())?;
-            for &i in &group.pass {
-                self.explain_rule(out, i, "  ", *proto)?;
-            }
-            let mut ports: Vec<_> = group.by_dst_port.iter().collect();
-            ports.sort_by_key(|(p, _)| **p);
-            for (port, rules) in ports {
-                writeln!(out, "  dst.port == {port}:")?;
-                for &i in rules {
-                    self.explain_rule(out, i, "    ", *proto)?;
+            for (kind, list, index) in
+                [("pass", &group.pass, &group.pass_index), ("alert", &group.alert, &group.alert_index)]
+            {
+                if list.is_empty() {
+                    continue;
                 }
-            }
-            let pad = if group.by_dst_port.is_empty() { "  " } else { "    " };
-            if !group.any_port.is_empty() && !group.by_dst_port.is_empty() {
-                writeln!(out, "  any port:")?;
-            }
-            for &i in &group.any_port {
-                self.explain_rule(out, i, pad, *proto)?;
+                writeln!(out, "  {kind} rules, index:")?;
+                index.describe(out, "    ")?;
+                for &i in list {
+                    self.explain_rule(out, i, "  ", *proto, index)?;
+                }
             }
         }
         if !self.disabled.is_empty() {
@@ -387,7 +390,7 @@ impl RuleSet {
         Ok(())
     }
 
-    fn explain_rule(&self, out: &mut String, index: u32, pad: &str, group: Proto) -> fmt::Result {
+    fn explain_rule(&self, out: &mut String, index: u32, pad: &str, group: Proto, ix: &RuleIndex) -> fmt::Result {
         let Some(r) = self.rule(index) else { return Ok(()) };
         let action = if r.action == Action::Pass { "pass " } else { "" };
         let severity = r.severity.keyword();
@@ -403,6 +406,10 @@ impl RuleSet {
         }
         if !r.header.is_any() {
             writeln!(out, "{pad}  header {}", r.header)?;
+        }
+        match ix.anchor(index) {
+            Some(anchor) => writeln!(out, "{pad}  index: {anchor}")?,
+            None => writeln!(out, "{pad}  index: none (tried on every packet of the group)")?,
         }
         let mut tree = String::new();
         r.cond.write_tree(&mut tree, 0)?;
@@ -441,6 +448,6 @@ impl RuleSet {
 
 impl Group {
     fn is_empty(&self) -> bool {
-        self.pass.is_empty() && self.by_dst_port.is_empty() && self.any_port.is_empty()
+        self.pass.is_empty() && self.alert.is_empty()
     }
 }
