@@ -14,7 +14,10 @@
 //! - `stateless` / `stateful`: conditions true on every IP packet, without
 //!   and with threshold, rate and distinct clauses that fire on every match,
 //!   so both raise the same alerts and the ratio is the cost of state;
-//! - `fixed_thresholds` / `network_scoped`: thresholds scoped by 256 networks.
+//! - `fixed_thresholds` / `network_scoped`: thresholds scoped by 256 networks;
+//! - `threads`: the default rules through the whole scan loop over the
+//!   capture as a mapped file, on one thread and on every core (at least 2):
+//!   the ratio between them is what `--threads` gains.
 //!
 //! Each row is the best of `FERRET_BENCH_RUNS` (default 5) passes.
 //! Run: `cargo bench --bench throughput` (`FERRET_BENCH_PACKETS` sets the size, default 1,000,000).
@@ -107,6 +110,28 @@ fn scan(bytes: &[u8], rules: &Arc<RuleSet>) -> u64 {
     alerts
 }
 
+/// Counts alerts (the scan loop's sink side, without writing anything).
+struct Count(u64);
+
+impl ferret::scan::AlertSink for Count {
+    fn alert(&mut self, _: &ferret::engine::alert::Alert, _: Option<&str>) -> std::io::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The whole scan loop (`ferret::scan`) over a mapped capture file on `threads` threads.
+fn scan_loop(path: &std::path::Path, rules: &Arc<RuleSet>, threads: usize) -> u64 {
+    let mut engine = Engine::new(Arc::clone(rules));
+    let mut count = Count(0);
+    let inputs = vec![ferret::scan::Input::File(path.to_path_buf())];
+    ferret::scan::scan_threads(&mut engine, inputs, &mut [&mut count], &mut (), &mut (), |_, _| {}, threads).unwrap();
+    count.0
+}
+
 /// The best of `runs` timings of `f`, and what it returned.
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut out = None;
@@ -192,11 +217,24 @@ fn main() {
             rows.push((format!("{name} ({} rules)", set.rules().len()), t, Some(alerts)));
         }
     }
+    // The scan loop on one thread and on every core, over the capture as a mapped file.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if wanted("threads") {
+        let path = std::env::temp_dir().join(format!("ferret-bench-{}.pcap", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let defaults = &sets.iter().find(|s| s.0 == "default_rules").unwrap().1;
+        for (name, threads) in [("threads_1", 1), ("threads_n", cores.max(2))] {
+            let (t, alerts) = best(runs, || scan_loop(&path, defaults, threads));
+            rows.push((format!("{name} (default, {threads} threads)"), t, Some(alerts)));
+        }
+        let _ = std::fs::remove_file(&path);
+    }
     let time_of = |prefix: &str| rows.iter().find(|r| r.0.starts_with(prefix)).map(|r| r.1.as_secs_f64());
     let ratios: Vec<String> = [
         ("rules_1000", "two_rules", "1,000 rules / two rules"),
         ("rules_10000", "two_rules", "10,000 rules / two rules"),
         ("stateful", "stateless", "stateful / stateless"),
+        ("threads_1", "threads_n", "scan loop 1 thread / N threads (speedup)"),
     ]
     .iter()
     .filter_map(|(a, b, label)| Some(format!("{label}: {:.2}x", time_of(a)? / time_of(b)?)))

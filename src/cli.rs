@@ -229,6 +229,9 @@ struct ScanArgs {
     /// Keep at most N alerts per packet, the most severe first (Suricata's packet-alert-max, 15 there; default: all).
     #[arg(long, value_name = "N")]
     packet_alert_max: Option<usize>,
+    /// Threads to scan with: workers decode packets and match what needs no state, one thread keeps the state in capture order; the alerts are those of one thread [default: the machine's cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Configuration file (default: $FERRET_CONFIG, ./ferret.yaml, /etc/ferret/ferret.yaml).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -983,9 +986,16 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         );
     }
 
-    let result = scan::scan_observed(&mut engine, inputs, &mut sinks, collector, &mut sensor, |_, bytes| {
-        progress.packet(bytes);
-    });
+    let threads = args.threads.map_or_else(default_threads, usize::from);
+    let result = scan::scan_threads(
+        &mut engine,
+        inputs,
+        &mut sinks,
+        collector,
+        &mut sensor,
+        |_, bytes| progress.packet(bytes),
+        threads,
+    );
     progress.finish();
     let output_counters = crate::sensor::output_counters(&sinks);
     drop(sinks);
@@ -1070,6 +1080,11 @@ fn run_report(args: ReportArgs) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// The machine's cores, for `--threads` (1 if they cannot be told).
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 #[cfg(test)]

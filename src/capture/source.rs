@@ -64,7 +64,7 @@ pub struct Source {
 
 enum Inner {
     /// A regular file, memory-mapped: packets borrow from the map.
-    Mapped { data: CaptureData, cursor: Cursor, released: usize },
+    Mapped { data: std::sync::Arc<CaptureData>, cursor: Cursor, released: usize },
     /// A byte stream read through a bounded buffer.
     Stream { reader: StreamReader<Box<dyn Read + Send>>, fd: Option<i32> },
     /// A live interface.
@@ -110,7 +110,7 @@ impl Source {
 
     fn from_file(name: String, file: File) -> io::Result<Source> {
         if file.metadata()?.is_file() {
-            let data = CaptureData::map_file(&file)?;
+            let data = std::sync::Arc::new(CaptureData::map_file(&file)?);
             return Ok(Source { name, inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0 } });
         }
         #[cfg(unix)]
@@ -125,7 +125,7 @@ impl Source {
 
     /// A capture held in memory (tests, fuzzing).
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Source {
-        let data = CaptureData::from_vec(bytes);
+        let data = std::sync::Arc::new(CaptureData::from_vec(bytes));
         Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0 } }
     }
 
@@ -154,6 +154,17 @@ impl Source {
     /// alerts must be written as they come, not at the end.
     pub fn is_unbounded(&self) -> bool {
         !matches!(self.inner, Inner::Mapped { .. })
+    }
+
+    /// The bytes of a memory-mapped (or in-memory) capture, which every packet
+    /// this source hands over borrows from, shared: other threads can read
+    /// packets from them while this source reads on. `None` for streams and
+    /// live interfaces, whose buffers are reused.
+    pub fn shared_bytes(&self) -> Option<std::sync::Arc<CaptureData>> {
+        match &self.inner {
+            Inner::Mapped { data, .. } => Some(std::sync::Arc::clone(data)),
+            _ => None,
+        }
     }
 
     /// True for a live interface.

@@ -76,6 +76,23 @@ pub enum Field {
     FlowFirst,
 }
 
+impl Field {
+    /// True for the fields whose value the engine's state sets (the flow
+    /// table, the echo table), not the packet alone.
+    pub fn set_by_engine(self) -> bool {
+        matches!(
+            self,
+            Field::FlowToServer
+                | Field::FlowEstablished
+                | Field::FlowFirst
+                | Field::IcmpReplyMismatch
+                | Field::IcmpUnpairedReply
+                | Field::IcmpSeqJump
+                | Field::IcmpTtlProbe
+        )
+    }
+}
+
 /// Where a packet stands in its flow (set by the engine's flow table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowPosition {
@@ -154,6 +171,39 @@ pub struct Features<'p, 'a> {
     flow: Option<FlowPosition>,
 }
 
+/// The computed values of a [`Features`], without the packet: what one
+/// thread learned of a packet, handed to another with the packet's bytes
+/// (see [`Features::detach`]). It borrows nothing and is small: a decoded
+/// DNS message (about 300 bytes, its name inline) is kept apart in a list
+/// the caller reuses, its bytes as a range of the payload.
+#[derive(Clone, Copy, Debug)]
+pub struct FeatureCache {
+    payload_entropy: Option<f64>,
+    payload_printable: Option<f64>,
+    payload_pattern: Option<PayloadPattern>,
+    dns: CachedDns,
+    domain_start: Option<Option<usize>>,
+    qname_entropy: Option<f64>,
+    domain_entropy: Option<f64>,
+    subdomain_entropy: Option<f64>,
+    subdomain_alphabet: Option<NameAlphabet>,
+    networks: [Option<u16>; 2],
+}
+
+/// [`DnsState`] in a [`FeatureCache`].
+#[derive(Clone, Copy, Debug)]
+enum CachedDns {
+    NotTried,
+    NotDns,
+    Failed(DnsError),
+    /// The message is `messages[index]`; its bytes are `payload[start..start + len]`.
+    Ok {
+        index: u32,
+        start: u32,
+        len: u32,
+    },
+}
+
 impl<'p, 'a> Features<'p, 'a> {
     /// Starts with nothing computed.
     pub fn new(pkt: &'p Packet<'a>) -> Self {
@@ -171,6 +221,79 @@ impl<'p, 'a> Features<'p, 'a> {
             echo: None,
             stream: None,
             networks: [None, None],
+            flow: None,
+        }
+    }
+
+    /// Takes the computed values apart from the packet, to be put back on the
+    /// same packet (the same bytes, decoded the same way) with
+    /// [`Features::attach`]; a decoded DNS message goes to `messages`. State
+    /// the engine set (echo, stream, flow) is not kept: it belongs to the step
+    /// that sets it.
+    pub fn detach(&self, messages: &mut Vec<DnsMessage<'static>>) -> FeatureCache {
+        let payload = self.pkt.payload;
+        let dns = match &self.dns {
+            DnsState::Ok(msg) => {
+                let start = (msg.raw.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
+                match payload.get(start..start.wrapping_add(msg.raw.len())) {
+                    Some(raw) if raw.as_ptr() == msg.raw.as_ptr() || raw.is_empty() => {
+                        messages.push(DnsMessage { raw: &[], ..*msg });
+                        CachedDns::Ok { index: messages.len() as u32 - 1, start: start as u32, len: raw.len() as u32 }
+                    }
+                    // Not a slice of the payload (never expected): decoded again later.
+                    _ => CachedDns::NotTried,
+                }
+            }
+            DnsState::NotTried => CachedDns::NotTried,
+            DnsState::NotDns => CachedDns::NotDns,
+            DnsState::Failed(e) => CachedDns::Failed(*e),
+        };
+        // What was derived from the question name goes with the message.
+        let named = |v| if matches!(dns, CachedDns::NotTried) { None } else { v };
+        FeatureCache {
+            payload_entropy: self.payload_entropy,
+            payload_printable: self.payload_printable,
+            payload_pattern: self.payload_pattern,
+            dns,
+            domain_start: if matches!(dns, CachedDns::NotTried) { None } else { self.domain_start },
+            qname_entropy: named(self.qname_entropy),
+            domain_entropy: named(self.domain_entropy),
+            subdomain_entropy: named(self.subdomain_entropy),
+            subdomain_alphabet: if matches!(dns, CachedDns::NotTried) { None } else { self.subdomain_alphabet },
+            networks: self.networks,
+        }
+    }
+
+    /// Features of `pkt` with the values another step computed on it (see
+    /// [`Features::detach`]; `messages` is the list it pushed to).
+    pub fn attach(pkt: &'p Packet<'a>, cache: FeatureCache, messages: &[DnsMessage<'static>]) -> Self {
+        let dns = match cache.dns {
+            CachedDns::Ok { index, start, len } => {
+                let raw = pkt.payload.get(start as usize..(start + len) as usize);
+                match (messages.get(index as usize), raw) {
+                    (Some(msg), Some(raw)) => DnsState::Ok(DnsMessage { raw, ..*msg }),
+                    _ => DnsState::NotTried,
+                }
+            }
+            CachedDns::NotTried => DnsState::NotTried,
+            CachedDns::NotDns => DnsState::NotDns,
+            CachedDns::Failed(e) => DnsState::Failed(e),
+        };
+        let named = matches!(dns, DnsState::NotTried);
+        Features {
+            pkt,
+            payload_entropy: cache.payload_entropy,
+            payload_printable: cache.payload_printable,
+            payload_pattern: cache.payload_pattern,
+            dns,
+            domain_start: if named { None } else { cache.domain_start },
+            qname_entropy: if named { None } else { cache.qname_entropy },
+            domain_entropy: if named { None } else { cache.domain_entropy },
+            subdomain_entropy: if named { None } else { cache.subdomain_entropy },
+            subdomain_alphabet: if named { None } else { cache.subdomain_alphabet },
+            echo: None,
+            stream: None,
+            networks: cache.networks,
             flow: None,
         }
     }

@@ -207,6 +207,40 @@ impl<'a> Packet<'a> {
         }
     }
 
+    /// The packet without its borrow of the frame: the payload becomes a
+    /// range of the frame, for [`Packet::attach`] to put back (a packet
+    /// decoded on one thread, matched on another). `None` if the payload is
+    /// not a slice of `frame` (never expected: decoding only slices).
+    pub fn detach(&self, frame: &[u8]) -> Option<(Packet<'static>, std::ops::Range<usize>)> {
+        let start = if self.payload.is_empty() {
+            0
+        } else {
+            (self.payload.as_ptr() as usize).checked_sub(frame.as_ptr() as usize)?
+        };
+        let range = start..start + self.payload.len();
+        if !self.payload.is_empty() && frame.get(range.clone())?.as_ptr() != self.payload.as_ptr() {
+            return None;
+        }
+        let detached = Packet {
+            number: self.number,
+            ts_nanos: self.ts_nanos,
+            wire_len: self.wire_len,
+            cap_len: self.cap_len,
+            link_type: self.link_type,
+            vlan: self.vlan,
+            network: self.network,
+            transport: self.transport,
+            payload: &[],
+            error: self.error,
+        };
+        Some((detached, range))
+    }
+
+    /// A detached packet back on its frame (see [`Packet::detach`]).
+    pub fn attach(detached: Packet<'static>, frame: &'a [u8], payload: std::ops::Range<usize>) -> Packet<'a> {
+        Packet { payload: frame.get(payload).unwrap_or(&[]), ..detached }
+    }
+
     /// Decodes `frame`, captured with link type `link_type`.
     pub fn decode(link_type: u32, frame: &'a [u8], number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
         let mut pkt = Packet {

@@ -17,6 +17,7 @@ pub mod header;
 pub mod index;
 pub mod networks;
 pub mod predicate;
+pub mod prematch;
 pub mod ruleset;
 pub mod state;
 pub mod stats;
@@ -28,7 +29,8 @@ pub mod window;
 
 use std::sync::Arc;
 
-use crate::decode::features::{Features, FlowPosition};
+use crate::decode::dns::DnsMessage;
+use crate::decode::features::{FeatureCache, Features, FlowPosition};
 use crate::decode::Packet;
 use alert::Alert;
 use ruleset::RuleSet;
@@ -157,9 +159,37 @@ impl Engine {
 
     /// Matches one packet, calling `emit` for each alert in rule load order.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
+        self.process_features(Features::new(pkt), None, emit);
+    }
+
+    /// Finishes a packet [`prematch::prematch`] began with `rules`: `cache`
+    /// (and `messages`) hold the features it computed on this very packet
+    /// (see [`Features::detach`]), and `entries`
+    /// the packet's entries of its list. The alerts are exactly those of
+    /// [`Engine::process`]; if `rules` is no longer the rule set in use (a
+    /// reload in between), the packet is matched afresh.
+    pub fn process_prematched(
+        &mut self,
+        pkt: &Packet<'_>,
+        cache: FeatureCache,
+        messages: &[DnsMessage<'static>],
+        rules: &Arc<RuleSet>,
+        entries: (&[u32], &[u32]),
+        emit: &mut impl FnMut(Alert),
+    ) {
+        let entries = Arc::ptr_eq(rules, &self.rules).then_some(entries);
+        self.process_features(Features::attach(pkt, cache, messages), entries, emit);
+    }
+
+    fn process_features(
+        &mut self,
+        mut f: Features<'_, '_>,
+        pre: Option<(&[u32], &[u32])>,
+        emit: &mut impl FnMut(Alert),
+    ) {
+        let pkt = f.packet();
         self.stats.count_packet(pkt);
         let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
-        let mut f = Features::new(pkt);
         if let Some(info) = &flow {
             f.set_flow(FlowPosition {
                 to_server: info.to_server,
@@ -170,7 +200,7 @@ impl Engine {
         if let Some(echo) = &mut self.echo {
             echo.observe(&mut f);
         }
-        if self.rules.is_network_scoped() {
+        if pre.is_none() && self.rules.is_network_scoped() {
             if let Some(ip) = pkt.ip() {
                 let map = self.rules.networks();
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
@@ -179,19 +209,37 @@ impl Engine {
         let Engine { rules, matched, candidates, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
         matched.clear();
         // Pass rules first (a flow a pass rule passed stays passed), then the
-        // alert rules; the index gives candidates in load order.
+        // alert rules; the index gives candidates in load order. Pre-matched
+        // entries are in load order too, matched already or left to decide here.
         let mut passed = flow.is_some_and(|info| info.passed);
         let mut pass_flow = false;
+        let open = |entry: u32| entry & !prematch::MATCHED;
+        let holds = |entry: u32, f: &mut Features<'_, '_>| {
+            entry & prematch::MATCHED != 0 || rules.rule(entry).is_some_and(|r| r.matches(f))
+        };
         if !passed {
-            rules.candidates(&mut f, true, candidates);
-            if let Some(rule) = candidates.iter().filter_map(|&i| rules.rule(i)).find(|r| r.matches(&mut f)) {
+            let found = match pre {
+                Some((pass, _)) => pass.iter().find(|&&e| holds(e, &mut f)).map(|&e| open(e)),
+                None => {
+                    rules.candidates(&mut f, true, candidates);
+                    candidates.iter().copied().find(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f)))
+                }
+            };
+            if let Some(rule) = found.and_then(|i| rules.rule(i)) {
                 passed = true;
                 pass_flow = rule.pass_flow;
             }
         }
         if !passed {
-            rules.candidates(&mut f, false, candidates);
-            matched.extend(candidates.iter().copied().filter(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f))));
+            match pre {
+                Some((_, alert)) => matched.extend(alert.iter().filter(|&&e| holds(e, &mut f)).map(|&e| open(e))),
+                None => {
+                    rules.candidates(&mut f, false, candidates);
+                    matched.extend(
+                        candidates.iter().copied().filter(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f))),
+                    );
+                }
+            }
         }
         if let (true, Some(info), Some(table)) = (pass_flow, &flow, flows.as_mut()) {
             table.pass(info.key, pkt.ts_nanos);

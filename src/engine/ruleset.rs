@@ -97,6 +97,10 @@ pub struct CompiledRule {
     pub state: StateSpec,
     /// Where it was written.
     pub source: RuleSource,
+    /// The condition reads a value the engine's state sets (a packet's place
+    /// in its flow, the echo correlation fields): it can only be evaluated in
+    /// packet order, not ahead on another thread (see [`crate::engine::prematch`]).
+    pub reads_engine_state: bool,
     /// Per-network conditions, when the condition uses network-scoped variables.
     pub scoped: Option<Scoped>,
     /// The variables the condition uses, with their values.

@@ -308,6 +308,11 @@ impl RuleCx<'_> {
         };
         let mut measured = Vec::new();
         cond.fields(&mut measured);
+        let mut read = measured.clone();
+        for node in scoped.iter().flat_map(|s| s.by_network.iter().flatten()) {
+            node.fields(&mut read);
+        }
+        let reads_engine_state = read.iter().any(|f| f.set_by_engine());
         let msg = msg.unwrap_or_else(|| Template::parse(&format!("rule {sid}")).unwrap_or_default());
         for f in msg.fields().chain(recommends.iter().flat_map(Template::fields)) {
             if !measured.contains(&f) {
@@ -331,6 +336,7 @@ impl RuleCx<'_> {
             references,
             recommends,
             measured,
+            reads_engine_state,
             state,
             source: RuleSource { path: file.path.clone(), line: line.line },
             scoped,

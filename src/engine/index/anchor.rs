@@ -163,7 +163,8 @@ fn condition_anchor(node: &Node) -> Option<Anchor> {
 
 /// The atoms of one predicate (any of which holds when it does) and the share passing.
 fn predicate_atoms(p: &Predicate) -> Option<(Vec<Atom>, f64)> {
-    if p.negated {
+    // The index runs before the engine's state has set its fields (see `engine::prematch`).
+    if p.negated || p.field.set_by_engine() {
         return None;
     }
     let f = p.field;

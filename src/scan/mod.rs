@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use crate::capture::source::SourceError;
 use crate::capture::{CaptureError, CaptureErrorKind, Poll, RawPacket, Source};
 use crate::decode::Packet;
+use crate::engine::alert::Alert;
 use crate::engine::Engine;
+mod threads;
 pub use crate::output::sink::{AlertSink, EveSink, InputKind, InputStart, TextSink, VecSink};
 
 /// Packets handed over per poll: the supervisor runs at least this often.
@@ -211,7 +213,23 @@ pub fn scan_observed<O: PacketObserver, S: Supervisor>(
     sinks: &mut [&mut dyn AlertSink],
     observer: &mut O,
     supervisor: &mut S,
+    on_packet: impl FnMut(u64, u64),
+) -> io::Result<ScanOutcome> {
+    scan_threads(engine, inputs, sinks, observer, supervisor, on_packet, 1)
+}
+
+/// Like [`scan_observed`], on `threads` threads: with more than one, packets
+/// are decoded and matched as far as no state is needed on worker threads,
+/// and finished in capture order on this one (see `scan/threads.rs`). The
+/// alerts, their order and the packet numbers are those of one thread.
+pub fn scan_threads<O: PacketObserver, S: Supervisor>(
+    engine: &mut Engine,
+    inputs: Vec<Input>,
+    sinks: &mut [&mut dyn AlertSink],
+    observer: &mut O,
+    supervisor: &mut S,
     mut on_packet: impl FnMut(u64, u64),
+    threads: usize,
 ) -> io::Result<ScanOutcome> {
     let mut outcome = ScanOutcome::default();
     let name_files = inputs.len() > 1;
@@ -237,7 +255,20 @@ pub fn scan_observed<O: PacketObserver, S: Supervisor>(
             sink.start_input(&InputStart { kind, packets_before });
         }
         let file_label = name_files.then_some(name.as_str());
-        let end = scan_source(engine, &mut source, file_label, sinks, observer, supervisor, &mut on_packet)?;
+        let end = if threads > 1 {
+            threads::scan_source_threads(
+                engine,
+                &mut source,
+                file_label,
+                sinks,
+                observer,
+                supervisor,
+                &mut on_packet,
+                threads,
+            )?
+        } else {
+            scan_source(engine, &mut source, file_label, sinks, observer, supervisor, &mut on_packet)?
+        };
         supervisor.source_done(engine, sinks, &mut source);
         packets_before += match &end {
             SourceEnd::Complete(n) | SourceEnd::Stopped(n) | SourceEnd::Failed(_, n) => *n,
@@ -307,15 +338,7 @@ pub fn scan_source<O: PacketObserver, S: Supervisor>(
             let mut alerts = 0u32;
             engine.process(&pkt, &mut |alert| {
                 alerts += 1;
-                if sink_error.is_some() {
-                    return;
-                }
-                for sink in sinks.iter_mut() {
-                    if let Err(e) = sink.alert(&alert, file) {
-                        sink_error = Some(e);
-                        return;
-                    }
-                }
+                deliver(sinks, &alert, file, &mut sink_error);
             });
             if sink_error.is_some() {
                 return ControlFlow::Break(());
@@ -342,6 +365,20 @@ pub fn scan_source<O: PacketObserver, S: Supervisor>(
         }
         if polled == Poll::End {
             return Ok(SourceEnd::Complete(number));
+        }
+    }
+}
+
+/// Hands an alert to every sink. The first write error is kept in `error`;
+/// once there is one, alerts are dropped (the scan stops after the packet).
+fn deliver(sinks: &mut [&mut dyn AlertSink], alert: &Alert, file: Option<&str>, error: &mut Option<io::Error>) {
+    if error.is_some() {
+        return;
+    }
+    for sink in sinks.iter_mut() {
+        if let Err(e) = sink.alert(alert, file) {
+            *error = Some(e);
+            return;
         }
     }
 }

@@ -1,0 +1,91 @@
+//! Matching ahead of the engine's state, so it can run on other threads.
+//!
+//! Most of a packet's matching needs nothing but the packet: the rule index,
+//! the headers, the conditions and the costly features they read. Only a few
+//! fields come from the engine's state, in packet order (a packet's place in
+//! its flow, the echo correlation fields). [`prematch`] does the first part
+//! for one packet with a shared, read-only [`RuleSet`]; the engine finishes
+//! the packet in order with [`crate::engine::Engine::process_prematched`],
+//! evaluating only the rules left open and deciding every stateful clause.
+//! The alerts are exactly those of [`crate::engine::Engine::process`].
+
+use crate::decode::features::Features;
+
+use super::ruleset::RuleSet;
+
+/// Marks an entry of a pre-matched list as matched already; entries without
+/// it are candidates whose condition reads engine state, left for the engine.
+pub const MATCHED: u32 = 1 << 31;
+
+/// What [`prematch`] left in its output list for one packet: `pass` entries
+/// (pass rules), then `alert` entries (alert rules), each a rule index in
+/// load order, or'ed with [`MATCHED`] when its condition already held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prematched {
+    /// Where the packet's entries start in the list.
+    pub start: u32,
+    /// Pass rule entries.
+    pub pass: u32,
+    /// Alert rule entries (after the pass entries).
+    pub alert: u32,
+}
+
+impl Prematched {
+    /// The pass entries and the alert entries of this packet in `list`.
+    pub fn split<'l>(&self, list: &'l [u32]) -> (&'l [u32], &'l [u32]) {
+        let start = self.start as usize;
+        let pass_end = start + self.pass as usize;
+        let end = pass_end + self.alert as usize;
+        (list.get(start..pass_end).unwrap_or(&[]), list.get(pass_end..end).unwrap_or(&[]))
+    }
+}
+
+/// Matches what can be matched of one packet without the engine's state,
+/// appending its entries to `out` (`candidates` is scratch space). Rules whose
+/// condition fails are left out; rules whose condition reads engine state
+/// stay as candidates. Allocates only when `out` or `candidates` grow.
+pub fn prematch(
+    rules: &RuleSet,
+    f: &mut Features<'_, '_>,
+    candidates: &mut Vec<u32>,
+    out: &mut Vec<u32>,
+) -> Prematched {
+    if rules.is_network_scoped() {
+        if let Some(ip) = f.packet().ip() {
+            let map = rules.networks();
+            f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
+        }
+    }
+    let start = out.len();
+    // Pass rules: up to the first that surely matches (later ones cannot
+    // matter). Unless an entry before it reads state, the packet surely
+    // passes and its alert rules are not tried, as the engine never tries them.
+    rules.candidates(f, true, candidates);
+    let settled = settle(rules, f, candidates, out, true) && out.len() == start + 1;
+    let pass = out.len() - start;
+    if !settled {
+        rules.candidates(f, false, candidates);
+        settle(rules, f, candidates, out, false);
+    }
+    let alert = out.len() - start - pass;
+    Prematched { start: start as u32, pass: pass as u32, alert: alert as u32 }
+}
+
+/// Appends the entries of `candidates`: matched ones and open ones, up to
+/// the first match if `first_only`. True if one matched.
+fn settle(rules: &RuleSet, f: &mut Features<'_, '_>, candidates: &[u32], out: &mut Vec<u32>, first_only: bool) -> bool {
+    let mut any = false;
+    for &i in candidates {
+        let Some(rule) = rules.rule(i) else { continue };
+        if rule.reads_engine_state {
+            out.push(i);
+        } else if rule.matches(f) {
+            out.push(i | MATCHED);
+            any = true;
+            if first_only {
+                break;
+            }
+        }
+    }
+    any
+}
