@@ -7,7 +7,9 @@
 # Baselines: `cat FILE > /dev/null` (reading the bytes) and a scan whose only
 # rule never matches (read + decode + dispatch). Then the reports' two rules,
 # 1,000 and 10,000 generated variants of them (as benches/throughput.rs
-# generates), the default rules, and stateful clauses on every packet.
+# generates), the two rules writing EVE, the default rules, and stateful
+# clauses on every packet, each on one thread; then the default rules on
+# every core (--threads $(nproc)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -51,16 +53,22 @@ run() { # name, command...: best of 5 wall-clock seconds
   echo "$name $best"
 }
 
+cores=$(nproc)
+one=(--threads 1)
 {
   run cat cat "$work/bench.pcap"
-  run scan_nomatch "$bin" scan -q --no-summary -r "$work/none.rules" "$work/bench.pcap"
-  run scan_two_rules "$bin" scan -q --no-summary -r "$work/two.rules" "$work/bench.pcap"
-  run scan_1000_rules "$bin" scan -q --no-summary -r "$work/r1000.rules" "$work/bench.pcap"
-  run scan_10000_rules "$bin" scan -q --no-summary -r "$work/r10000.rules" "$work/bench.pcap"
-  run scan_default "$bin" scan -q --no-summary "$work/bench.pcap"
-  run scan_stateful "$bin" scan -q --no-summary -r "$work/state.rules" "$work/bench.pcap"
+  run scan_nomatch "$bin" scan -q --no-summary "${one[@]}" -r "$work/none.rules" "$work/bench.pcap"
+  run scan_two_rules "$bin" scan -q --no-summary "${one[@]}" -r "$work/two.rules" "$work/bench.pcap"
+  run scan_two_rules_eve "$bin" scan -q --no-summary "${one[@]}" -r "$work/two.rules" --eve "$work/eve.json" --eve-truncate "$work/bench.pcap"
+  run scan_1000_rules "$bin" scan -q --no-summary "${one[@]}" -r "$work/r1000.rules" "$work/bench.pcap"
+  run scan_10000_rules "$bin" scan -q --no-summary "${one[@]}" -r "$work/r10000.rules" "$work/bench.pcap"
+  run scan_default "$bin" scan -q --no-summary "${one[@]}" "$work/bench.pcap"
+  run scan_default_threads_$cores "$bin" scan -q --no-summary --threads "$cores" "$work/bench.pcap"
+  run scan_stateful "$bin" scan -q --no-summary "${one[@]}" -r "$work/state.rules" "$work/bench.pcap"
 } > "$work/times"
 
 base=$(awk '$1=="scan_nomatch"{print $2}' "$work/times")
 echo "ferret whole-process throughput, $n packets, $(stat -c %s "$work/bench.pcap") bytes"
 awk -v n="$n" -v base="$base" '{printf "%-26s %8.3f s  %10.0f packets/s  %5.2fx the no-match scan\n", $1, $2, n/$2, base/$2}' "$work/times"
+awk -v c="$cores" '$1=="scan_default"{a=$2} $1==("scan_default_threads_" c){b=$2} END{if (b > 0) printf "default rules: --threads %d is %.2fx --threads 1\n", c, a/b}' "$work/times"
+awk '$1=="scan_two_rules_eve"{a=$2} $1=="scan_two_rules"{b=$2} END{if (b > 0) printf "two rules: writing EVE costs %.2fx not writing it\n", a/b}' "$work/times"
