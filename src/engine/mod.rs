@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod compile;
 pub mod content;
+pub mod defrag;
 pub mod echo;
 pub mod field;
 pub mod flows;
@@ -28,7 +29,7 @@ pub mod window;
 
 use std::sync::Arc;
 
-use crate::decode::features::{Features, FlowPosition};
+use crate::decode::features::{Features, FlowPosition, FragStatus};
 use crate::decode::Packet;
 use alert::Alert;
 use ruleset::RuleSet;
@@ -54,6 +55,8 @@ pub struct Engine {
     flows_in_alerts: bool,
     /// Most alerts one packet may raise (Suricata's `packet-alert-max`); `None`: no limit.
     alert_max: Option<usize>,
+    /// IP reassembly, created at the first fragment.
+    defrag: Option<Box<defrag::Defrag>>,
 }
 
 impl Engine {
@@ -85,6 +88,7 @@ impl Engine {
             flows,
             flows_in_alerts: false,
             alert_max: None,
+            defrag: None,
         }
     }
 
@@ -156,10 +160,35 @@ impl Engine {
     }
 
     /// Matches one packet, calling `emit` for each alert in rule load order.
+    ///
+    /// An IP fragment is matched as it is (an IP packet without transport),
+    /// then given to the reassembler; the fragment that completes a datagram
+    /// is followed by the datagram itself, decoded as a raw IP packet with the
+    /// fragment's number and timestamp and matched like any packet.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
+        let Some(frag) = &pkt.fragment else {
+            return self.inspect(pkt, FragStatus::default(), emit);
+        };
+        let defrag = self.defrag.get_or_insert_with(|| Box::new(defrag::Defrag::new(defrag::DefragLimits::default())));
+        let outcome = defrag.insert(pkt, frag, &mut self.stats.defrag);
+        self.inspect(pkt, outcome.status, emit);
+        let Some(status) = outcome.complete else { return };
+        let Some(defrag) = self.defrag.as_mut() else { return };
+        let datagram = defrag.take_datagram();
+        let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
+        let whole = Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len);
+        self.inspect(&whole, status, emit);
+        if let Some(defrag) = self.defrag.as_mut() {
+            defrag.restore(datagram);
+        }
+    }
+
+    /// Matches one decoded packet (a captured one or a rebuilt datagram).
+    fn inspect(&mut self, pkt: &Packet<'_>, frag: FragStatus, emit: &mut impl FnMut(Alert)) {
         let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
         let mut f = Features::new(pkt);
+        f.set_frag(frag);
         if let Some(info) = &flow {
             f.set_flow(FlowPosition {
                 to_server: info.to_server,
@@ -244,6 +273,9 @@ impl Engine {
         }
     }
 }
+
+/// The link type of a raw IPv4 or IPv6 packet: how a rebuilt datagram is decoded.
+const LINKTYPE_RAW: u32 = 101;
 
 /// Keeps in `matched` (rule indexes in load order) the `max` most severe rules
 /// that alert, earliest first among equals, and every `noalert` rule; the
