@@ -369,7 +369,7 @@ const SHAPE_MAX_RECORDS: usize = 64;
 /// message ends exactly where the last record does. Reads the header and
 /// the records once; allocates nothing.
 pub fn has_dns_shape(data: &[u8]) -> bool {
-    let word = |at: usize| data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let word = |at: usize| data.get(at..).and_then(|b| b.first_chunk::<2>()).map(|b| u16::from_be_bytes(*b));
     let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) = (word(2), word(4), word(6), word(8), word(10)) else {
         return false;
     };

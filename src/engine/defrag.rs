@@ -355,24 +355,30 @@ fn assemble(d: &Datagram, total: u32, out: &mut Vec<u8>) {
         }
     }
     let len = out.len();
-    if out.first().is_some_and(|b| b >> 4 == 4) {
-        if let Some(h) = out.get_mut(..hl) {
-            h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-            h[6..8].copy_from_slice(&[0, 0]);
-            h[10..12].copy_from_slice(&[0, 0]);
-            let sum = ipv4_checksum(h);
-            h[10..12].copy_from_slice(&sum.to_be_bytes());
-        }
-    } else if let Some(h) = out.get_mut(..hl) {
-        h[4..6].copy_from_slice(&((len - 40) as u16).to_be_bytes());
+    let Some(h) = out.get_mut(..hl) else { return };
+    if h.first().is_some_and(|b| b >> 4 == 4) {
+        put_u16(h, 2, len as u16);
+        put_u16(h, 6, 0);
+        put_u16(h, 10, 0);
+        let sum = ipv4_checksum(h);
+        put_u16(h, 10, sum);
+    } else {
+        put_u16(h, 4, (len - 40) as u16);
         if let Some(b) = h.get_mut(d.next_header_at) {
             *b = d.proto;
         }
     }
 }
 
+fn put_u16(buf: &mut [u8], at: usize, value: u16) {
+    if let Some(slot) = buf.get_mut(at..at + 2) {
+        slot.copy_from_slice(&value.to_be_bytes());
+    }
+}
+
 fn ipv4_checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum();
+    let word = |c: &[u8]| u32::from(u16::from_be_bytes([*c.first().unwrap_or(&0), *c.get(1).unwrap_or(&0)]));
+    let mut sum: u32 = header.chunks(2).map(word).sum();
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
