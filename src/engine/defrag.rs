@@ -483,7 +483,9 @@ mod tests {
     fn overlap_policy_is_bsd() {
         // The lower start wins; at equal starts the first to arrive wins.
         let (a, b) = ([b'A'; 24], [b'B'; 24]);
-        let cases: [(&[(u32, &[u8], bool)], &[u8]); 3] = [
+        /// Fragments (offset, bytes, more) in arrival order, and the payload kept.
+        type Case<'x> = (&'x [(u32, &'x [u8], bool)], &'x [u8]);
+        let cases: [Case<'_>; 3] = [
             // Old [0,24) A, new [16,40) B: A keeps 16..24.
             (&[(0, &a, true), (16, &b, false)], b"AAAAAAAAAAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB"),
             // Old [16,40) B, new [0,24) A: the new one starts lower and wins 16..24.
