@@ -220,6 +220,24 @@ fn synthetic_dns_evasions_are_detected_or_quiet_as_labelled() {
 }
 
 #[test]
+fn synthetic_fragment_and_alt_port_evasions_are_detected_or_quiet_as_labelled() {
+    // The rules each scenario is built to meet; every one fails without IP
+    // reassembly (the first three) or DNS recognised off port 53 (the last).
+    let expected: BTreeMap<&str, &[u64]> = [
+        ("fragmented_icmp_tunnel", &[7100001][..]),
+        ("fragmented_icmp6_tunnel", &[7100002][..]),
+        ("overlapping_fragments", &[7100201][..]),
+        ("dns_tunnel_alt_port", &[7100101][..]),
+    ]
+    .into_iter()
+    .collect();
+    let (rows, problems) = judge_scenarios(scenario::frag_evasions(), &expected);
+    print_table("Default rules on the synthetic fragment and off-port-53 evasions:", &rows);
+    assert_eq!(rows.len(), 5);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn the_readme_table_is_parsed() {
     let readme = "## tunnel-dns/ — x\n| file | tool | tunnel endpoints | notes |\n|---|---|---|---|\n\
                   | a.pcap | iodine | 10.0.2.30 -> 10.0.2.20:53 | 222 queries; 4 ARP |\n\

@@ -133,3 +133,69 @@ fn creating_state_keys_allocates_a_bounded_amount_per_key() {
     }
     assert!(per_key <= ALLOCS_PER_NEW_KEY, "{allocs} allocations for {keys} new keys ({per_key:.2} per key)");
 }
+
+/// Fragmented UDP (NFS-style 4 KB reads in 3 fragments, 20 datagrams in
+/// flight at a time) and fragmented Linux pings: after a warm-up pass, in
+/// which the reassembler's datagram slots, buffers and map grow, putting
+/// fragments back together and matching the rebuilt datagrams allocates
+/// nothing (packets that raise an alert or create a state key, as the
+/// rebuilt pings do in the echo table, are left out as above).
+#[test]
+fn reassembling_fragments_allocates_nothing_once_warm() {
+    let (server, client) = (std::net::Ipv4Addr::new(10, 0, 0, 98), std::net::Ipv4Addr::new(10, 0, 0, 97));
+    let mut packets = Vec::new();
+    let mut ts_nanos = 1_700_000_000_000_000_000i64;
+    for round in 0..50u32 {
+        let mut batch = Vec::new();
+        for k in 0..20u32 {
+            let id = round * 20 + k;
+            let data = ferret_synth::payload::random(4000, u64::from(id));
+            let frame = ferret_synth::frame::udp(server, client, 2049, 800, &data);
+            batch.push(ferret_synth::frame::fragments(&frame, 1500, id));
+        }
+        let ping = ferret_synth::payload::linux_ping(3000, ts_nanos);
+        let echo = ferret_synth::frame::icmp_echo(client, server, false, 7, round as u16, &ping);
+        batch.push(ferret_synth::frame::fragments(&echo, 1500, 60_000 + round));
+        // Interleave the datagrams' fragments: first fragments, then the rest.
+        for i in 0..3 {
+            for frags in &batch {
+                if let Some(frame) = frags.get(i) {
+                    ts_nanos += 100_000;
+                    packets.push(ferret_synth::SynthPacket {
+                        ts_nanos,
+                        link_type: 1,
+                        frame: frame.clone(),
+                        tunnel: false,
+                        note: "",
+                    });
+                }
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    ferret_synth::Scenario { name: "fragments", packets }.write_pcap(&mut bytes, true).unwrap();
+    let mut engine = Engine::new(common::default_rules());
+    for raw in PacketReader::new(&bytes).unwrap() {
+        let raw = raw.unwrap();
+        let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
+        engine.process(&pkt, &mut |_| {});
+    }
+    let (mut quiet, mut allocs) = (0u64, 0u64);
+    for raw in PacketReader::new(&bytes).unwrap() {
+        let raw = raw.unwrap();
+        let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos + 1_000_000_000_000, raw.orig_len);
+        let keys_before = keys_inserted(&engine);
+        let mut alerted = false;
+        let before = allocations();
+        engine.process(&pkt, &mut |_| alerted = true);
+        let after = allocations();
+        if !alerted && keys_inserted(&engine) == keys_before {
+            quiet += 1;
+            allocs += after - before;
+        }
+    }
+    let d = engine.stats().defrag;
+    assert_eq!(d.reassembled, 2 * 50 * 21, "every datagram rebuilt, in both passes: {d:?}");
+    assert!(quiet > 2900, "mostly quiet: {quiet}");
+    assert_eq!(allocs, 0, "allocations while reassembling {quiet} quiet fragments");
+}

@@ -24,11 +24,9 @@ use serde_json::Value as Json;
 /// Cases ferret does not pass, and why.
 const KNOWN: &[(&str, &str)] = &[
     ("decode-nsh-type1", "the UDP packet is inside NSH (Network Service Header), which ferret does not decode"),
-    ("defrag__bug-6887-defrag-eth-vlan-ipv6-tcp", "needs IPv6 fragment reassembly, which ferret does not do"),
-    ("defrag__bug-6887-defrag-ipv6-tcp", "needs IPv6 fragment reassembly, which ferret does not do"),
     (
         "defrag__bug-6942-6887-defrag-eth-ip-gre-ppp-ip-udp-data",
-        "needs GRE and PPP decoding and IPv4 fragment reassembly, which ferret does not do",
+        "the fragments are inside GRE and PPP, which ferret does not decode",
     ),
 ];
 

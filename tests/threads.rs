@@ -108,7 +108,11 @@ fn flow_rules(dir: &Path) -> String {
 fn scenarios_raise_the_same_alerts_on_any_number_of_threads() {
     let dir = tempfile::tempdir().unwrap();
     let mut inputs = Vec::new();
-    let all = scenario::evasions().into_iter().chain(scenario::icmp_evasions()).chain(scenario::dns_evasions());
+    let all = scenario::evasions()
+        .into_iter()
+        .chain(scenario::icmp_evasions())
+        .chain(scenario::dns_evasions())
+        .chain(scenario::frag_evasions());
     for (i, s) in all.enumerate() {
         inputs.push(write(dir.path(), &format!("s{i}.pcap"), &s));
     }

@@ -354,6 +354,78 @@ pub fn parse_tcp_cut(data: &[u8]) -> Result<DnsMessage<'_>, DnsError> {
     parse_cut(segment.get(..usize::from(declared)).unwrap_or(segment))
 }
 
+/// Most resource records [`has_dns_shape`] walks.
+const SHAPE_MAX_RECORDS: usize = 64;
+
+/// True if a UDP payload has the strict shape of one DNS message: how DNS
+/// is recognised off port 53. Stricter than [`parse_message`], so random
+/// payloads (QUIC, RTP, games, VPNs) do not pass: one question; opcode
+/// query, notify or update; the reserved Z bit clear; a question name of
+/// labels of 1-63 bytes, 255 bytes at most and no compression pointer (there
+/// is no earlier name to point to); a question class IN, CH, HS, NONE or ANY
+/// and a type other than 0; a query (opcode 0) without answers or authority
+/// records and with response code 0; then every counted record walks (names
+/// whose pointers point back, fixed fields, data inside the message) and the
+/// message ends exactly where the last record does. Reads the header and
+/// the records once; allocates nothing.
+pub fn has_dns_shape(data: &[u8]) -> bool {
+    let word = |at: usize| data.get(at..).and_then(|b| b.first_chunk::<2>()).map(|b| u16::from_be_bytes(*b));
+    let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) = (word(2), word(4), word(6), word(8), word(10)) else {
+        return false;
+    };
+    let opcode = (flags >> flag::OPCODE_SHIFT) & flag::NIBBLE;
+    let response = flags & flag::RESPONSE != 0;
+    if qd != 1 || flags & 0x0040 != 0 || !matches!(opcode, 0 | 4 | 5) {
+        return false;
+    }
+    if opcode == 0 && !response && (an != 0 || ns != 0 || flags & flag::NIBBLE != 0) {
+        return false;
+    }
+    let records = usize::from(an) + usize::from(ns) + usize::from(ar);
+    if records > SHAPE_MAX_RECORDS || records * 11 > data.len() {
+        return false;
+    }
+    let Some(mut at) = shape_name(data, HEADER_LEN, false) else { return false };
+    let (Some(qtype), Some(qclass)) = (word(at), word(at + 2)) else { return false };
+    if qtype == 0 || !matches!(qclass & 0x7fff, 1 | 3 | 4 | 254 | 255) {
+        return false;
+    }
+    at += 4;
+    for _ in 0..records {
+        let Some(end) = shape_name(data, at, true) else { return false };
+        let Some(rdlen) = word(end + 8) else { return false };
+        at = end + 10 + usize::from(rdlen);
+        if at > data.len() {
+            return false;
+        }
+    }
+    at == data.len()
+}
+
+/// Walks a name at `at` for [`has_dns_shape`]: where it ends, if it is
+/// well formed (pointers, when allowed, must point back before the name).
+fn shape_name(data: &[u8], start: usize, pointers: bool) -> Option<usize> {
+    let (mut at, mut len) = (start, 0usize);
+    loop {
+        let byte = *data.get(at)?;
+        match byte {
+            0 => return Some(at + 1),
+            1..=63 => {
+                len += usize::from(byte) + 1;
+                at += usize::from(byte) + 1;
+                if len > MAX_NAME_LEN || at > data.len() {
+                    return None;
+                }
+            }
+            0xc0..=0xff if pointers => {
+                let target = usize::from(u16::from_be_bytes([byte, *data.get(at + 1)?]) & 0x3fff);
+                return (HEADER_LEN..start).contains(&target).then_some(at + 2);
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// The DNS-over-TCP length prefix (RFC 1035 §4.2.2).
 fn tcp_length(data: &[u8]) -> Parsed<'_, u16> {
     be_u16(data)
@@ -656,6 +728,83 @@ pub fn opcode_name(opcode: u8) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A query for `name` (type A, class IN), as a stub resolver sends it.
+    fn shaped_query(name: &str, edns: bool) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, u8::from(edns)];
+        for label in name.split('.') {
+            m.push(label.len() as u8);
+            m.extend_from_slice(label.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        if edns {
+            m.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+        }
+        m
+    }
+
+    #[test]
+    fn dns_shape_accepts_queries_and_responses() {
+        assert!(has_dns_shape(&shaped_query("www.example.com", false)));
+        assert!(has_dns_shape(&shaped_query("mfrggzdfmztwq2lk.t.example", true)));
+        let mut response = shaped_query("www.example.com", false);
+        response[2] = 0x81;
+        response[3] = 0x80;
+        response[7] = 1;
+        response.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34]);
+        assert!(has_dns_shape(&response));
+        // One byte more or less than the records say is not DNS.
+        let mut longer = response.clone();
+        longer.push(0);
+        assert!(!has_dns_shape(&longer));
+        assert!(!has_dns_shape(&response[..response.len() - 1]));
+        // A pointer in the question (nothing earlier to point to).
+        let mut pointer = shaped_query("a.b", false);
+        pointer[12] = 0xc0;
+        assert!(!has_dns_shape(&pointer));
+    }
+
+    #[test]
+    fn random_and_quic_payloads_are_not_dns_shaped() {
+        // xorshift: deterministic random payloads of every usual UDP size.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut buf = vec![0u8; 1500];
+        for i in 0..200_000 {
+            let len = 12 + (next() % 1400) as usize;
+            for b in buf.iter_mut().take(len) {
+                *b = next() as u8;
+            }
+            let data = &mut buf[..len];
+            match i % 4 {
+                // QUIC long header (Initial, version 1).
+                0 => data[..6].copy_from_slice(&[0xc3, 0, 0, 0, 1, 8]),
+                // QUIC short header.
+                1 => data[0] = 0x40 | (data[0] & 0x3f),
+                // RTP (version 2, Opus).
+                2 => data[..2].copy_from_slice(&[0x80, 111]),
+                _ => {}
+            }
+            assert!(!has_dns_shape(data), "payload {i} taken for DNS: {:02x?}", &data[..16]);
+        }
+        // The hardest case: a header that passes, random bytes after it.
+        let mut passing_header = 0;
+        for _ in 0..50_000 {
+            let len = 20 + (next() % 1200) as usize;
+            for b in buf.iter_mut().take(len) {
+                *b = next() as u8;
+            }
+            buf[2..12].copy_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+            passing_header += usize::from(has_dns_shape(&buf[..len]));
+        }
+        assert_eq!(passing_header, 0, "a valid header alone is not enough");
+    }
+
     use proptest::prelude::*;
 
     // ---- test-only encoder -------------------------------------------------------------

@@ -74,11 +74,27 @@ pub enum Field {
     FlowToServer,
     FlowEstablished,
     FlowFirst,
+    IpReassembled,
+    IpFragOverlap,
+    IpFragTiny,
+}
+
+/// What IP reassembly says of a packet (set by the engine's reassembler on
+/// fragments and on the datagrams it rebuilds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FragStatus {
+    /// A datagram rebuilt from its fragments.
+    pub reassembled: bool,
+    /// A fragment overlapping an earlier one with different bytes (on a
+    /// datagram: one of its fragments did).
+    pub overlap: bool,
+    /// A first fragment too short to hold its transport header.
+    pub tiny: bool,
 }
 
 impl Field {
     /// True for the fields whose value the engine's state sets (the flow
-    /// table, the echo table), not the packet alone.
+    /// table, the echo table, the reassembler), not the packet alone.
     pub fn set_by_engine(self) -> bool {
         matches!(
             self,
@@ -89,6 +105,9 @@ impl Field {
                 | Field::IcmpUnpairedReply
                 | Field::IcmpSeqJump
                 | Field::IcmpTtlProbe
+                | Field::IpReassembled
+                | Field::IpFragOverlap
+                | Field::IpFragTiny
         )
     }
 }
@@ -169,6 +188,8 @@ pub struct Features<'p, 'a> {
     networks: [Option<u16>; 2],
     /// The packet's place in its flow (set by the engine when rules ask).
     flow: Option<FlowPosition>,
+    /// Reassembly's view (set by the engine on fragments and rebuilt datagrams).
+    frag: FragStatus,
 }
 
 /// The computed values of a [`Features`], without the packet: what one
@@ -222,6 +243,7 @@ impl<'p, 'a> Features<'p, 'a> {
             stream: None,
             networks: [None, None],
             flow: None,
+            frag: FragStatus::default(),
         }
     }
 
@@ -295,12 +317,18 @@ impl<'p, 'a> Features<'p, 'a> {
             stream: None,
             networks: cache.networks,
             flow: None,
+            frag: FragStatus::default(),
         }
     }
 
     /// Records the packet's place in its flow.
     pub fn set_flow(&mut self, position: FlowPosition) {
         self.flow = Some(position);
+    }
+
+    /// Records what reassembly says of the packet.
+    pub fn set_frag(&mut self, status: FragStatus) {
+        self.frag = status;
     }
 
     /// The packet these features describe.
@@ -363,8 +391,16 @@ impl<'p, 'a> Features<'p, 'a> {
     /// The decoded DNS message, if the packet is DNS and decodes (decoded once).
     pub fn dns(&mut self) -> Option<&DnsMessage<'a>> {
         if let DnsState::NotTried = self.dns {
-            self.dns = if !self.pkt.is_dns() || self.pkt.payload.is_empty() {
+            self.dns = if self.pkt.payload.is_empty() {
                 DnsState::NotDns
+            } else if !self.pkt.is_dns() {
+                // Off port 53, DNS is recognised by its strict shape (whole UDP
+                // messages only); what lacks it is not DNS, never malformed DNS.
+                let udp = matches!(self.pkt.transport, Transport::Udp { .. });
+                match dns::has_dns_shape(self.pkt.payload) && udp && !self.pkt.snapped() {
+                    true => dns::parse_message(self.pkt.payload).map_or(DnsState::NotDns, DnsState::Ok),
+                    false => DnsState::NotDns,
+                }
             } else {
                 // A snap length cuts the message: judge the part that was kept.
                 let parsed = match (self.pkt.is_tcp(), self.pkt.snapped()) {
@@ -383,6 +419,13 @@ impl<'p, 'a> Features<'p, 'a> {
             DnsState::Ok(msg) => Some(msg),
             _ => None,
         }
+    }
+
+    /// True if the packet is DNS: TCP or UDP on port 53, or a UDP payload
+    /// with the strict shape of a DNS message on any other port (checked
+    /// here at most once per packet, and only when a rule asks).
+    pub fn is_dns(&mut self) -> bool {
+        self.pkt.is_dns() || self.dns().is_some()
     }
 
     /// The DNS decoding error of this packet, if DNS decoding was attempted and failed.
@@ -441,6 +484,9 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IpLen => num(u64::from(pkt.ip()?.total_len)),
             Field::IpProto => num(u64::from(pkt.ip()?.proto)),
             Field::IpId => num(u64::from(pkt.ip()?.id?)),
+            Field::IpReassembled => pkt.ip().map(|_| Bool(self.frag.reassembled)),
+            Field::IpFragOverlap => pkt.ip().map(|_| Bool(self.frag.overlap)),
+            Field::IpFragTiny => pkt.ip().map(|_| Bool(self.frag.tiny)),
             Field::FlowToServer => self.flow.map(|p| Bool(p.to_server)),
             Field::FlowEstablished => self.flow.map(|p| Bool(p.established)),
             Field::FlowFirst => self.flow.map(|p| Bool(p.first)),

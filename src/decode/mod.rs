@@ -11,6 +11,7 @@ pub mod alphabet;
 pub mod dns;
 pub mod entropy;
 pub mod features;
+pub mod fragment;
 mod link;
 pub mod name_shape;
 pub mod pattern;
@@ -182,6 +183,8 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The first thing that stopped decoding, if any.
     pub error: Option<DecodeError>,
+    /// An IP fragment's place in its datagram (read only for fragments).
+    pub fragment: Option<fragment::Fragment<'a>>,
 }
 
 impl<'a> Packet<'a> {
@@ -209,9 +212,13 @@ impl<'a> Packet<'a> {
 
     /// The packet without its borrow of the frame: the payload becomes a
     /// range of the frame, for [`Packet::attach`] to put back (a packet
-    /// decoded on one thread, matched on another). `None` if the payload is
-    /// not a slice of `frame` (never expected: decoding only slices).
+    /// decoded on one thread, matched on another). `None` for IP fragments
+    /// and if the payload is not a slice of `frame` (never expected).
     pub fn detach(&self, frame: &[u8]) -> Option<(Packet<'static>, std::ops::Range<usize>)> {
+        // A fragment borrows more of the frame; fragments are rare: decode them again.
+        if self.fragment.is_some() {
+            return None;
+        }
         let start = if self.payload.is_empty() {
             0
         } else {
@@ -232,6 +239,7 @@ impl<'a> Packet<'a> {
             transport: self.transport,
             payload: &[],
             error: self.error,
+            fragment: None,
         };
         Some((detached, range))
     }
@@ -254,9 +262,15 @@ impl<'a> Packet<'a> {
             transport: Transport::None,
             payload: &[],
             error: None,
+            fragment: None,
         };
         match link::slice(link_type, frame) {
-            Ok(sliced) => pkt.fill(&sliced),
+            Ok(sliced) => {
+                pkt.fill(&sliced);
+                if pkt.ip().is_some_and(|ip| ip.fragmented) {
+                    pkt.fragment = ip_start(frame, &sliced).and_then(|at| fragment::parse(frame.get(at..)?));
+                }
+            }
             Err(e) => pkt.error = Some(e),
         }
         if pkt.error.is_none() && (frame.len() as u64) < u64::from(wire_len) {
@@ -383,6 +397,16 @@ impl<'a> Packet<'a> {
     pub fn is_tcp(&self) -> bool {
         matches!(self.transport, Transport::Tcp { .. })
     }
+}
+
+/// Where the IP header starts in `frame`.
+fn ip_start(frame: &[u8], sliced: &LaxSlicedPacket<'_>) -> Option<usize> {
+    let header = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(v4)) => v4.header().slice().as_ptr(),
+        Some(LaxNetSlice::Ipv6(v6)) => v6.header().slice().as_ptr(),
+        _ => return None,
+    };
+    (header as usize).checked_sub(frame.as_ptr() as usize).filter(|&at| at < frame.len())
 }
 
 fn icmp_header(icmp_type: u8, code: u8, echo: bool, rest: [u8; 4]) -> IcmpHeader {

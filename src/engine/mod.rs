@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod compile;
 pub mod content;
+pub mod defrag;
 pub mod echo;
 pub mod field;
 pub mod flows;
@@ -30,7 +31,7 @@ pub mod window;
 use std::sync::Arc;
 
 use crate::decode::dns::DnsMessage;
-use crate::decode::features::{FeatureCache, Features, FlowPosition};
+use crate::decode::features::{FeatureCache, Features, FlowPosition, FragStatus};
 use crate::decode::Packet;
 use alert::Alert;
 use ruleset::RuleSet;
@@ -56,6 +57,8 @@ pub struct Engine {
     flows_in_alerts: bool,
     /// Most alerts one packet may raise (Suricata's `packet-alert-max`); `None`: no limit.
     alert_max: Option<usize>,
+    /// IP reassembly, created at the first fragment.
+    defrag: Option<Box<defrag::Defrag>>,
 }
 
 impl Engine {
@@ -87,6 +90,7 @@ impl Engine {
             flows,
             flows_in_alerts: false,
             alert_max: None,
+            defrag: None,
         }
     }
 
@@ -158,16 +162,21 @@ impl Engine {
     }
 
     /// Matches one packet, calling `emit` for each alert in rule load order.
+    ///
+    /// An IP fragment is matched as it is (an IP packet without transport),
+    /// then given to the reassembler; the fragment that completes a datagram
+    /// is followed by the datagram itself, decoded as a raw IP packet with the
+    /// fragment's number and timestamp and matched like any packet.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
-        self.process_features(Features::new(pkt), None, emit);
+        self.process_one(pkt, None, emit);
     }
 
     /// Finishes a packet [`prematch::prematch`] began with `rules`: `cache`
     /// (and `messages`) hold the features it computed on this very packet
-    /// (see [`Features::detach`]), and `entries`
-    /// the packet's entries of its list. The alerts are exactly those of
-    /// [`Engine::process`]; if `rules` is no longer the rule set in use (a
-    /// reload in between), the packet is matched afresh.
+    /// (see [`Features::detach`]), and `entries` the packet's entries of its
+    /// list. The alerts are exactly those of [`Engine::process`]; if `rules`
+    /// is no longer the rule set in use (a reload in between), the packet's
+    /// rules are matched afresh.
     pub fn process_prematched(
         &mut self,
         pkt: &Packet<'_>,
@@ -178,18 +187,39 @@ impl Engine {
         emit: &mut impl FnMut(Alert),
     ) {
         let entries = Arc::ptr_eq(rules, &self.rules).then_some(entries);
-        self.process_features(Features::attach(pkt, cache, messages), entries, emit);
+        self.process_one(pkt, Some(Prepared { cache, messages, entries }), emit);
     }
 
-    fn process_features(
-        &mut self,
-        mut f: Features<'_, '_>,
-        pre: Option<(&[u32], &[u32])>,
-        emit: &mut impl FnMut(Alert),
-    ) {
-        let pkt = f.packet();
+    /// A captured packet: matched as it is, then, if it is an IP fragment,
+    /// given to the reassembler, and the datagram it completes matched too.
+    fn process_one(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
+        let Some(frag) = &pkt.fragment else {
+            return self.inspect(pkt, pre, FragStatus::default(), emit);
+        };
+        let defrag = self.defrag.get_or_insert_with(|| Box::new(defrag::Defrag::new(defrag::DefragLimits::default())));
+        let outcome = defrag.insert(pkt, frag, &mut self.stats.defrag);
+        self.inspect(pkt, pre, outcome.status, emit);
+        let Some(status) = outcome.complete else { return };
+        let Some(defrag) = self.defrag.as_mut() else { return };
+        let datagram = defrag.take_datagram();
+        let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
+        let whole = Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len);
+        self.inspect(&whole, None, status, emit);
+        if let Some(defrag) = self.defrag.as_mut() {
+            defrag.restore(datagram);
+        }
+    }
+
+    /// Matches one decoded packet (a captured one or a rebuilt datagram),
+    /// with what a pre-match learned of it, if anything.
+    fn inspect(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, frag: FragStatus, emit: &mut impl FnMut(Alert)) {
         let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
+        let (mut f, pre) = match pre {
+            Some(p) => (Features::attach(pkt, p.cache, p.messages), p.entries),
+            None => (Features::new(pkt), None),
+        };
+        f.set_frag(frag);
         if let Some(info) = &flow {
             f.set_flow(FlowPosition {
                 to_server: info.to_server,
@@ -292,6 +322,17 @@ impl Engine {
         }
     }
 }
+
+/// What [`prematch::prematch`] learned of a packet on another thread.
+struct Prepared<'m> {
+    cache: FeatureCache,
+    messages: &'m [DnsMessage<'static>],
+    /// The pass and alert entries, if prepared with the rule set in use.
+    entries: Option<(&'m [u32], &'m [u32])>,
+}
+
+/// The link type of a raw IPv4 or IPv6 packet: how a rebuilt datagram is decoded.
+const LINKTYPE_RAW: u32 = 101;
 
 /// Keeps in `matched` (rule indexes in load order) the `max` most severe rules
 /// that alert, earliest first among equals, and every `noalert` rule; the

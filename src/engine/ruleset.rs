@@ -206,8 +206,11 @@ fn group_index(p: Proto) -> usize {
     GROUPS.iter().position(|g| *g == p).unwrap_or(0)
 }
 
-/// The groups a packet belongs to: its network layer, its transport, DNS.
-fn packet_groups(pkt: &Packet<'_>) -> [Option<Proto>; 3] {
+/// The groups a packet belongs to: its network layer, its transport, DNS
+/// (port 53, or the shape of DNS on another UDP port, checked only when
+/// `dns_rules` says the DNS group has rules).
+fn packet_groups(f: &mut Features<'_, '_>, dns_rules: bool) -> [Option<Proto>; 3] {
+    let pkt = f.packet();
     let network = match pkt.network {
         Network::Ip(_) => Some(Proto::Ip),
         Network::Arp { .. } => Some(Proto::Arp),
@@ -220,7 +223,9 @@ fn packet_groups(pkt: &Packet<'_>) -> [Option<Proto>; 3] {
         Transport::Udp { .. } => Some(Proto::Udp),
         Transport::None => None,
     };
-    [network, transport, pkt.is_dns().then_some(Proto::Dns)]
+    let udp = matches!(pkt.transport, Transport::Udp { .. });
+    let dns = pkt.is_dns() || (dns_rules && udp && f.is_dns());
+    [network, transport, dns.then_some(Proto::Dns)]
 }
 
 /// The compiled rules and their groups.
@@ -309,7 +314,7 @@ impl RuleSet {
     /// rule that matches is among them ([`RuleSet::walk`] is the reference).
     pub fn candidates(&self, f: &mut Features<'_, '_>, pass: bool, out: &mut Vec<u32>) {
         out.clear();
-        for proto in packet_groups(f.packet()).into_iter().flatten() {
+        for proto in packet_groups(f, self.has_dns_rules(pass)).into_iter().flatten() {
             let Some(group) = self.groups.get(group_index(proto)) else { continue };
             let index = if pass { &group.pass_index } else { &group.alert_index };
             index.candidates(f, out);
@@ -322,12 +327,18 @@ impl RuleSet {
     /// groups, in load order: the walk the index spares, kept as its reference.
     pub fn walk(&self, pkt: &Packet<'_>, pass: bool, out: &mut Vec<u32>) {
         out.clear();
-        for proto in packet_groups(pkt).into_iter().flatten() {
+        let mut f = Features::new(pkt);
+        for proto in packet_groups(&mut f, self.has_dns_rules(pass)).into_iter().flatten() {
             let Some(group) = self.groups.get(group_index(proto)) else { continue };
             out.extend_from_slice(if pass { &group.pass } else { &group.alert });
         }
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// True if the DNS group has pass rules (`pass`) or alert rules.
+    fn has_dns_rules(&self, pass: bool) -> bool {
+        self.groups.get(group_index(Proto::Dns)).is_some_and(|g| !if pass { &g.pass } else { &g.alert }.is_empty())
     }
 
     /// True if any rule reads a DNS field (so DNS decoding errors are worth counting).

@@ -54,6 +54,8 @@ pub struct Stats {
     pub alerts_by_rule: Vec<u64>,
     /// Alerts of rules a reload has since removed.
     pub alerts_unloaded: u64,
+    /// IP reassembly: fragments, datagrams rebuilt and given up.
+    pub defrag: super::defrag::DefragStats,
     /// Packets whose alerts a pass rule suppressed.
     pub passed: u64,
     /// Matches a stateful clause held back (below threshold, over limit).

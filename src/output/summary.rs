@@ -63,6 +63,14 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
     if stats.passed > 0 {
         let _ = writeln!(out, "passed (suppressed by pass rules): {}", stats.passed);
     }
+    let d = &stats.defrag;
+    if d.fragments > 0 {
+        let _ = writeln!(
+            out,
+            "ip fragments: {} seen, {} datagrams reassembled, {} overlaps ({} with different bytes), {} tiny first fragments; given up: {} too many fragments, {} over 65535 bytes, {} timed out, {} no room",
+            d.fragments, d.reassembled, d.overlaps, d.overlap_conflicts, d.tiny_first, d.too_many_fragments, d.too_large, d.timeouts, d.no_room
+        );
+    }
     for t in tables.iter().filter(|t| t.inserted > 0) {
         let owner = match t.clause {
             "echo" => "echo requests".to_string(),
@@ -130,6 +138,9 @@ pub struct StatsJson<'a> {
     pub limited_by_sid: std::collections::BTreeMap<u64, u64>,
     /// Packets suppressed by pass rules.
     pub passed: u64,
+    /// IP reassembly (absent when no fragment was seen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defrag: Option<&'a crate::engine::defrag::DefragStats>,
     /// State tables.
     pub state: &'a [TableStats],
     /// Sensor counters (live and streaming runs).
@@ -213,6 +224,7 @@ impl<'a> StatsJson<'a> {
                 .map(|(r, c)| (r.sid, *c))
                 .collect(),
             passed: stats.passed,
+            defrag: (stats.defrag.fragments > 0).then_some(&stats.defrag),
             state: tables,
             sensor: None,
             outputs: Vec::new(),

@@ -7,6 +7,7 @@
 pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("icmp-tunnel.rules", include_str!("../../rules/icmp-tunnel.rules")),
     ("dns-tunnel.rules", include_str!("../../rules/dns-tunnel.rules")),
+    ("ip-evasion.rules", include_str!("../../rules/ip-evasion.rules")),
 ];
 
 /// `(path relative to rules/, text)` of every shipped data file, which the

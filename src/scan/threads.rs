@@ -50,8 +50,8 @@ struct Frame {
 
 /// What a worker learned of one packet.
 struct Learned {
-    /// The decoded packet and its payload's place in the frame (`None`, never
-    /// expected: the payload was not a slice of the frame; decoded again in order).
+    /// The decoded packet and its payload's place in the frame; `None` for an
+    /// IP fragment (which the reassembler needs whole): decoded again in order.
     pkt: Option<(Packet<'static>, Range<usize>)>,
     cache: FeatureCache,
     pre: Prematched,

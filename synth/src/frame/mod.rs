@@ -7,9 +7,11 @@
 //! are deterministic and a host keeps one MAC across a scenario.
 
 mod dns;
+mod frag;
 mod link;
 
 pub use dns::{dns_query, dns_response, dns_tcp};
+pub use frag::{fragment, fragments};
 pub use link::{add_qinq, add_vlan, linktype, reframe};
 
 use std::net::{Ipv4Addr, Ipv6Addr};

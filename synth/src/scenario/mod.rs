@@ -9,11 +9,13 @@
 //! * [`evasions`] are tunnels built to slip past naive detectors and benign
 //!   traffic built to trip them, one case per scenario; [`dns_evasions`] does
 //!   the same for the DNS rules' exemptions and [`icmp_evasions`] for ICMP and
-//!   IP (header carriers, one-off carriers, route traces, sweeps).
+//!   IP (header carriers, one-off carriers, route traces, sweeps);
+//!   [`frag_evasions`] covers IP fragments and DNS off port 53.
 
 mod bench;
 mod dns_evasions;
 mod evasions;
+mod frag_evasions;
 mod icmp_evasions;
 mod link_types;
 mod office;
@@ -26,6 +28,10 @@ pub use dns_evasions::*;
 pub use evasions::{
     benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
     monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
+};
+pub use frag_evasions::{
+    benign_udp_and_fragments, dns_tunnel_alt_port, frag_evasions, fragmented_icmp6_tunnel, fragmented_icmp_tunnel,
+    overlapping_fragments,
 };
 pub use icmp_evasions::{
     dhcp_conflict_probes, echo_id_carrier, echo_seq_carrier, icmp_covert_chat, icmp_evasions, icmp_timestamp_carrier,
