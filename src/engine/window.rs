@@ -44,76 +44,10 @@ pub struct WindowView {
     pub first_packet: u64,
 }
 
-/// A key's buckets, oldest first. The oldest is held inline, so a key whose
-/// window holds one bucket (most keys of a busy table: a pair or a source
-/// seen once in the window) puts nothing on the heap and costs no second
-/// cache miss; the others follow in a deque.
-#[derive(Clone, Debug)]
-struct Buckets {
-    /// The oldest bucket; a count of 0 means there is none (and `rest` is empty).
-    head: Bucket,
-    /// The newer buckets, oldest first.
-    rest: VecDeque<Bucket>,
-}
-
-const NO_BUCKET: Bucket = Bucket { ts: 0, first_packet: 0, count: 0 };
-
-impl Buckets {
-    fn new() -> Buckets {
-        Buckets { head: NO_BUCKET, rest: VecDeque::new() }
-    }
-
-    fn capacity(&self) -> usize {
-        self.rest.capacity()
-    }
-
-    fn len(&self) -> usize {
-        usize::from(self.head.count > 0) + self.rest.len()
-    }
-
-    fn front(&self) -> Option<&Bucket> {
-        (self.head.count > 0).then_some(&self.head)
-    }
-
-    fn back(&self) -> Option<&Bucket> {
-        self.rest.back().or_else(|| self.front())
-    }
-
-    fn back_mut(&mut self) -> Option<&mut Bucket> {
-        if self.rest.is_empty() {
-            (self.head.count > 0).then_some(&mut self.head)
-        } else {
-            self.rest.back_mut()
-        }
-    }
-
-    fn pop_front(&mut self) -> Option<Bucket> {
-        if self.head.count == 0 {
-            return None;
-        }
-        let next = self.rest.pop_front().unwrap_or(NO_BUCKET);
-        Some(std::mem::replace(&mut self.head, next))
-    }
-
-    fn push_back(&mut self, b: Bucket) {
-        if self.head.count == 0 {
-            self.head = b;
-        } else {
-            self.rest.push_back(b);
-        }
-    }
-
-    /// Takes every bucket out, oldest first.
-    fn drain(&mut self) -> impl Iterator<Item = Bucket> + '_ {
-        let head = std::mem::replace(&mut self.head, NO_BUCKET);
-        std::iter::once(head).filter(|b| b.count > 0).chain(self.rest.drain(..))
-    }
-}
-
 /// Sliding-window match counter for one key.
 #[derive(Clone, Debug)]
 pub struct WindowCount {
-    buckets: Buckets,
+    buckets: VecDeque<Bucket>,
     /// 0 while exact; otherwise the bucket width in ns.
     quantum: u64,
     newest: i64,
@@ -129,7 +63,7 @@ impl WindowCount {
 
     /// An empty counter.
     pub fn new() -> WindowCount {
-        WindowCount { buckets: Buckets::new(), quantum: 0, newest: i64::MIN, total: 0 }
+        WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN, total: 0 }
     }
 
     /// Drops what left the window ending at `now` and returns the clamped time.
@@ -205,14 +139,13 @@ impl WindowCount {
         self.quantum = q;
         let q = q as i64;
         let mut merged: VecDeque<Bucket> = VecDeque::with_capacity(MAX_BUCKETS);
-        for b in self.buckets.drain() {
+        for b in self.buckets.drain(..) {
             match merged.back_mut() {
                 Some(last) if last.ts.div_euclid(q) == b.ts.div_euclid(q) => last.count += b.count,
                 _ => merged.push_back(b),
             }
         }
-        let head = merged.pop_front().unwrap_or(NO_BUCKET);
-        self.buckets = Buckets { head, rest: merged };
+        self.buckets = merged;
     }
 
     /// True while counting is exact.
@@ -374,20 +307,6 @@ mod tests {
         assert_eq!(d.record(7, 100 * S, 3000, t).count, 1);
     }
 
-    #[test]
-    fn one_bucket_keys_hold_nothing_on_the_heap() {
-        let mut w = WindowCount::new();
-        let t = S as u64;
-        for i in 0..10i64 {
-            // One match every two windows: the window never holds two buckets.
-            assert_eq!(w.record(i * 2 * S, i as u64 + 1, t).count, 1);
-            assert_eq!(w.heap_bytes(), 0);
-        }
-        w.record(20 * S + 1, 11, t);
-        assert_eq!(w.record(20 * S + 2, 12, t), WindowView { count: 2, first_packet: 11 });
-        assert!(w.heap_bytes() > 0);
-    }
-
     /// The counter against a plain list of every match, over random traffic
     /// (exact while the window has few distinct timestamps; bounded after).
     #[test]
@@ -414,7 +333,7 @@ mod tests {
                 if !peek {
                     all.push((ts, packet));
                 }
-                let sum: u64 = w.buckets.drain_copy().iter().map(|b| b.count).sum();
+                let sum: u64 = w.buckets.iter().map(|b| b.count).sum();
                 assert_eq!(sum, w.total, "round {round}");
                 assert!(w.buckets.len() <= MAX_BUCKETS);
                 if w.is_exact() {
@@ -424,12 +343,6 @@ mod tests {
                     assert!(v.count as usize <= all.len(), "round {round}");
                 }
             }
-        }
-    }
-
-    impl Buckets {
-        fn drain_copy(&self) -> Vec<Bucket> {
-            self.front().into_iter().chain(self.rest.iter()).copied().collect()
         }
     }
 
