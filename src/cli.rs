@@ -902,9 +902,11 @@ fn run_scan(mut args: ScanArgs) -> i32 {
     let append = !args.eve_truncate && outputs.eve_append != Some(false);
     let eve_sink = match &args.eve {
         None => None,
-        Some(_) if eve_to_stdout => {
-            Some(EveSink::new(Box::new(io::BufWriter::new(io::stdout())) as Box<dyn Output>).with_host(host.clone()))
-        }
+        Some(_) if eve_to_stdout => Some(
+            EveSink::new(Box::new(io::BufWriter::with_capacity(crate::output::sink::OUTPUT_BUFFER, io::stdout()))
+                as Box<dyn Output>)
+            .with_host(host.clone()),
+        ),
         Some(path) => match if append { OutputFile::append(path) } else { OutputFile::create(path) } {
             Ok(f) => Some(EveSink::new(Box::new(f) as Box<dyn Output>).with_host(host.clone())),
             Err(e) => {

@@ -21,8 +21,37 @@ pub fn shannon_nocase(name: &[u8]) -> f64 {
 }
 
 fn shannon_by(data: &[u8], map: impl Fn(u8) -> u8) -> f64 {
+    shannon_until(data, map, f64::NEG_INFINITY).unwrap_or(0.0)
+}
+
+/// [`shannon`] (or [`shannon_nocase`]) when it is needed exactly, `None`
+/// when it is surely at most `limit` (a rule's bound): the work stops as
+/// soon as that is certain, before the histogram when the length alone
+/// caps the entropy at `limit`. `Some` is the exact value, whatever it is.
+///
+/// Exact, not estimated: the result is `log2(n) - S/n` where `S` sums
+/// `c * log2(c)` over the byte counts `c`, every term non-negative and added
+/// in the same order as the full computation. A partial sum is at most the
+/// full one in floating point too (adding a non-negative number never
+/// rounds below the sum so far), and the expression is monotone in `S`, so
+/// the value from a partial sum bounds the final value from above.
+pub fn shannon_at_most(data: &[u8], nocase: bool, limit: f64) -> Option<f64> {
+    if nocase {
+        shannon_until(data, |b| b.to_ascii_lowercase(), limit)
+    } else {
+        shannon_until(data, |b| b, limit)
+    }
+}
+
+fn shannon_until(data: &[u8], map: impl Fn(u8) -> u8, limit: f64) -> Option<f64> {
     if data.len() < 2 {
-        return 0.0;
+        return Some(0.0);
+    }
+    let n = data.len() as f64;
+    let log_n = n.log2();
+    let value = |sum_c_log_c: f64| (log_n - sum_c_log_c / n).max(0.0);
+    if value(0.0) <= limit {
+        return None;
     }
     let mut counts = [0u32; 256];
     for &b in data {
@@ -30,17 +59,17 @@ fn shannon_by(data: &[u8], map: impl Fn(u8) -> u8) -> f64 {
             *c += 1;
         }
     }
-    let n = data.len() as f64;
-    let sum_c_log_c: f64 = counts
-        .iter()
-        .filter(|&&c| c > 1)
-        .map(|&c| {
-            let c = f64::from(c);
-            c * c.log2()
-        })
-        .sum();
     // H = log2(n) - (1/n) * sum(c * log2(c)); exact, one pass over 256 counts.
-    (n.log2() - sum_c_log_c / n).max(0.0)
+    let can_stop = limit > f64::NEG_INFINITY;
+    let mut sum_c_log_c = 0.0;
+    for &c in counts.iter().filter(|&&c| c > 1) {
+        let c = f64::from(c);
+        sum_c_log_c += c * c.log2();
+        if can_stop && value(sum_c_log_c) <= limit {
+            return None;
+        }
+    }
+    Some(value(sum_c_log_c))
 }
 
 /// The highest entropy `len` bytes can have: `log2(min(len, 256))`.
@@ -83,6 +112,60 @@ mod tests {
         assert!((shannon(&distinct) - 6.0).abs() < 1e-12);
         assert!((normalize(shannon(&distinct), distinct.len()) - 1.0).abs() < 1e-12);
         assert!((max_for_len(1000) - 8.0).abs() < 1e-12);
+    }
+
+    /// The value the early-stopping form must agree with: the sum as it was
+    /// written before it could stop (`filter`, `map`, `sum`).
+    fn reference(data: &[u8]) -> f64 {
+        if data.len() < 2 {
+            return 0.0;
+        }
+        let mut counts = [0u32; 256];
+        data.iter().for_each(|&b| counts[usize::from(b)] += 1);
+        let n = data.len() as f64;
+        let s: f64 = counts.iter().filter(|&&c| c > 1).map(|&c| f64::from(c) * f64::from(c).log2()).sum();
+        (n.log2() - s / n).max(0.0)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Stopping early never changes an answer: `None` only when the exact
+        /// value is at most the limit, and `Some` is the exact value.
+        #[test]
+        fn early_stop_is_exact(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            alphabet in 1u16..=256,
+            limit in -1.0f64..9.0,
+            at_value in proptest::prelude::any::<bool>(),
+        ) {
+            // Narrow alphabets give low entropies and repeated counts.
+            let data: Vec<u8> = data.iter().map(|&b| (u16::from(b) % alphabet) as u8).collect();
+            let exact = reference(&data);
+            proptest::prop_assert_eq!(shannon(&data).to_bits(), exact.to_bits());
+            // A limit equal to the value itself, or just around it, is the edge case.
+            let limits = if at_value { [exact, exact.next_down(), exact.next_up()] } else { [limit; 3] };
+            for limit in limits {
+                match shannon_at_most(&data, false, limit) {
+                    None => proptest::prop_assert!(exact <= limit, "{} > {}", exact, limit),
+                    Some(v) => proptest::prop_assert_eq!(v.to_bits(), exact.to_bits()),
+                }
+            }
+            let folded: Vec<u8> = data.iter().map(u8::to_ascii_lowercase).collect();
+            match shannon_at_most(&data, true, limit) {
+                None => proptest::prop_assert!(reference(&folded) <= limit),
+                Some(v) => proptest::prop_assert_eq!(v.to_bits(), reference(&folded).to_bits()),
+            }
+        }
+    }
+
+    #[test]
+    fn stops_before_counting_when_the_length_caps_the_value() {
+        // 8 bytes: at most 3 bits, so a bound of 3 is settled by the length.
+        assert_eq!(shannon_at_most(b"abcdefgh", false, 3.0), None);
+        assert_eq!(shannon_at_most(b"abcdefgh", false, 2.5), Some(3.0));
+        assert_eq!(shannon_at_most(b"aaaaaaab", false, 1.0), None);
+        assert_eq!(shannon_at_most(b"a", false, -1.0), Some(0.0));
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub struct Features<'p, 'a> {
     qname_entropy: Option<f64>,
     domain_entropy: Option<f64>,
     subdomain_entropy: Option<f64>,
+    /// Upper bounds an early-stopped entropy comparison proved (payload,
+    /// qname, domain, subdomain), kept apart from the exact values above.
+    entropy_bounds: [f64; 4],
     subdomain_alphabet: Option<NameAlphabet>,
     echo: Option<EchoStatus>,
     stream: Option<StreamStatus>,
@@ -208,6 +211,7 @@ pub struct FeatureCache {
     domain_entropy: Option<f64>,
     subdomain_entropy: Option<f64>,
     subdomain_alphabet: Option<NameAlphabet>,
+    entropy_bounds: [f64; 4],
     networks: [Option<u16>; 2],
 }
 
@@ -238,6 +242,7 @@ impl<'p, 'a> Features<'p, 'a> {
             qname_entropy: None,
             domain_entropy: None,
             subdomain_entropy: None,
+            entropy_bounds: [f64::INFINITY; 4],
             subdomain_alphabet: None,
             echo: None,
             stream: None,
@@ -282,6 +287,8 @@ impl<'p, 'a> Features<'p, 'a> {
             domain_entropy: named(self.domain_entropy),
             subdomain_entropy: named(self.subdomain_entropy),
             subdomain_alphabet: if matches!(dns, CachedDns::NotTried) { None } else { self.subdomain_alphabet },
+            // Proven bounds hold for the same bytes, decoded again or not.
+            entropy_bounds: self.entropy_bounds,
             networks: self.networks,
         }
     }
@@ -318,6 +325,7 @@ impl<'p, 'a> Features<'p, 'a> {
             networks: cache.networks,
             flow: None,
             frag: FragStatus::default(),
+            entropy_bounds: cache.entropy_bounds,
         }
     }
 
@@ -364,6 +372,59 @@ impl<'p, 'a> Features<'p, 'a> {
     /// Payload entropy in bits per byte (computed once).
     pub fn payload_entropy(&mut self) -> f64 {
         *self.payload_entropy.get_or_insert_with(|| entropy::shannon(self.pkt.payload))
+    }
+
+    /// For an entropy field, true when the packet has it and its value is
+    /// surely at most `limit`, found with no more work than that takes
+    /// ([`entropy::shannon_at_most`]); false when it is not, or when that is
+    /// not known without the exact value, which is then cached for
+    /// [`Features::get`]. An early answer caches no approximate value, only
+    /// the bound (so the next rule with the same limit answers at once).
+    pub fn entropy_at_most(&mut self, field: Field, limit: f64) -> bool {
+        let slot = match field {
+            Field::PayloadEntropy => 0,
+            Field::DnsQnameEntropy => 1,
+            Field::DnsDomainEntropy => 2,
+            Field::DnsSubdomainEntropy => 3,
+            _ => return false,
+        };
+        let exact = match slot {
+            0 => self.payload_entropy,
+            1 => self.qname_entropy,
+            2 => self.domain_entropy,
+            _ => self.subdomain_entropy,
+        };
+        if let Some(value) = exact {
+            return value <= limit;
+        }
+        if self.entropy_bounds.get(slot).is_some_and(|&b| b <= limit) {
+            return true;
+        }
+        let outcome = match slot {
+            0 => Some(entropy::shannon_at_most(self.pkt.payload, false, limit)),
+            1 => self.qname().map(|d| entropy::shannon_at_most(d, true, limit)),
+            2 => self.dns_domain().map(|d| entropy::shannon_at_most(d, true, limit)),
+            _ => self.dns_subdomain().map(|d| entropy::shannon_at_most(d, true, limit)),
+        };
+        match outcome {
+            None => false,
+            Some(None) => {
+                if let Some(b) = self.entropy_bounds.get_mut(slot) {
+                    *b = b.min(limit);
+                }
+                true
+            }
+            Some(Some(value)) => {
+                let cache = match slot {
+                    0 => &mut self.payload_entropy,
+                    1 => &mut self.qname_entropy,
+                    2 => &mut self.domain_entropy,
+                    _ => &mut self.subdomain_entropy,
+                };
+                *cache = Some(value);
+                value <= limit
+            }
+        }
     }
 
     /// Share of printable ASCII bytes in the payload, 0-1 (computed once).

@@ -290,9 +290,38 @@ impl Predicate {
 
     /// Evaluates on one packet; false when the packet lacks the field, negated or not.
     pub fn eval(&self, f: &mut Features<'_, '_>) -> bool {
+        if let Some((limit, outcome)) = self.settled_below() {
+            if f.entropy_at_most(self.field, limit) {
+                return outcome != self.negated;
+            }
+        }
         match f.get(self.field) {
             Some(v) => self.check.eval(v) != self.negated,
             None => false,
+        }
+    }
+}
+
+impl Predicate {
+    /// For a comparison of an entropy, a limit and the check's outcome for
+    /// every value at most that limit: `payload.entropy > 5.8` is false for
+    /// any value ≤ 5.8, so the entropy need not be known exactly once it is
+    /// sure not to exceed 5.8 ([`Features::entropy_at_most`]).
+    fn settled_below(&self) -> Option<(f64, bool)> {
+        if !matches!(
+            self.field,
+            Field::PayloadEntropy | Field::DnsQnameEntropy | Field::DnsDomainEntropy | Field::DnsSubdomainEntropy
+        ) {
+            return None;
+        }
+        // Below `b` (at most the float before it): `>=`, `==` false, `<`, `!=` true.
+        match self.check {
+            Check::Num(CmpOp::Gt, b) => Some((b, false)),
+            Check::Num(CmpOp::Le, b) => Some((b, true)),
+            Check::Num(CmpOp::Ge | CmpOp::Eq, b) => Some((b.next_down(), false)),
+            Check::Num(CmpOp::Lt | CmpOp::Ne, b) => Some((b.next_down(), true)),
+            Check::NumRange(lo, _) => Some((lo.next_down(), false)),
+            _ => None,
         }
     }
 }
@@ -461,4 +490,64 @@ fn write_needle(f: &mut fmt::Formatter<'_>, name: &str, op: &str, needle: &[u8],
     write!(f, "{name} {op} \"")?;
     crate::decode::dns::write_escaped(needle, f)?;
     write!(f, "\"{}", if nocase { " (nocase)" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Packet;
+
+    /// A raw-IPv4 ICMP echo request carrying `payload`.
+    fn icmp_frame(payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 28];
+        f[0] = 0x45;
+        f[2..4].copy_from_slice(&((28 + payload.len()) as u16).to_be_bytes());
+        f[8] = 64;
+        f[9] = 1;
+        f[12..16].copy_from_slice(&[10, 0, 0, 1]);
+        f[16..20].copy_from_slice(&[10, 0, 0, 2]);
+        f[20] = 8;
+        f.extend_from_slice(payload);
+        f
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Entropy comparisons that stop early give the answers the exact
+        /// value gives, and leave the exact value for the fields that need it.
+        #[test]
+        fn entropy_tests_answer_as_the_exact_value_does(
+            payload in proptest::collection::vec(0u8..40, 0..300),
+            bound in 0.0f64..9.0,
+            negated in proptest::prelude::any::<bool>(),
+        ) {
+            let frame = icmp_frame(&payload);
+            let pkt = Packet::decode(228, &frame, 1, 0, frame.len() as u32);
+            let exact = crate::decode::entropy::shannon(pkt.payload);
+            let checks = [
+                Check::Num(CmpOp::Gt, bound),
+                Check::Num(CmpOp::Ge, bound),
+                Check::Num(CmpOp::Lt, bound),
+                Check::Num(CmpOp::Le, bound),
+                Check::Num(CmpOp::Eq, exact),
+                Check::Num(CmpOp::Ne, exact),
+                Check::Num(CmpOp::Ge, exact),
+                Check::Num(CmpOp::Gt, exact),
+                Check::NumRange(bound, bound + 1.0),
+                Check::NumRange(exact, 9.0),
+            ];
+            // One Features for all, as the rules of one packet share it.
+            let mut shared = Features::new(&pkt);
+            for check in checks {
+                let p = Predicate { field: Field::PayloadEntropy, check, negated };
+                let expected = p.check.eval(FieldValue::Num(exact)) != negated;
+                let mut fresh = Features::new(&pkt);
+                proptest::prop_assert_eq!(p.eval(&mut fresh), expected, "{}", p);
+                proptest::prop_assert_eq!(p.eval(&mut shared), expected, "{}", p);
+            }
+            let value = shared.get(Field::PayloadEntropy);
+            proptest::prop_assert!(matches!(value, Some(FieldValue::Num(v)) if v.to_bits() == exact.to_bits()));
+        }
+    }
 }

@@ -212,25 +212,38 @@ impl<V: Default + Footprint> Table<V> {
     pub(crate) fn update<R>(&mut self, key: u64, ts: i64, update: impl FnOnce(&mut V) -> R) -> R {
         self.clock = self.clock.max(ts);
         self.expire();
-        let is_new = !self.map.contains_key(&key);
-        if is_new {
-            if self.map.len() >= self.max_entries {
-                self.evict_one();
+        // A key already held: one lookup, and nothing to evict unless its
+        // window grew past the byte budget.
+        if let Some(slot) = self.map.get_mut(&key) {
+            slot.last_seen = self.clock;
+            let before = Self::SLOT_BYTES + slot.value.heap_bytes();
+            let result = update(&mut slot.value);
+            let after = Self::SLOT_BYTES + slot.value.heap_bytes();
+            if after != before {
+                self.stats.bytes = (self.stats.bytes + after).saturating_sub(before);
+                self.keep_within_memcap();
             }
-            self.order.push_back((key, self.clock));
-            self.stats.inserted += 1;
+            return result;
         }
-        let held = self.map.len() + usize::from(is_new);
+        if self.map.len() >= self.max_entries {
+            self.evict_one();
+        }
+        self.order.push_back((key, self.clock));
+        self.stats.inserted += 1;
+        let held = self.map.len() + 1;
         self.stats.entries = held;
         self.stats.peak = self.stats.peak.max(held);
-        let clock = self.clock;
-        let slot = self.map.entry(key).or_insert_with(|| Slot { value: V::default(), last_seen: clock });
-        slot.last_seen = clock;
-        let before = if is_new { 0 } else { Self::SLOT_BYTES + slot.value.heap_bytes() };
+        let mut slot = Slot { value: V::default(), last_seen: self.clock };
         let result = update(&mut slot.value);
-        let after = Self::SLOT_BYTES + slot.value.heap_bytes();
-        self.stats.bytes = (self.stats.bytes + after).saturating_sub(before);
-        // Over budget: evict the least recently seen keys, this one last.
+        self.stats.bytes += Self::SLOT_BYTES + slot.value.heap_bytes();
+        self.map.insert(key, slot);
+        self.keep_within_memcap();
+        result
+    }
+
+    /// Over budget: evicts the least recently seen keys, the one just
+    /// updated last; then notes the table's size.
+    fn keep_within_memcap(&mut self) {
         while self.stats.bytes > self.memcap && self.map.len() > 1 {
             if !self.evict_one() {
                 break;
@@ -240,7 +253,6 @@ impl<V: Default + Footprint> Table<V> {
         }
         self.stats.entries = self.map.len();
         self.stats.peak_bytes = self.stats.peak_bytes.max(self.stats.bytes);
-        result
     }
 
     /// Removes `key`, giving back its bytes.
@@ -577,35 +589,57 @@ fn hash_value(field: Field, f: &mut Features<'_, '_>, h: &mut impl Hasher) {
 }
 
 fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
+    use std::fmt::Write;
     let pkt = f.packet();
-    let addr = |ip: Option<IpAddr>| ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let src = pkt.ip().map(|ip| ip.src);
     let dst = pkt.ip().map(|ip| ip.dst);
-    let mut parts = Vec::with_capacity(key.len());
-    for item in key {
-        parts.push(match item {
-            KeyItem::Src => addr(src),
-            KeyItem::Dst => addr(dst),
+    let addr = |out: &mut String, ip: Option<IpAddr>| {
+        let _ = match ip {
+            Some(ip) => write!(out, "{ip}"),
+            None => write!(out, "-"),
+        };
+    };
+    // One string written in place: no part strings joined afterwards.
+    let mut out = String::with_capacity(40);
+    for (i, item) in key.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match item {
+            KeyItem::Src => addr(&mut out, src),
+            KeyItem::Dst => addr(&mut out, dst),
             KeyItem::Pair => {
                 let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
-                format!("{} <-> {}", addr(a), addr(b))
+                addr(&mut out, a);
+                out.push_str(" <-> ");
+                addr(&mut out, b);
             }
-            KeyItem::Flow => match pkt.ports() {
-                Some((sp, dp)) => format!("{}:{sp} -> {}:{dp}", addr(src), addr(dst)),
-                None => format!("{} -> {}", addr(src), addr(dst)),
-            },
-            KeyItem::Rule => "rule".into(),
-            KeyItem::Field(field) => {
-                let mut s = format!("{}=", field::info(*field).name);
-                match f.get(*field) {
-                    Some(v) => write_value(&mut s, v, None),
-                    None => s.push('-'),
+            KeyItem::Flow => {
+                addr(&mut out, src);
+                match pkt.ports() {
+                    Some((sp, dp)) => {
+                        let _ = write!(out, ":{sp} -> ");
+                        addr(&mut out, dst);
+                        let _ = write!(out, ":{dp}");
+                    }
+                    None => {
+                        out.push_str(" -> ");
+                        addr(&mut out, dst);
+                    }
                 }
-                s
             }
-        });
+            KeyItem::Rule => out.push_str("rule"),
+            KeyItem::Field(field) => {
+                out.push_str(field::info(*field).name);
+                out.push('=');
+                match f.get(*field) {
+                    Some(v) => write_value(&mut out, v, None),
+                    None => out.push('-'),
+                }
+            }
+        }
     }
-    parts.join(", ")
+    out
 }
 
 #[cfg(test)]

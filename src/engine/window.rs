@@ -51,6 +51,8 @@ pub struct WindowCount {
     /// 0 while exact; otherwise the bucket width in ns.
     quantum: u64,
     newest: i64,
+    /// Sum of the buckets' counts (kept so a view does not add them up).
+    total: u64,
 }
 
 impl WindowCount {
@@ -61,7 +63,7 @@ impl WindowCount {
 
     /// An empty counter.
     pub fn new() -> WindowCount {
-        WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN }
+        WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN, total: 0 }
     }
 
     /// Drops what left the window ending at `now` and returns the clamped time.
@@ -70,6 +72,7 @@ impl WindowCount {
         self.newest = now;
         while let Some(b) = self.buckets.front() {
             if now.saturating_sub(b.ts) as u64 >= window {
+                self.total -= b.count;
                 self.buckets.pop_front();
             } else {
                 break;
@@ -85,10 +88,7 @@ impl WindowCount {
     }
 
     fn view(&self, fallback_packet: u64) -> WindowView {
-        WindowView {
-            count: self.buckets.iter().map(|b| b.count).sum(),
-            first_packet: self.buckets.front().map_or(fallback_packet, |b| b.first_packet),
-        }
+        WindowView { count: self.total, first_packet: self.buckets.front().map_or(fallback_packet, |b| b.first_packet) }
     }
 
     /// Records a match at `ts` (packet `packet`) and returns the window's content.
@@ -101,6 +101,7 @@ impl WindowCount {
                 b.ts.div_euclid(self.quantum as i64) == now.div_euclid(self.quantum as i64)
             }
         });
+        self.total += 1;
         if same_bucket {
             if let Some(b) = self.buckets.back_mut() {
                 b.count += 1;
@@ -112,7 +113,9 @@ impl WindowCount {
             if self.buckets.len() >= MAX_BUCKETS {
                 // Still full after coarsening (cannot happen with MAX_BUCKETS + 1
                 // quanta per window, but never grow past the bound).
-                self.buckets.pop_front();
+                if let Some(b) = self.buckets.pop_front() {
+                    self.total -= b.count;
+                }
             }
             let merged = self.quantum != 0
                 && self
@@ -201,20 +204,32 @@ impl DistinctCount {
             DistinctCount::Exact { values, newest } => {
                 let now = ts.max(*newest);
                 *newest = now;
-                values.retain(|(_, seen, _)| (now.saturating_sub(*seen) as u64) < window);
-                match values.iter_mut().find(|(h, _, _)| *h == value_hash) {
-                    Some(v) => v.1 = now,
-                    None => values.push((value_hash, now, packet)),
+                // One pass: drop what left the window, refresh the value if
+                // present, and find the oldest packet still in the window.
+                let mut found = false;
+                let mut first_packet = u64::MAX;
+                values.retain_mut(|(h, seen, first)| {
+                    if (now.saturating_sub(*seen) as u64) >= window {
+                        return false;
+                    }
+                    if *h == value_hash && !found {
+                        *seen = now;
+                        found = true;
+                    }
+                    first_packet = first_packet.min(*first);
+                    true
+                });
+                if !found {
+                    values.push((value_hash, now, packet));
+                    first_packet = first_packet.min(packet);
                 }
                 if values.len() > DISTINCT_EXACT {
-                    let first_packet = values.iter().map(|v| v.2).min().unwrap_or(packet);
                     let mut hll = Box::new(HyperLogLog::seeded(HLL_PRECISION, 0x6665_7272_6574));
                     values.iter().for_each(|(h, _, _)| hll.insert_hash(*h));
                     let count = hll.count() as u64;
                     *self = DistinctCount::Estimated { hll, started: now, first_packet, newest: now };
                     return WindowView { count, first_packet };
                 }
-                let first_packet = values.iter().map(|v| v.2).min().unwrap_or(packet);
                 WindowView { count: values.len() as u64, first_packet }
             }
             DistinctCount::Estimated { hll, started, first_packet, newest } => {
@@ -290,6 +305,45 @@ mod tests {
         assert!((est - 1051.0).abs() / 1051.0 < 0.15, "estimate {est}");
         // A new window starts over exactly.
         assert_eq!(d.record(7, 100 * S, 3000, t).count, 1);
+    }
+
+    /// The counter against a plain list of every match, over random traffic
+    /// (exact while the window has few distinct timestamps; bounded after).
+    #[test]
+    fn counts_match_a_list_of_every_match() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let t = 1 + next() % 1000;
+            let mut w = WindowCount::new();
+            let mut all: Vec<(i64, u64)> = Vec::new();
+            let mut ts = 0i64;
+            // Some rounds put more than MAX_BUCKETS timestamps in a window.
+            let step = t / (1 + next() % 80) + 2;
+            for packet in 1..300u64 {
+                ts += (next() % step) as i64;
+                let peek = next() % 5 == 0;
+                let v = if peek { w.peek(ts, t) } else { w.record(ts, packet, t) };
+                all.retain(|&(at, _)| ts - at < t as i64);
+                if !peek {
+                    all.push((ts, packet));
+                }
+                let sum: u64 = w.buckets.iter().map(|b| b.count).sum();
+                assert_eq!(sum, w.total, "round {round}");
+                assert!(w.buckets.len() <= MAX_BUCKETS);
+                if w.is_exact() {
+                    assert_eq!(v.count as usize, all.len(), "round {round} packet {packet}");
+                    assert_eq!(v.first_packet, all.first().map_or(0, |a| a.1), "round {round}");
+                } else {
+                    assert!(v.count as usize <= all.len(), "round {round}");
+                }
+            }
+        }
     }
 
     fn hash(i: u64) -> u64 {

@@ -79,6 +79,10 @@ impl<O: Output + ?Sized> Output for Box<O> {
     }
 }
 
+/// Bytes an output file buffers: EVE lines reach the file in writes of this
+/// size (one system call per batch of alerts, not per alert).
+pub const OUTPUT_BUFFER: usize = 64 << 10;
+
 /// A buffered output file that can be reopened by its path.
 ///
 /// Reopening flushes what is buffered to the old file (which logrotate has
@@ -91,13 +95,13 @@ pub struct OutputFile {
 impl OutputFile {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: &Path) -> io::Result<OutputFile> {
-        Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::new(File::create(path)?) })
+        Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::with_capacity(OUTPUT_BUFFER, File::create(path)?) })
     }
 
     /// Opens the file at `path` for appending, creating it if needed (as Suricata opens eve.json).
     pub fn append(path: &Path) -> io::Result<OutputFile> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::new(file) })
+        Ok(OutputFile { path: path.to_path_buf(), out: BufWriter::with_capacity(OUTPUT_BUFFER, file) })
     }
 }
 
@@ -117,7 +121,7 @@ impl Output for OutputFile {
     fn reopen(&mut self) -> io::Result<()> {
         self.out.flush()?;
         let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
-        self.out = BufWriter::new(file);
+        self.out = BufWriter::with_capacity(OUTPUT_BUFFER, file);
         Ok(())
     }
 }
