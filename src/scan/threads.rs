@@ -30,10 +30,15 @@ use crate::engine::prematch::{prematch, Prematched};
 use crate::engine::ruleset::RuleSet;
 use crate::engine::Engine;
 
-use super::{AlertSink, PacketObserver, SourceEnd, Supervisor, BATCH, FLUSH_EVERY};
+use super::{AlertSink, PacketObserver, SourceEnd, Supervisor, FLUSH_EVERY};
 
 /// Packets a worker takes at a time from a batch.
 const SLICE: usize = 512;
+
+/// Most packets per batch: larger than the one-thread loop's, so starting
+/// and joining the workers of a batch costs little per packet. The
+/// supervisor still runs after every batch, at least every 100 ms on a stream.
+const BATCH: usize = 16_384;
 
 /// One packet of a batch: where its bytes are and what the capture says of it.
 #[derive(Clone, Copy, Debug)]
