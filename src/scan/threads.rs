@@ -40,6 +40,12 @@ const SLICE: usize = 512;
 /// supervisor still runs after every batch, at least every 100 ms on a stream.
 const BATCH: usize = 16_384;
 
+/// A batch stops taking packets copied from a stream once it holds this many
+/// bytes: with three batches in flight, the pipeline holds at most three
+/// times this plus three records, whatever the packet sizes. (A live
+/// capture's batch is bounded by the kernel buffer one poll hands over.)
+const BATCH_BYTES: usize = 8 << 20;
+
 /// One packet of a batch: where its bytes are and what the capture says of it.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -224,6 +230,7 @@ pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
 /// Packets of a mapped capture stay where they are; others are copied.
 fn fill(source: &mut Source, batch: &mut Batch, wait: Duration, number: &mut u64) -> Result<Poll, SourceError> {
     batch.map = source.shared_bytes();
+    let stream = batch.map.is_none() && !source.is_live();
     let Batch { map, bytes, frames, .. } = batch;
     let map = map.as_deref().map(CaptureData::bytes);
     source.poll(wait, BATCH, |raw| {
@@ -249,6 +256,11 @@ fn fill(source: &mut Source, batch: &mut Batch, wait: Duration, number: &mut u64
             bytes: (start, raw.data.len()),
             in_map,
         });
+        // A live capture hands over one kernel buffer at most (and would drop
+        // the rest of it on a break); a stream stops here and resumes later.
+        if stream && bytes.len() >= BATCH_BYTES {
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     })
 }
