@@ -124,6 +124,9 @@ pub struct Outcome {
 pub struct Defrag {
     limits: DefragLimits,
     index: HashMap<Key, usize>,
+    /// Entries the index has room for, not counting tombstones; kept at
+    /// least twice the datagrams in flight (see [`Defrag::grow_index`]).
+    index_room: usize,
     slots: Vec<Datagram>,
     free: Vec<usize>,
     bytes: usize,
@@ -138,6 +141,7 @@ impl Defrag {
         Defrag {
             limits,
             index: HashMap::new(),
+            index_room: 0,
             slots: Vec::new(),
             free: Vec::new(),
             bytes: 0,
@@ -270,9 +274,25 @@ impl Defrag {
             d.key = Some(key);
             d.first_ts = ts;
         }
+        if self.index.len() + 1 > self.index_room / 2 {
+            self.grow_index();
+        }
         self.index.insert(key, slot);
         self.next_expiry = self.next_expiry.min(ts.saturating_add(self.limits.timeout_nanos));
         slot
+    }
+
+    /// Makes room for twice the datagrams in flight. Removals leave
+    /// tombstones; when they fill the table, hashbrown clears them in place
+    /// if at most half its room is live and grows otherwise. With the room
+    /// kept at twice the live count, the index grows only when the number
+    /// in flight reaches a new high, never because of how tombstones fell,
+    /// so a steady churn of datagrams allocates nothing here once warm.
+    fn grow_index(&mut self) {
+        let room = (4 * (self.index.len() + 1)).max(32);
+        // Afterwards the table holds at least `room` entries without growing.
+        self.index.reserve(room - self.index.len());
+        self.index_room = room;
     }
 
     fn release(&mut self, slot: usize) {
