@@ -1,6 +1,6 @@
 //! Fuzzes the whole offline path of `ferret scan`: capture bytes → pcap/pcapng reader →
 //!
-//! The checks live in `check/capture.rs`, shared with `tests/fuzz_seeds.rs`, which runs
+//! The checks live in `check/capture.rs`, shared with `tests/suite/fuzz_seeds.rs`, which runs
 //! every seed (and mutations of it) on a stable toolchain in the main test suite.
 #![no_main]
 

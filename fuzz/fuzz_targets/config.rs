@@ -1,6 +1,6 @@
 //! Fuzzes the YAML configuration loader (`config::parse`) and the checks run on it.
 //!
-//! The checks live in `check/config.rs`, shared with `tests/fuzz_seeds.rs`, which runs
+//! The checks live in `check/config.rs`, shared with `tests/suite/fuzz_seeds.rs`, which runs
 //! every seed (and mutations of it) on a stable toolchain in the main test suite.
 #![no_main]
 

@@ -1,6 +1,6 @@
 //! Fuzzes the DNS message decoder (`decode::dns`), over UDP and over TCP framing.
 //!
-//! The checks live in `check/dns.rs`, shared with `tests/fuzz_seeds.rs`, which runs
+//! The checks live in `check/dns.rs`, shared with `tests/suite/fuzz_seeds.rs`, which runs
 //! every seed (and mutations of it) on a stable toolchain in the main test suite.
 #![no_main]
 

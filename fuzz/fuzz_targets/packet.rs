@@ -1,6 +1,6 @@
 //! Fuzzes the decoder and the engine on one frame, skipping the capture container.
 //!
-//! The checks live in `check/packet.rs`, shared with `tests/fuzz_seeds.rs`, which runs
+//! The checks live in `check/packet.rs`, shared with `tests/suite/fuzz_seeds.rs`, which runs
 //! every seed (and mutations of it) on a stable toolchain in the main test suite.
 #![no_main]
 

@@ -8,7 +8,7 @@
 //! `FERRET_REQUIRE_CHROMIUM` is set (CI sets it once the browser is there).
 //! `FERRET_CHROMIUM` names another binary.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

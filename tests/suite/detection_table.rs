@@ -7,9 +7,9 @@
 //! alert on any host pair. Synthetic evasions (always run): each
 //! tunnel scenario is detected, by the rule meant for it, with alerts only on
 //! its tunnel packets; each benign one raises nothing. Run with
-//! `cargo test --test detection_table -- --nocapture` to see the table.
+//! `cargo test --test suite detection_table:: -- --nocapture` to see the table.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -1,7 +1,7 @@
 //! The built-in DNS rules on traffic shaped like a tunnel's: which packets they
 //! judge and how many alerts a busy tunnel raises.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ferret_synth::{frame, Scenario, SynthPacket};

@@ -3,7 +3,7 @@
 //! odd and malformed corpus included, each within a time bound, with exit 0 or
 //! a documented clean error. Skips with a message when the folder is absent.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 //! files), the synthetic scenarios, the labelled real captures, a `stats` and an
 //! `engine` event. Run with `--nocapture` to see the count of events validated.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The rule language's meaning, pinned: every operator, each protocol group,
 //! headers and lists, `pass`, and a packet matching several rules.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

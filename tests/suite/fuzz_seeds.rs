@@ -5,18 +5,15 @@
 //! fails here, in `cargo test`, without cargo-fuzz or nightly flags;
 //! `fuzz/run.sh SECONDS` is the real fuzzing session.
 
-#[path = "../fuzz/fuzz_targets/common/mod.rs"]
-mod fuzz_common;
-
-#[path = "../fuzz/fuzz_targets/check/capture.rs"]
+#[path = "../../fuzz/fuzz_targets/check/capture.rs"]
 mod capture;
-#[path = "../fuzz/fuzz_targets/check/config.rs"]
+#[path = "../../fuzz/fuzz_targets/check/config.rs"]
 mod config;
-#[path = "../fuzz/fuzz_targets/check/dns.rs"]
+#[path = "../../fuzz/fuzz_targets/check/dns.rs"]
 mod dns;
-#[path = "../fuzz/fuzz_targets/check/packet.rs"]
+#[path = "../../fuzz/fuzz_targets/check/packet.rs"]
 mod packet;
-#[path = "../fuzz/fuzz_targets/check/rules.rs"]
+#[path = "../../fuzz/fuzz_targets/check/rules.rs"]
 mod rules;
 
 use std::path::Path;

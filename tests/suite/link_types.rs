@@ -1,7 +1,7 @@
 //! Every supported link type decodes: the tunnel packet alerts, nothing else
 //! does, and there are no decode errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ferret_synth::scenario::link_types;

@@ -9,7 +9,7 @@
 //! that read a packet's place in its flow and pass rules that silence flows,
 //! and a capture read as a stream on stdin.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

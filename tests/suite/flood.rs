@@ -4,7 +4,7 @@
 //! with wait4's rusage) grows by less than the documented bound over a
 //! stateless scan of the same capture.
 
-mod common;
+use crate::common;
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};

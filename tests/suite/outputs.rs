@@ -8,7 +8,7 @@
 //! skip there is a failure.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, UdpSocket};

@@ -5,7 +5,7 @@
 //! capture into it packet by packet, as `tcpdump -w - | ferret scan -` does.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::Ipv4Addr;

@@ -1,7 +1,7 @@
 //! The incident reports' scenarios, rebuilt by `synth`, give exactly the
 //! reports' detections with the default rules, from pcap and pcapng alike.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

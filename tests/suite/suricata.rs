@@ -4,7 +4,7 @@
 //! rules that compile to the same matcher and raise the same alerts, and the
 //! CLI's per-file summary, refusals, `--strict` and EVE's gid/sid/rev.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;

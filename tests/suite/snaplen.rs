@@ -4,7 +4,7 @@
 //! labels kept, so the tunnels of the synthetic corpus are still caught, and
 //! benign traffic stays quiet.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;

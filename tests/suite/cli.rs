@@ -1,24 +1,12 @@
 //! The binary as a user meets it: commands, exact error output, exit codes,
 //! EVE lines, damaged and missing inputs, stdin, closed pipes.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn sample(name: &str) -> String {
-    format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn check_accepts_the_default_rules() {

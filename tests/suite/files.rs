@@ -3,7 +3,7 @@
 //! and grammar example parses and compiles. Also: how rule files find the
 //! data files they name with `file("...")`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -9,7 +9,7 @@
 //! The folder is read in place, never copied; without it the test skips with
 //! a message, and fails when FERRET_REQUIRE_SURICATA_VERIFY is set (CI).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,21 +1,9 @@
 //! Rule management as a user meets it on the command line: `-r builtin`,
 //! `--disable`, the config's `disable` and `suppress`, with exact messages.
 
-mod common;
+use crate::common;
 
 use common::*;
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn sample(name: &str) -> String {
-    format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn disable_leaves_rules_out_and_warns_of_unknown_ids() {

@@ -2,7 +2,7 @@
 //! inside and just outside the window, out-of-order timestamps, keys, limits,
 //! distinct counts and echo correlation — all through the scan path.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ferret_synth::{frame, Scenario, SynthPacket};

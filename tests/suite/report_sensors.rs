@@ -4,10 +4,10 @@
 //! time order across the files, the sensor of every detection, copies of an
 //! alert counted once, standard input, the file name standing in for a missing
 //! sensor name, and broken lines named `file:line:col`. The merged Markdown is
-//! a golden file (`FERRET_UPDATE_GOLDEN=1 cargo test --test report_sensors`
+//! a golden file (`FERRET_UPDATE_GOLDEN=1 cargo test --test suite report_sensors::`
 //! rewrites it; review the diff).
 
-mod common;
+use crate::common;
 
 use common::*;
 use ferret_synth::scenario::{report_dns_icmp, report_icmp};

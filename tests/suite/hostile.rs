@@ -2,7 +2,7 @@
 //! full disk, and arbitrary bytes for every link type. Each gets a clean
 //! error or bounded work, never a panic.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

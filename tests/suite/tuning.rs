@@ -4,7 +4,7 @@
 //! still alerts; `profile` suggests a threshold that does it; `sweep` shows the
 //! trade-off in one pass; config errors are located.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,9 +3,9 @@
 //! stats giving the same report as `scan --report`, `--extract`, and errors.
 //!
 //! Golden files live in `tests/golden`; after an intended change, run
-//! `FERRET_UPDATE_GOLDEN=1 cargo test --test report` and review the diff.
+//! `FERRET_UPDATE_GOLDEN=1 cargo test --test suite report::` and review the diff.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
