@@ -5,6 +5,10 @@
 //! a shared, noisy machine:
 //!
 //! - `read`: pcap records as borrowed slices (the baseline);
+//! - `floor`: a hand-written pass, no engine: read every packet, find its ICMP
+//!   payload or DNS query name by hand and compute that one's Shannon entropy
+//!   with a plain byte histogram: the least any tool doing the reports' job
+//!   must do (issue 12's floor);
 //! - `read_decode`: + `Packet::decode`;
 //! - `two_rules`: + the engine with the reports' two rules (ICMP payload
 //!   length and entropy, DNS name length and entropy);
@@ -15,6 +19,9 @@
 //!   and with threshold, rate and distinct clauses that fire on every match,
 //!   so both raise the same alerts and the ratio is the cost of state;
 //! - `fixed_thresholds` / `network_scoped`: thresholds scoped by 256 networks;
+//! - `two_rules_eve`: the two rules through the whole scan loop on one
+//!   thread with EVE written (to a sink that drops the bytes, so the disk is
+//!   not measured) and the flow table EVE turns on: compare with `floor`;
 //! - `threads`: the default rules through the whole scan loop over the
 //!   capture as a mapped file, on one thread and on every core (at least 2):
 //!   the ratio between them is what `--threads` gains.
@@ -132,6 +139,79 @@ fn scan_loop(path: &std::path::Path, rules: &Arc<RuleSet>, threads: usize) -> u6
     count.0
 }
 
+/// [`scan_loop`] on one thread writing EVE, as `ferret scan --eve` does
+/// (flow table on), into a sink that drops the bytes; returns the alert count.
+fn scan_loop_eve(path: &std::path::Path, rules: &Arc<RuleSet>) -> u64 {
+    use ferret::output::sink::{EveSink, OUTPUT_BUFFER};
+    let mut engine = Engine::new(Arc::clone(rules));
+    engine.track_flows();
+    let mut count = Count(0);
+    let mut eve = EveSink::new(std::io::BufWriter::with_capacity(OUTPUT_BUFFER, std::io::sink()));
+    let inputs = vec![ferret::scan::Input::File(path.to_path_buf())];
+    ferret::scan::scan_threads(&mut engine, inputs, &mut [&mut count, &mut eve], &mut (), &mut (), |_, _| {}, 1)
+        .unwrap();
+    count.0
+}
+
+/// The floor: read every packet, find its ICMP payload or DNS query name by
+/// hand (Ethernet, IPv4 or IPv6 without extension headers, UDP port 53) and
+/// compute its entropy; returns the sum of the entropies.
+fn floor(bytes: &[u8]) -> f64 {
+    let mut name = [0u8; 256];
+    let mut sum = 0.0;
+    for raw in PacketReader::new(bytes).unwrap() {
+        let raw = raw.unwrap();
+        let Some((proto, l4)) = floor_ip(raw.data) else { continue };
+        match proto {
+            1 | 58 if l4.len() > 8 => sum += floor_entropy(&l4[8..]),
+            17 if l4.len() > 20 && (l4[0..2] == [0, 53] || l4[2..4] == [0, 53]) => {
+                if let Some(len) = floor_qname(&l4[20..], &mut name) {
+                    sum += floor_entropy(&name[..len]);
+                }
+            }
+            _ => {}
+        }
+    }
+    sum
+}
+
+/// The IP protocol and layer-4 bytes of an Ethernet frame.
+fn floor_ip(frame: &[u8]) -> Option<(u8, &[u8])> {
+    let ip = frame.get(14..)?;
+    match u16::from_be_bytes([frame[12], frame[13]]) {
+        0x0800 => Some((*ip.get(9)?, ip.get(usize::from(ip[0] & 0x0f) * 4..)?)),
+        0x86dd => Some((*ip.get(6)?, ip.get(40..)?)),
+        _ => None,
+    }
+}
+
+/// The first question's name, labels joined by dots, into `out`; its length.
+fn floor_qname(mut q: &[u8], out: &mut [u8; 256]) -> Option<usize> {
+    let mut len = 0usize;
+    loop {
+        let n = usize::from(*q.first()?);
+        if n == 0 || n > 63 {
+            return Some(len.saturating_sub(1));
+        }
+        let label = q.get(1..1 + n)?;
+        out.get_mut(len..len + n)?.copy_from_slice(label);
+        len += n;
+        *out.get_mut(len)? = b'.';
+        len += 1;
+        q = &q[1 + n..];
+    }
+}
+
+/// Shannon entropy in bits per byte, from a byte histogram.
+fn floor_entropy(data: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &b in data {
+        counts[usize::from(b)] += 1;
+    }
+    let n = data.len() as f64;
+    counts.iter().filter(|&&c| c > 0).map(|&c| -(f64::from(c) / n) * (f64::from(c) / n).log2()).sum()
+}
+
 /// The best of `runs` timings of `f`, and what it returned.
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut out = None;
@@ -200,6 +280,10 @@ fn main() {
     let mut rows: Vec<(String, Duration, Option<u64>)> = Vec::new();
     let (read, _) = best(runs, || PacketReader::new(&bytes).unwrap().map(|r| r.unwrap().data.len()).sum::<usize>());
     rows.push(("read".into(), read, None));
+    if wanted("floor") {
+        let (t, _) = best(runs, || floor(&bytes));
+        rows.push(("floor".into(), t, None));
+    }
     if wanted("read_decode") {
         let (t, _) = best(runs, || {
             let mut payload = 0usize;
@@ -219,18 +303,25 @@ fn main() {
     }
     // The scan loop on one thread and on every core, over the capture as a mapped file.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let path = std::env::temp_dir().join(format!("ferret-bench-{}.pcap", std::process::id()));
+    if wanted("two_rules_eve") {
+        std::fs::write(&path, &bytes).unwrap();
+        let two = &sets.iter().find(|s| s.0 == "two_rules").unwrap().1;
+        let (t, alerts) = best(runs, || scan_loop_eve(&path, two));
+        rows.push(("two_rules_eve (scan loop, EVE)".into(), t, Some(alerts)));
+    }
     if wanted("threads") {
-        let path = std::env::temp_dir().join(format!("ferret-bench-{}.pcap", std::process::id()));
         std::fs::write(&path, &bytes).unwrap();
         let defaults = &sets.iter().find(|s| s.0 == "default_rules").unwrap().1;
         for (name, threads) in [("threads_1", 1), ("threads_n", cores.max(2))] {
             let (t, alerts) = best(runs, || scan_loop(&path, defaults, threads));
             rows.push((format!("{name} (default, {threads} threads)"), t, Some(alerts)));
         }
-        let _ = std::fs::remove_file(&path);
     }
+    let _ = std::fs::remove_file(&path);
     let time_of = |prefix: &str| rows.iter().find(|r| r.0.starts_with(prefix)).map(|r| r.1.as_secs_f64());
     let ratios: Vec<String> = [
+        ("two_rules_eve", "floor", "two rules with EVE / floor"),
         ("rules_1000", "two_rules", "1,000 rules / two rules"),
         ("rules_10000", "two_rules", "10,000 rules / two rules"),
         ("stateful", "stateless", "stateful / stateless"),
