@@ -20,6 +20,14 @@ use super::{CaptureData, CaptureError, RawPacket, StreamReader};
 /// A file scan drops the pages behind it from its resident set every this many bytes.
 const RELEASE_EVERY_BYTES: usize = 32 << 20;
 
+/// Gives back the pages before `pos` once it is [`RELEASE_EVERY_BYTES`] past `released`.
+fn release_behind(data: &CaptureData, released: &mut usize, pos: usize) {
+    if pos >= released.saturating_add(RELEASE_EVERY_BYTES) {
+        *released = pos;
+        data.release_before(pos);
+    }
+}
+
 /// What one [`Source::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Poll {
@@ -64,7 +72,9 @@ pub struct Source {
 
 enum Inner {
     /// A regular file, memory-mapped: packets borrow from the map.
-    Mapped { data: std::sync::Arc<CaptureData>, cursor: Cursor, released: usize },
+    /// `released`: pages before it are given back; `held`: the caller gives
+    /// them back ([`Source::hold_pages`]), not [`Source::poll`].
+    Mapped { data: std::sync::Arc<CaptureData>, cursor: Cursor, released: usize, held: bool },
     /// A byte stream read through a bounded buffer.
     Stream { reader: StreamReader<Box<dyn Read + Send>>, fd: Option<i32> },
     /// A live interface.
@@ -111,7 +121,10 @@ impl Source {
     fn from_file(name: String, file: File) -> io::Result<Source> {
         if file.metadata()?.is_file() {
             let data = std::sync::Arc::new(CaptureData::map_file(&file)?);
-            return Ok(Source { name, inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0 } });
+            return Ok(Source {
+                name,
+                inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, held: false },
+            });
         }
         #[cfg(unix)]
         let fd = {
@@ -126,7 +139,7 @@ impl Source {
     /// A capture held in memory (tests, fuzzing).
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Source {
         let data = std::sync::Arc::new(CaptureData::from_vec(bytes));
-        Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0 } }
+        Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, held: false } }
     }
 
     /// A capture read from any byte stream; reads block (no waiting limit).
@@ -167,6 +180,25 @@ impl Source {
         }
     }
 
+    /// For a caller that keeps packets past the poll that read them (other
+    /// threads read them from [`Source::shared_bytes`]): from now on a file's
+    /// pages are given back by [`Source::release_before`], once the caller is
+    /// done with them, instead of by [`Source::poll`] behind its cursor.
+    pub fn hold_pages(&mut self) {
+        if let Inner::Mapped { held, .. } = &mut self.inner {
+            *held = true;
+        }
+    }
+
+    /// After [`Source::hold_pages`]: the caller is done with the packets
+    /// before byte `offset` of the file; their pages are given back (every
+    /// 32 MiB, as a poll would).
+    pub fn release_before(&mut self, offset: u64) {
+        if let Inner::Mapped { data, released, held: true, .. } = &mut self.inner {
+            release_behind(data, released, usize::try_from(offset).unwrap_or(usize::MAX));
+        }
+    }
+
     /// True for a live interface.
     pub fn is_live(&self) -> bool {
         #[cfg(feature = "live")]
@@ -198,11 +230,10 @@ impl Source {
         mut each: impl FnMut(&RawPacket<'_>) -> ControlFlow<()>,
     ) -> Result<Poll, SourceError> {
         match &mut self.inner {
-            Inner::Mapped { data, cursor, released } => {
+            Inner::Mapped { data, cursor, released, held } => {
                 let n = cursor.drain(data.bytes(), 0, true, max, &mut each)?;
-                if cursor.pos() >= *released + RELEASE_EVERY_BYTES {
-                    *released = cursor.pos();
-                    data.release_before(*released);
+                if !*held {
+                    release_behind(data, released, cursor.pos());
                 }
                 Ok(if n == 0 { Poll::End } else { Poll::Packets(n) })
             }

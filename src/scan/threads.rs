@@ -151,6 +151,8 @@ pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
     threads: usize,
 ) -> io::Result<SourceEnd> {
     let workers = threads.saturating_sub(1).max(1);
+    // Batches read in place from a mapped file outlive the poll that read them.
+    source.hold_pages();
     let unbounded = source.is_unbounded();
     let mut number = 0u64;
     let mut last_flush = Instant::now();
@@ -180,6 +182,10 @@ pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
                 Some(batch) => finish(engine, batch, file, sinks, observer, on_packet),
                 None => Ok(()),
             };
+            // The pages before the oldest batch still in flight can go.
+            if let Some(frame) = read.as_ref().and_then(|b| b.frames.first()) {
+                source.release_before(frame.offset);
+            }
             let polled = next.as_mut().map(|batch| fill(source, batch, wait, &mut number));
             // Then help with the batch being prepared.
             if let Some(batch) = read.as_ref() {
