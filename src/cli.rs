@@ -1058,6 +1058,9 @@ fn run_scan(mut args: ScanArgs) -> i32 {
         eprintln!("ferret: {e}");
         code = EXIT_ERROR;
     }
+    // The process ends next: freeing every state table's key one by one
+    // (up to millions of small buffers) would only delay the exit.
+    std::mem::forget(engine);
     code
 }
 
