@@ -77,6 +77,7 @@ pub enum Field {
     IpReassembled,
     IpFragOverlap,
     IpFragTiny,
+    IpFragInvalid,
 }
 
 /// What IP reassembly says of a packet (set by the engine's reassembler on
@@ -90,6 +91,9 @@ pub struct FragStatus {
     pub overlap: bool,
     /// A first fragment too short to hold its transport header.
     pub tiny: bool,
+    /// A fragment its datagram is given up for: it would make the datagram
+    /// longer than 65,535 bytes, or it is one fragment too many.
+    pub invalid: bool,
 }
 
 impl Field {
@@ -108,6 +112,7 @@ impl Field {
                 | Field::IpReassembled
                 | Field::IpFragOverlap
                 | Field::IpFragTiny
+                | Field::IpFragInvalid
         )
     }
 }
@@ -548,6 +553,7 @@ impl<'p, 'a> Features<'p, 'a> {
             Field::IpReassembled => pkt.ip().map(|_| Bool(self.frag.reassembled)),
             Field::IpFragOverlap => pkt.ip().map(|_| Bool(self.frag.overlap)),
             Field::IpFragTiny => pkt.ip().map(|_| Bool(self.frag.tiny)),
+            Field::IpFragInvalid => pkt.ip().map(|_| Bool(self.frag.invalid)),
             Field::FlowToServer => self.flow.map(|p| Bool(p.to_server)),
             Field::FlowEstablished => self.flow.map(|p| Bool(p.established)),
             Field::FlowFirst => self.flow.map(|p| Bool(p.first)),

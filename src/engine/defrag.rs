@@ -175,6 +175,7 @@ impl Defrag {
         let slot = self.index.get(&key).copied();
         if end + counted_header as u64 > 65_535 {
             stats.too_large += 1;
+            outcome.status.invalid = true;
             if let Some(slot) = slot {
                 self.release(slot);
             }
@@ -191,6 +192,7 @@ impl Defrag {
         let Some(d) = self.slots.get_mut(slot) else { return outcome };
         if d.pieces.len() >= self.limits.max_fragments {
             stats.too_many_fragments += 1;
+            outcome.status.invalid = true;
             self.release(slot);
             return outcome;
         }
@@ -545,7 +547,8 @@ mod tests {
         let mut run = Run::new(limits);
         // Too many fragments.
         for i in 0..4 {
-            run.feed(&v4(1, i * 8, true, &[0; 8]), 0);
+            let (status, _) = run.feed(&v4(1, i * 8, true, &[0; 8]), 0);
+            assert_eq!(status.invalid, i == 3, "only the fragment too many is invalid");
         }
         assert_eq!((run.stats.too_many_fragments, run.defrag.in_flight()), (1, 0));
         // Too many datagrams.
@@ -553,11 +556,13 @@ mod tests {
             run.feed(&v4(id, 8, true, &[0; 8]), 0);
         }
         assert_eq!((run.stats.no_room, run.defrag.in_flight()), (1, 2));
-        // Too many bytes: 16 held, 96 more is over 100.
-        run.feed(&v4(10, 16, true, &[0; 96]), 0);
+        // Too many bytes: 16 held, 96 more is over 100 (the sensor's limit, not the packet's fault).
+        let (status, _) = run.feed(&v4(10, 16, true, &[0; 96]), 0);
+        assert!(!status.invalid);
         assert_eq!((run.stats.no_room, run.defrag.in_flight(), run.defrag.bytes()), (2, 1, 8));
         // Beyond 65,535 bytes (ping of death).
-        run.feed(&v4(11, 65_528, false, &[0; 16]), 0);
+        let (status, _) = run.feed(&v4(11, 65_528, false, &[0; 16]), 0);
+        assert!(status.invalid);
         assert_eq!((run.stats.too_large, run.defrag.in_flight()), (1, 0), "its datagram is dropped too");
     }
 

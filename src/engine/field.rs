@@ -112,6 +112,7 @@ fields! {
     IpReassembled "ip.reassembled" Bool Ip 1 "a datagram ferret rebuilt from IP fragments (matched once whole, at the fragment that completed it; the fragments are matched too, as IP packets without a transport layer)";
     IpFragOverlap "ip.frag.overlap" Bool Ip 1 "a fragment that overlaps an earlier fragment of its datagram with different bytes (evasion), or two last fragments that disagree on the length; on a rebuilt datagram: one of its fragments did";
     IpFragTiny "ip.frag.tiny" Bool Ip 1 "a first fragment (more to come) too short to hold its transport header (TCP 20 bytes; UDP, ICMP 8; RFC 1858); on a rebuilt datagram: its first fragment was";
+    IpFragInvalid "ip.frag.invalid" Bool Ip 1 "a fragment ferret gives its datagram up for: it would make the datagram longer than 65,535 bytes (the ping of death) or it is one fragment too many (over 256); nothing reassembled is matched for that datagram";
     FlowToServer "flow.to_server" Bool Ip 2 "the packet goes the way its flow's first packet went (client to server)";
     FlowEstablished "flow.established" Bool Ip 2 "its flow has seen packets both ways";
     FlowFirst "flow.first" Bool Ip 2 "the first packet of its flow in its direction (Suricata's IP-only rules match only these)";

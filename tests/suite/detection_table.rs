@@ -227,13 +227,14 @@ fn synthetic_fragment_and_alt_port_evasions_are_detected_or_quiet_as_labelled() 
         ("fragmented_icmp_tunnel", &[7100001][..]),
         ("fragmented_icmp6_tunnel", &[7100002][..]),
         ("overlapping_fragments", &[7100201][..]),
+        ("unreassemblable_fragments", &[7100202][..]),
         ("dns_tunnel_alt_port", &[7100101][..]),
     ]
     .into_iter()
     .collect();
     let (rows, problems) = judge_scenarios(scenario::frag_evasions(), &expected);
     print_table("Default rules on the synthetic fragment and off-port-53 evasions:", &rows);
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

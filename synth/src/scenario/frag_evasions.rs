@@ -3,7 +3,8 @@
 //! [`super::evasions`].
 //!
 //! Tunnels: [`fragmented_icmp_tunnel`], [`fragmented_icmp6_tunnel`],
-//! [`overlapping_fragments`], [`dns_tunnel_alt_port`]. Benign:
+//! [`overlapping_fragments`], [`unreassemblable_fragments`],
+//! [`dns_tunnel_alt_port`]. Benign:
 //! [`benign_udp_and_fragments`]. [`frag_evasions`] returns them all.
 //!
 //! Fragments are cut as a host's IP layer cuts them (RFC 791, RFC 8200
@@ -106,6 +107,46 @@ pub fn overlapping_fragments() -> Scenario {
         tl.push_tunnel(100_000, "fragment (last)", |_| last);
     }
     tl.finish("overlapping_fragments")
+}
+
+/// Fragments no stack sends, because their datagram cannot exist or be
+/// useful: 10.20.0.94 sends 198.51.100.94 ten pings of death (an ICMP echo
+/// whose last fragment ends past 65,535 bytes, as the 1996 attack and its
+/// IPv6 twins build it: fragments of 1,480 bytes, the last one at offset
+/// 65,520) and five UDP datagrams of 2,400 bytes cut into 300 fragments of
+/// 8 bytes (a tiny-fragment flood that makes a reassembler hold hundreds of
+/// pieces). Tunnel: every fragment. Caught by 7100202 on the fragment that
+/// makes ferret give the datagram up.
+pub fn unreassemblable_fragments() -> Scenario {
+    let mut tl = Timeline::new(DAY + 3 * 3600 * SEC, 0x0f2b);
+    let mut bg = Background::new();
+    let (client, server) = (office_host(94), Ipv4Addr::new(198, 51, 100, 94));
+    for i in 0..10u32 {
+        bg.step(&mut tl, 100 * MS, 400 * MS);
+        let echo = icmp_echo(client, server, false, 0x0d0d, i as u16, &payload::random(1472, u64::from(i)));
+        let whole = echo.get(34..).unwrap_or(&[]).to_vec(); // the ICMP header and data
+        let id = 0x2b00 + i;
+        for (n, offset) in [0usize, 1480, 2960].into_iter().enumerate() {
+            let data = if n == 0 { whole.clone() } else { payload::random(1480, u64::from(i) << 8 | n as u64) };
+            let frame = fragment(&echo, id, offset, &data, true);
+            tl.push_tunnel(if n == 0 { 300 * MS } else { 100_000 }, "fragment (ping of death)", |_| frame);
+        }
+        let last = fragment(&echo, id, 65_520, &payload::random(100, u64::from(i)), false);
+        tl.push_tunnel(100_000, "fragment (past 65,535 bytes)", |_| last);
+    }
+    let sport = ephemeral_port(&mut tl);
+    for i in 0..5u32 {
+        bg.step(&mut tl, 100 * MS, 400 * MS);
+        let frame = udp(client, server, sport, 5555, &payload::random(2392, u64::from(i) + 0x2b2b));
+        let whole = frame.get(34..).unwrap_or(&[]).to_vec();
+        let id = 0x2c00 + i;
+        for (n, piece) in whole.chunks(8).enumerate() {
+            let more = (n + 1) * 8 < whole.len();
+            let frag = fragment(&frame, id, n * 8, piece, more);
+            tl.push_tunnel(if n == 0 { 300 * MS } else { 2_000 }, "fragment (tiny, one of 300)", |_| frag);
+        }
+    }
+    tl.finish("unreassemblable_fragments")
 }
 
 /// A DNS tunnel on a port nobody watches for DNS: 10.20.0.93 sends 120
@@ -232,6 +273,7 @@ pub fn frag_evasions() -> Vec<Scenario> {
         fragmented_icmp_tunnel(),
         fragmented_icmp6_tunnel(),
         overlapping_fragments(),
+        unreassemblable_fragments(),
         dns_tunnel_alt_port(),
         benign_udp_and_fragments(),
     ]
