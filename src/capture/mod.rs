@@ -104,6 +104,22 @@ impl CaptureData {
         CaptureData { storage: Storage::Owned(bytes) }
     }
 
+    /// Maps the pages of `range` in now (Linux 5.14 and later; a hint only),
+    /// so that whoever reads them next does not stop at a page fault on each:
+    /// the threaded scan has a worker do it for the reader, ahead of it.
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        #[cfg(target_os = "linux")]
+        if let Storage::Mapped(map) = &self.storage {
+            let start = range.start.min(map.len());
+            let len = range.end.min(map.len()).saturating_sub(start);
+            if len > 0 {
+                let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = range;
+    }
+
     /// Tells the kernel the pages before `offset` will not be read again, so a
     /// long file scan keeps a bounded resident set instead of the whole file's
     /// pages. Packets already read must no longer be borrowed from those pages

@@ -46,6 +46,9 @@ const BATCH: usize = 16_384;
 /// capture's batch is bounded by the kernel buffer one poll hands over.)
 const BATCH_BYTES: usize = 8 << 20;
 
+/// Most bytes of a mapped capture a worker maps in ahead of the reader.
+const PREFETCH_MAX: usize = 32 << 20;
+
 /// One packet of a batch: where its bytes are and what the capture says of it.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -99,6 +102,12 @@ impl Batch {
 
     fn frame_bytes(&self, frame: &Frame) -> &[u8] {
         frame_data(self.map.as_deref(), &self.bytes, frame)
+    }
+
+    /// The bytes of the mapped capture this batch's packets span.
+    fn read_range(&self) -> Option<Range<usize>> {
+        let (first, last) = (self.frames.first()?, self.frames.last()?);
+        (first.in_map && last.in_map).then(|| first.bytes.0..last.bytes.0 + last.bytes.1)
     }
 
     /// Makes room for the slices of this batch's frames.
@@ -174,8 +183,17 @@ pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
         let counter = AtomicUsize::new(0);
         let (finished, polled) = std::thread::scope(|s| {
             if let Some(batch) = read.as_ref() {
-                for _ in 0..workers.min(batch.frames.len().div_ceil(SLICE)) {
-                    s.spawn(|| prepare(batch, &rules, &counter));
+                // One worker first maps in the file's next pages, which the
+                // scan thread reads next (as much as this batch took).
+                let ahead = batch.map.as_deref().zip(batch.read_range());
+                for i in 0..workers.min(batch.frames.len().div_ceil(SLICE)) {
+                    let ahead = ahead.clone().filter(|_| i == 0);
+                    s.spawn(|| {
+                        if let Some((map, range)) = ahead {
+                            map.prefetch(range.end..range.end + range.len().min(PREFETCH_MAX));
+                        }
+                        prepare(batch, &rules, &counter)
+                    });
                 }
             }
             let finished = match done.as_mut() {
