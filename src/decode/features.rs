@@ -77,6 +77,7 @@ pub enum Field {
     IpReassembled,
     IpFragOverlap,
     IpFragTiny,
+    DnsTcpReassembled,
 }
 
 /// What IP reassembly says of a packet (set by the engine's reassembler on
@@ -108,6 +109,7 @@ impl Field {
                 | Field::IpReassembled
                 | Field::IpFragOverlap
                 | Field::IpFragTiny
+                | Field::DnsTcpReassembled
         )
     }
 }
@@ -193,6 +195,9 @@ pub struct Features<'p, 'a> {
     flow: Option<FlowPosition>,
     /// Reassembly's view (set by the engine on fragments and rebuilt datagrams).
     frag: FragStatus,
+    /// On a DNS message the engine took out of a TCP stream: whether its
+    /// bytes came in more than one segment. `None` on captured packets.
+    dns_tcp: Option<bool>,
 }
 
 /// The computed values of a [`Features`], without the packet: what one
@@ -249,6 +254,7 @@ impl<'p, 'a> Features<'p, 'a> {
             networks: [None, None],
             flow: None,
             frag: FragStatus::default(),
+            dns_tcp: None,
         }
     }
 
@@ -325,6 +331,7 @@ impl<'p, 'a> Features<'p, 'a> {
             networks: cache.networks,
             flow: None,
             frag: FragStatus::default(),
+            dns_tcp: None,
             entropy_bounds: cache.entropy_bounds,
         }
     }
@@ -337,6 +344,14 @@ impl<'p, 'a> Features<'p, 'a> {
     /// Records what reassembly says of the packet.
     pub fn set_frag(&mut self, status: FragStatus) {
         self.frag = status;
+    }
+
+    /// Marks the packet as one DNS message the engine took out of a TCP
+    /// stream (its payload: the length prefix and the message), `split`
+    /// when its bytes came in more than one segment. Only such a packet
+    /// has DNS fields on TCP port 53 (see [`Packet::is_dns_stream_segment`]).
+    pub fn set_dns_message(&mut self, split: bool) {
+        self.dns_tcp = Some(split);
     }
 
     /// The packet these features describe.
@@ -453,6 +468,10 @@ impl<'p, 'a> Features<'p, 'a> {
     pub fn dns(&mut self) -> Option<&DnsMessage<'a>> {
         if let DnsState::NotTried = self.dns {
             self.dns = if self.pkt.payload.is_empty() {
+                DnsState::NotDns
+            } else if self.pkt.is_dns_stream_segment() && self.dns_tcp.is_none() {
+                // A segment of a DNS-over-TCP stream: its messages are
+                // matched one by one once the engine has taken them out.
                 DnsState::NotDns
             } else if !self.pkt.is_dns() {
                 // Off port 53, DNS is recognised by its strict shape (whole UDP
@@ -636,6 +655,7 @@ impl<'p, 'a> Features<'p, 'a> {
             }
             Field::DnsReverse => self.whole_qname().map(|name| Bool(name_shape::is_reverse_name(name))),
             Field::DnsService => self.whole_qname().map(|name| Bool(name_shape::is_service_name(name))),
+            Field::DnsTcpReassembled => self.dns_tcp.map(Bool),
         }
     }
 }

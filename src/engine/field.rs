@@ -158,6 +158,7 @@ fields! {
     DnsSubdomainAlphabet "dns.subdomain.alphabet" Num Dns 18 "characters of dns.subdomain: empty text numeric hex alnum base64 raw ident";
     DnsService "dns.service" Bool Dns 12 "question name whose underscore labels are service labels in their usual place (_dmarc, sel._domainkey, _acme-challenge, _mta-sts, _spf, _service._proto as in SRV) and whose other labels are not encoded";
     DnsReverse "dns.reverse" Bool Dns 12 "question name is a reverse lookup shaped like an address (in-addr.arpa: up to 4 labels 0-255; ip6.arpa: up to 32 hex nibbles)";
+    DnsTcpReassembled "dns.tcp.reassembled" Bool Dns 2 "on DNS over TCP (port 53), each message is taken out of its reassembled stream and matched once: true when its bytes came in more than one segment, false when one segment held it whole (absent on UDP)";
     ArpOp "arp.op" Num Arp 1 "ARP operation (1 request, 2 reply)";
 }
 
