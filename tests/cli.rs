@@ -24,7 +24,7 @@ fn text(b: &[u8]) -> String {
 fn check_accepts_the_default_rules() {
     let out = run_ferret(&["check"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 25 rules compiled\n");
+    assert_eq!(text(&out.stdout), "ok: 26 rules compiled\n");
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn explain_prints_groups_and_predicate_order() {
     let out = run_ferret(&["explain"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.starts_with("25 rules in 5 groups"), "{s}");
+    assert!(s.starts_with("26 rules in 6 groups"), "{s}");
     let icmp = s.find("group icmp").unwrap();
     let len = s[icmp..].find("payload.len >= 32").unwrap();
     let pattern = s[icmp..].find("payload.pattern == random").unwrap();
@@ -328,5 +328,5 @@ fn explain_takes_rules_with_dash_r_and_shows_the_port_index() {
     assert!(stdout.contains("    index: dst.port == 53\n"), "{stdout}");
     assert!(stdout.contains("    dst ports: 1 ranges\n"), "{stdout}");
     let out = run_ferret(&["check", "-r", "p.rules", "-r", "builtin"], dir.path(), b"");
-    assert!(text(&out.stdout).starts_with("ok: 26 rules"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("ok: 27 rules"), "{}", text(&out.stdout));
 }

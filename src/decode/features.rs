@@ -198,6 +198,9 @@ pub struct Features<'p, 'a> {
     /// On a DNS message the engine took out of a TCP stream: whether its
     /// bytes came in more than one segment. `None` on captured packets.
     dns_tcp: Option<bool>,
+    /// Decode a DNS-over-TCP segment on its own, its first message as far
+    /// as it goes (tools that sample packets outside the engine).
+    segment_alone: bool,
 }
 
 /// The computed values of a [`Features`], without the packet: what one
@@ -255,6 +258,7 @@ impl<'p, 'a> Features<'p, 'a> {
             flow: None,
             frag: FragStatus::default(),
             dns_tcp: None,
+            segment_alone: false,
         }
     }
 
@@ -332,6 +336,7 @@ impl<'p, 'a> Features<'p, 'a> {
             flow: None,
             frag: FragStatus::default(),
             dns_tcp: None,
+            segment_alone: false,
             entropy_bounds: cache.entropy_bounds,
         }
     }
@@ -352,6 +357,14 @@ impl<'p, 'a> Features<'p, 'a> {
     /// has DNS fields on TCP port 53 (see [`Packet::is_dns_stream_segment`]).
     pub fn set_dns_message(&mut self, split: bool) {
         self.dns_tcp = Some(split);
+    }
+
+    /// Reads a segment of a DNS-over-TCP stream on its own: its first
+    /// message, as far as the segment goes, as ferret read every segment
+    /// before it reassembled streams. For tools that sample packets outside
+    /// the engine (`report`, `profile`); matching never does this.
+    pub fn read_segment_alone(&mut self) {
+        self.segment_alone = true;
     }
 
     /// The packet these features describe.
@@ -469,7 +482,7 @@ impl<'p, 'a> Features<'p, 'a> {
         if let DnsState::NotTried = self.dns {
             self.dns = if self.pkt.payload.is_empty() {
                 DnsState::NotDns
-            } else if self.pkt.is_dns_stream_segment() && self.dns_tcp.is_none() {
+            } else if self.pkt.is_dns_stream_segment() && self.dns_tcp.is_none() && !self.segment_alone {
                 // A segment of a DNS-over-TCP stream: its messages are
                 // matched one by one once the engine has taken them out.
                 DnsState::NotDns

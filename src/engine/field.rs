@@ -137,7 +137,7 @@ fields! {
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
     PktSnapped "pkt.snapped" Bool Frame 1 "the capture kept less of the frame than was on the wire (a snap length): payload and DNS fields see only what was kept";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";
-    DnsMalformed "dns.malformed" Bool Dns 10 "a payload on port 53 that does not decode as a DNS message (absent off port 53 and on empty payloads)";
+    DnsMalformed "dns.malformed" Bool Dns 10 "a payload on port 53 that does not decode as a DNS message (on TCP: a message of the reassembled stream, or a length prefix under 12 bytes; absent off port 53 and on empty payloads)";
     DnsIsResponse "dns.is_response" Bool Dns 10 "true for responses (QR bit)";
     DnsOpcode "dns.opcode" Num Dns 10 "DNS opcode";
     DnsRcode "dns.rcode" Num Dns 10 "DNS response code";
