@@ -60,3 +60,20 @@ fn benign_dns_over_tcp_decodes_whole() {
     assert_eq!(t.messages, 2 * 30 + 2 * 4 + 2 * 30 + 1 + 6, "{t:?}");
     assert_eq!(engine.stats().dns_errors, vec![], "every message decodes");
 }
+
+#[test]
+fn the_summary_and_the_stats_file_count_the_reassembly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tcp.pcap"), capture_bytes(&scenario::dns_tcp_tunnel(), Format::PcapMicros))
+        .unwrap();
+    let out = run_ferret(&["scan", "-q", "--stats", "stats.json", "tcp.pcap"], dir.path(), b"");
+    assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\ndns over tcp: "), "{err}");
+    assert!(err.contains(" segments, 240 messages ("), "{err}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["dns_tcp"]["messages"], 240);
+    assert_eq!(stats["dns_tcp"]["gaps"], 0);
+    assert!(stats["dns_tcp"]["split"].as_u64().unwrap() >= 60, "{stats}");
+}
