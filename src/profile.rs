@@ -198,6 +198,7 @@ impl Profile {
             return;
         }
         let mut f = Features::new(pkt);
+        f.read_segment_alone();
         let mut values: [(Metric, Option<f64>); 7] = [
             (Metric::IcmpLen, None),
             (Metric::IcmpEntropy, None),

@@ -172,8 +172,83 @@ fn reassembling_fragments_allocates_nothing_once_warm() {
             }
         }
     }
+    let (engine, quiet, allocs) = twice_with_the_default_rules("fragments", packets);
+    let d = engine.stats().defrag;
+    assert_eq!(d.reassembled, 2 * 50 * 21, "every datagram rebuilt, in both passes: {d:?}");
+    assert!(quiet > 2900, "mostly quiet: {quiet}");
+    assert_eq!(allocs, 0, "allocations while reassembling {quiet} quiet fragments");
+}
+
+/// DNS over TCP: 20 connections to port 53 at a time, each a handshake, two
+/// queries written as a lone byte of the first length prefix then the rest
+/// (the second query pipelined behind the first), both answers in one
+/// segment, and FIN both ways; 50 rounds of them. After a warm-up pass, in
+/// which the reassembler's slots, buffers and index grow, following the
+/// streams, taking the messages out and matching each allocates nothing
+/// (packets that raise an alert or create a state key are left out as above).
+#[test]
+fn reassembling_dns_over_tcp_allocates_nothing_once_warm() {
+    use ferret_synth::frame::{dns_query, dns_response, dns_tcp, flags, tcp_segment};
+    let (client, server) = (std::net::Ipv4Addr::new(10, 0, 0, 97), std::net::Ipv4Addr::new(10, 0, 0, 53));
+    let mut packets = Vec::new();
+    let mut ts_nanos = 1_700_000_000_000_000_000i64;
+    let names = ["github.com", "www.wikipedia.org", "slack.com", "pypi.org"];
+    for round in 0..50u32 {
+        let mut conns = Vec::new();
+        for k in 0..20u16 {
+            let sport = 40_000 + k;
+            let (c, s) = (round * 100_000 + u32::from(k) * 1000, 7_000_000 + u32::from(k));
+            let name = names[usize::from(k) % names.len()];
+            let (q1, q2) = (dns_query(k, name, 1), dns_query(k + 1, name, 28));
+            let queries = [dns_tcp(&q1), dns_tcp(&q2)].concat();
+            let answers = [
+                dns_tcp(&dns_response(k, name, 1, &[(1, &[192, 0, 2, 1][..])])),
+                dns_tcp(&dns_response(
+                    k + 1,
+                    name,
+                    28,
+                    &[(28, &[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1][..])],
+                )),
+            ]
+            .concat();
+            let q_end = c + 1 + queries.len() as u32;
+            let to =
+                |f: u8, seq: u32, ack: u32, data: &[u8]| tcp_segment(client, server, (sport, 53), f, (seq, ack), data);
+            let from =
+                |f: u8, seq: u32, ack: u32, data: &[u8]| tcp_segment(server, client, (53, sport), f, (seq, ack), data);
+            let ack = flags::ACK;
+            conns.push(vec![
+                to(flags::SYN, c, 0, &[]),
+                from(flags::SYN | ack, s, c + 1, &[]),
+                to(ack | flags::PSH, c + 1, s + 1, &queries[..1]),
+                to(ack | flags::PSH, c + 2, s + 1, &queries[1..]),
+                from(ack | flags::PSH, s + 1, q_end, &answers),
+                to(ack | flags::FIN, q_end, s + 1 + answers.len() as u32, &[]),
+                from(ack | flags::FIN, s + 1 + answers.len() as u32, q_end + 1, &[]),
+            ]);
+        }
+        for i in 0..7 {
+            for frames in &conns {
+                ts_nanos += 100_000;
+                let frame = frames[i].clone();
+                packets.push(ferret_synth::SynthPacket { ts_nanos, link_type: 1, frame, tunnel: false, note: "" });
+            }
+        }
+    }
+    let (engine, quiet, allocs) = twice_with_the_default_rules("dns over tcp", packets);
+    let t = engine.stats().dns_tcp;
+    assert_eq!(t.messages, 2 * 50 * 20 * 4, "every message taken out, in both passes: {t:?}");
+    assert_eq!(t.split, 2 * 50 * 20, "the first query of each connection was split: {t:?}");
+    assert!(quiet > 6000, "mostly quiet: {quiet}");
+    assert_eq!(allocs, 0, "allocations while reassembling {quiet} quiet DNS-over-TCP segments");
+}
+
+/// Matches `packets` with the default rules twice, the second time 1,000 s
+/// later in packet time, and counts the packets of the second pass that
+/// raised no alert and created no state key, and what they allocated.
+fn twice_with_the_default_rules(name: &'static str, packets: Vec<ferret_synth::SynthPacket>) -> (Engine, u64, u64) {
     let mut bytes = Vec::new();
-    ferret_synth::Scenario { name: "fragments", packets }.write_pcap(&mut bytes, true).unwrap();
+    ferret_synth::Scenario { name, packets }.write_pcap(&mut bytes, true).unwrap();
     let mut engine = Engine::new(common::default_rules());
     for raw in PacketReader::new(&bytes).unwrap() {
         let raw = raw.unwrap();
@@ -194,8 +269,5 @@ fn reassembling_fragments_allocates_nothing_once_warm() {
             allocs += after - before;
         }
     }
-    let d = engine.stats().defrag;
-    assert_eq!(d.reassembled, 2 * 50 * 21, "every datagram rebuilt, in both passes: {d:?}");
-    assert!(quiet > 2900, "mostly quiet: {quiet}");
-    assert_eq!(allocs, 0, "allocations while reassembling {quiet} quiet fragments");
+    (engine, quiet, allocs)
 }

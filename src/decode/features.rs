@@ -78,6 +78,7 @@ pub enum Field {
     IpFragOverlap,
     IpFragTiny,
     IpFragInvalid,
+    DnsTcpReassembled,
 }
 
 /// What IP reassembly says of a packet (set by the engine's reassembler on
@@ -113,6 +114,7 @@ impl Field {
                 | Field::IpFragOverlap
                 | Field::IpFragTiny
                 | Field::IpFragInvalid
+                | Field::DnsTcpReassembled
         )
     }
 }
@@ -198,6 +200,12 @@ pub struct Features<'p, 'a> {
     flow: Option<FlowPosition>,
     /// Reassembly's view (set by the engine on fragments and rebuilt datagrams).
     frag: FragStatus,
+    /// On a DNS message the engine took out of a TCP stream: whether its
+    /// bytes came in more than one segment. `None` on captured packets.
+    dns_tcp: Option<bool>,
+    /// Decode a DNS-over-TCP segment on its own, its first message as far
+    /// as it goes (tools that sample packets outside the engine).
+    segment_alone: bool,
 }
 
 /// The computed values of a [`Features`], without the packet: what one
@@ -254,6 +262,8 @@ impl<'p, 'a> Features<'p, 'a> {
             networks: [None, None],
             flow: None,
             frag: FragStatus::default(),
+            dns_tcp: None,
+            segment_alone: false,
         }
     }
 
@@ -330,6 +340,8 @@ impl<'p, 'a> Features<'p, 'a> {
             networks: cache.networks,
             flow: None,
             frag: FragStatus::default(),
+            dns_tcp: None,
+            segment_alone: false,
             entropy_bounds: cache.entropy_bounds,
         }
     }
@@ -342,6 +354,22 @@ impl<'p, 'a> Features<'p, 'a> {
     /// Records what reassembly says of the packet.
     pub fn set_frag(&mut self, status: FragStatus) {
         self.frag = status;
+    }
+
+    /// Marks the packet as one DNS message the engine took out of a TCP
+    /// stream (its payload: the length prefix and the message), `split`
+    /// when its bytes came in more than one segment. Only such a packet
+    /// has DNS fields on TCP port 53 (see [`Packet::is_dns_stream_segment`]).
+    pub fn set_dns_message(&mut self, split: bool) {
+        self.dns_tcp = Some(split);
+    }
+
+    /// Reads a segment of a DNS-over-TCP stream on its own: its first
+    /// message, as far as the segment goes, as ferret read every segment
+    /// before it reassembled streams. For tools that sample packets outside
+    /// the engine (`report`, `profile`); matching never does this.
+    pub fn read_segment_alone(&mut self) {
+        self.segment_alone = true;
     }
 
     /// The packet these features describe.
@@ -458,6 +486,10 @@ impl<'p, 'a> Features<'p, 'a> {
     pub fn dns(&mut self) -> Option<&DnsMessage<'a>> {
         if let DnsState::NotTried = self.dns {
             self.dns = if self.pkt.payload.is_empty() {
+                DnsState::NotDns
+            } else if self.pkt.is_dns_stream_segment() && self.dns_tcp.is_none() && !self.segment_alone {
+                // A segment of a DNS-over-TCP stream: its messages are
+                // matched one by one once the engine has taken them out.
                 DnsState::NotDns
             } else if !self.pkt.is_dns() {
                 // Off port 53, DNS is recognised by its strict shape (whole UDP
@@ -642,6 +674,7 @@ impl<'p, 'a> Features<'p, 'a> {
             }
             Field::DnsReverse => self.whole_qname().map(|name| Bool(name_shape::is_reverse_name(name))),
             Field::DnsService => self.whole_qname().map(|name| Bool(name_shape::is_service_name(name))),
+            Field::DnsTcpReassembled => self.dns_tcp.map(Bool),
         }
     }
 }

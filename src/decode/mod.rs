@@ -25,7 +25,7 @@ use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 pub enum Transport {
     /// No transport layer was decoded (ARP, fragments, unknown protocols, errors).
     None,
-    /// TCP with its ports and flags byte.
+    /// TCP with its ports, flags byte and sequence number.
     Tcp {
         /// Source port.
         src_port: u16,
@@ -33,6 +33,8 @@ pub enum Transport {
         dst_port: u16,
         /// The flags byte (FIN=0x01 ... CWR=0x80).
         flags: u8,
+        /// The sequence number (what DNS-over-TCP reassembly follows).
+        seq: u32,
     },
     /// UDP with its ports.
     Udp {
@@ -324,8 +326,12 @@ impl<'a> Packet<'a> {
         match &sliced.transport {
             Some(TransportSlice::Tcp(tcp)) => {
                 let flags = tcp.slice().get(13).copied().unwrap_or(0);
-                self.transport =
-                    Transport::Tcp { src_port: tcp.source_port(), dst_port: tcp.destination_port(), flags };
+                self.transport = Transport::Tcp {
+                    src_port: tcp.source_port(),
+                    dst_port: tcp.destination_port(),
+                    flags,
+                    seq: tcp.sequence_number(),
+                };
                 self.payload = tcp.payload();
             }
             Some(TransportSlice::Udp(udp)) => {
@@ -396,6 +402,14 @@ impl<'a> Packet<'a> {
     /// True when the payload travels over TCP (DNS then has a length prefix).
     pub fn is_tcp(&self) -> bool {
         matches!(self.transport, Transport::Tcp { .. })
+    }
+
+    /// True for a TCP segment to or from port 53 that the capture kept whole:
+    /// its DNS messages are read from the reassembled stream
+    /// (`engine::dns_tcp`), not from the segment. A segment a snap length
+    /// cut is decoded on its own, as far as it goes (its first message).
+    pub fn is_dns_stream_segment(&self) -> bool {
+        self.is_tcp() && self.is_dns() && !self.snapped()
     }
 }
 

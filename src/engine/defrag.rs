@@ -23,12 +23,13 @@
 //! [`POOL`] of them, each under [`KEEP_CAPACITY`] bytes), so a steady stream
 //! of fragments stops allocating; packets that are not fragments never get here.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::decode::features::FragStatus;
 use crate::decode::fragment::Fragment;
 use crate::decode::Packet;
+
+use super::slots::Slots;
 
 /// Bounds of the reassembler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,12 +124,8 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct Defrag {
     limits: DefragLimits,
-    index: HashMap<Key, usize>,
-    /// Entries the index has room for, not counting tombstones; kept at
-    /// least twice the datagrams in flight (see [`Defrag::grow_index`]).
-    index_room: usize,
-    slots: Vec<Datagram>,
-    free: Vec<usize>,
+    /// Datagrams in flight by key; finished ones' slots kept for reuse.
+    slots: Slots<Key, Datagram>,
     bytes: usize,
     /// No datagram can time out before this packet time.
     next_expiry: i64,
@@ -138,21 +135,12 @@ pub struct Defrag {
 impl Defrag {
     /// An empty reassembler.
     pub fn new(limits: DefragLimits) -> Defrag {
-        Defrag {
-            limits,
-            index: HashMap::new(),
-            index_room: 0,
-            slots: Vec::new(),
-            free: Vec::new(),
-            bytes: 0,
-            next_expiry: i64::MAX,
-            out: Vec::new(),
-        }
+        Defrag { limits, slots: Slots::new(), bytes: 0, next_expiry: i64::MAX, out: Vec::new() }
     }
 
     /// Datagrams in flight.
     pub fn in_flight(&self) -> usize {
-        self.index.len()
+        self.slots.len()
     }
 
     /// Bytes of fragment data held.
@@ -172,7 +160,7 @@ impl Defrag {
         let end = u64::from(frag.offset) + frag.data.len() as u64;
         // IPv4 counts its header in the 65,535; IPv6 only what follows the fixed header.
         let counted_header = if ip.version == 4 { frag.header.len() } else { frag.header.len().saturating_sub(40) };
-        let slot = self.index.get(&key).copied();
+        let slot = self.slots.find(&key);
         if end + counted_header as u64 > 65_535 {
             stats.too_large += 1;
             outcome.status.invalid = true;
@@ -183,7 +171,7 @@ impl Defrag {
         }
         let slot = match slot {
             Some(slot) => slot,
-            None if self.index.len() >= self.limits.max_datagrams => {
+            None if self.slots.len() >= self.limits.max_datagrams => {
                 stats.no_room += 1;
                 return outcome;
             }
@@ -265,44 +253,21 @@ impl Defrag {
     }
 
     fn open(&mut self, key: Key, ts: i64) -> usize {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(Datagram::default());
-                self.slots.len() - 1
-            }
-        };
+        let slot = self.slots.insert(key);
         if let Some(d) = self.slots.get_mut(slot) {
             d.key = Some(key);
             d.first_ts = ts;
         }
-        if self.index.len() + 1 > self.index_room / 2 {
-            self.grow_index();
-        }
-        self.index.insert(key, slot);
         self.next_expiry = self.next_expiry.min(ts.saturating_add(self.limits.timeout_nanos));
         slot
     }
 
-    /// Makes room for twice the datagrams in flight. Removals leave
-    /// tombstones; when they fill the table, hashbrown clears them in place
-    /// if at most half its room is live and grows otherwise. With the room
-    /// kept at twice the live count, the index grows only when the number
-    /// in flight reaches a new high, never because of how tombstones fell,
-    /// so a steady churn of datagrams allocates nothing here once warm.
-    fn grow_index(&mut self) {
-        let room = (4 * (self.index.len() + 1)).max(32);
-        // Afterwards the table holds at least `room` entries without growing.
-        self.index.reserve(room - self.index.len());
-        self.index_room = room;
-    }
-
     fn release(&mut self, slot: usize) {
+        let pooled = self.slots.freed();
         let Some(d) = self.slots.get_mut(slot) else { return };
         let Some(key) = d.key.take() else { return };
-        self.index.remove(&key);
         self.bytes -= d.store.len();
-        if self.free.len() >= POOL || d.store.capacity() > KEEP_CAPACITY {
+        if pooled >= POOL || d.store.capacity() > KEEP_CAPACITY {
             *d = Datagram::default();
         } else {
             d.pieces.clear();
@@ -311,14 +276,14 @@ impl Defrag {
             d.total = None;
             d.status = FragStatus::default();
         }
-        self.free.push(slot);
+        self.slots.remove(&key);
     }
 
     /// Gives up every datagram older than the timeout at packet time `now`.
     fn expire(&mut self, now: i64, stats: &mut DefragStats) {
         let timeout = self.limits.timeout_nanos;
         let mut next = i64::MAX;
-        for slot in 0..self.slots.len() {
+        for slot in 0..self.slots.capacity() {
             let Some(d) = self.slots.get(slot).filter(|d| d.key.is_some()) else { continue };
             let expiry = d.first_ts.saturating_add(timeout);
             if now >= expiry {
@@ -597,6 +562,6 @@ mod tests {
             let (_, whole) = run.feed(&v4(round, 1480, false, &data[1480..]), 0);
             run.defrag.restore(whole.unwrap());
         }
-        assert_eq!((run.defrag.slots.len(), run.stats.reassembled), (1, 3), "one slot, reused");
+        assert_eq!((run.defrag.slots.capacity(), run.stats.reassembled), (1, 3), "one slot, reused");
     }
 }

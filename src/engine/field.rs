@@ -138,7 +138,7 @@ fields! {
     PktLen "pkt.len" Num Frame 1 "frame length on the wire";
     PktSnapped "pkt.snapped" Bool Frame 1 "the capture kept less of the frame than was on the wire (a snap length): payload and DNS fields see only what was kept";
     DnsId "dns.id" Num Dns 10 "DNS transaction id";
-    DnsMalformed "dns.malformed" Bool Dns 10 "a payload on port 53 that does not decode as a DNS message (absent off port 53 and on empty payloads)";
+    DnsMalformed "dns.malformed" Bool Dns 10 "a payload on port 53 that does not decode as a DNS message (on TCP: a message of the reassembled stream, or a length prefix under 12 bytes; absent off port 53 and on empty payloads)";
     DnsIsResponse "dns.is_response" Bool Dns 10 "true for responses (QR bit)";
     DnsOpcode "dns.opcode" Num Dns 10 "DNS opcode";
     DnsRcode "dns.rcode" Num Dns 10 "DNS response code";
@@ -159,6 +159,7 @@ fields! {
     DnsSubdomainAlphabet "dns.subdomain.alphabet" Num Dns 18 "characters of dns.subdomain: empty text numeric hex alnum base64 raw ident";
     DnsService "dns.service" Bool Dns 12 "question name whose underscore labels are service labels in their usual place (_dmarc, sel._domainkey, _acme-challenge, _mta-sts, _spf, _service._proto as in SRV) and whose other labels are not encoded";
     DnsReverse "dns.reverse" Bool Dns 12 "question name is a reverse lookup shaped like an address (in-addr.arpa: up to 4 labels 0-255; ip6.arpa: up to 32 hex nibbles)";
+    DnsTcpReassembled "dns.tcp.reassembled" Bool Dns 2 "on DNS over TCP (port 53), each message is taken out of its reassembled stream and matched once: true when its bytes came in more than one segment, false when one segment held it whole (absent on UDP)";
     ArpOp "arp.op" Num Arp 1 "ARP operation (1 request, 2 reply)";
 }
 

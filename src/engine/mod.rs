@@ -11,6 +11,7 @@ pub mod alert;
 pub mod compile;
 pub mod content;
 pub mod defrag;
+pub mod dns_tcp;
 pub mod echo;
 pub mod field;
 pub mod flows;
@@ -20,6 +21,7 @@ pub mod networks;
 pub mod predicate;
 pub mod prematch;
 pub mod ruleset;
+pub mod slots;
 pub mod state;
 pub mod stats;
 pub mod suppress;
@@ -59,6 +61,11 @@ pub struct Engine {
     alert_max: Option<usize>,
     /// IP reassembly, created at the first fragment.
     defrag: Option<Box<defrag::Defrag>>,
+    /// DNS-over-TCP stream reassembly, created at the first TCP segment on
+    /// port 53 when some rule reads a DNS field.
+    dns_tcp: Option<Box<dns_tcp::DnsTcp>>,
+    /// Some rule reads a DNS field (so DNS over TCP is reassembled).
+    dns_rules: bool,
 }
 
 impl Engine {
@@ -79,6 +86,7 @@ impl Engine {
         let tables = StateTables::new(&rules, limits);
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
+        let dns_rules = rules.uses_dns();
         Engine {
             rules,
             tables,
@@ -91,6 +99,8 @@ impl Engine {
             flows_in_alerts: false,
             alert_max: None,
             defrag: None,
+            dns_tcp: None,
+            dns_rules,
         }
     }
 
@@ -136,6 +146,7 @@ impl Engine {
             self.flows = Some(flows::FlowTable::new(self.limits));
         }
         self.stats.rekey_alerts(&self.rules, &rules);
+        self.dns_rules = rules.uses_dns();
         let stateful = rules.rules().iter().filter(|r| r.state.is_stateful()).count();
         let unchanged = keep.iter().filter(|k| k.is_some()).count();
         let swapped = swap::Swapped {
@@ -167,6 +178,12 @@ impl Engine {
     /// then given to the reassembler; the fragment that completes a datagram
     /// is followed by the datagram itself, decoded as a raw IP packet with the
     /// fragment's number and timestamp and matched like any packet.
+    ///
+    /// A TCP segment to or from port 53 is matched by the rules that read no
+    /// DNS field, then given to the DNS stream reassembler; each DNS message
+    /// it completes follows, matched by the rules that read a DNS field (the
+    /// segment's headers, the message as payload, the segment's number and
+    /// timestamp), so each message is seen once, whole.
     pub fn process(&mut self, pkt: &Packet<'_>, emit: &mut impl FnMut(Alert)) {
         self.process_one(pkt, None, emit);
     }
@@ -195,31 +212,78 @@ impl Engine {
     fn process_one(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
         let Some(frag) = &pkt.fragment else {
-            return self.inspect(pkt, pre, FragStatus::default(), emit);
+            return self.inspect_with_messages(pkt, pre, FragStatus::default(), emit);
         };
         let defrag = self.defrag.get_or_insert_with(|| Box::new(defrag::Defrag::new(defrag::DefragLimits::default())));
         let outcome = defrag.insert(pkt, frag, &mut self.stats.defrag);
-        self.inspect(pkt, pre, outcome.status, emit);
+        self.inspect(pkt, pre, frag_only(outcome.status), emit);
         let Some(status) = outcome.complete else { return };
         let Some(defrag) = self.defrag.as_mut() else { return };
         let datagram = defrag.take_datagram();
         let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
         let whole = Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len);
-        self.inspect(&whole, None, status, emit);
+        self.inspect_with_messages(&whole, None, status, emit);
         if let Some(defrag) = self.defrag.as_mut() {
             defrag.restore(datagram);
         }
     }
 
-    /// Matches one decoded packet (a captured one or a rebuilt datagram),
-    /// with what a pre-match learned of it, if anything.
-    fn inspect(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, frag: FragStatus, emit: &mut impl FnMut(Alert)) {
-        let flow = self.flows.as_mut().and_then(|t| t.observe(pkt));
+    /// Matches a captured packet or a rebuilt datagram; if it is a segment of
+    /// a DNS-over-TCP stream, then each message it completed.
+    fn inspect_with_messages(
+        &mut self,
+        pkt: &Packet<'_>,
+        pre: Option<Prepared<'_>>,
+        frag: FragStatus,
+        emit: &mut impl FnMut(Alert),
+    ) {
+        let segment = self.inspect(pkt, pre, frag_only(frag), emit);
+        if !self.dns_rules || !pkt.is_dns_stream_segment() {
+            return;
+        }
+        let limits = dns_tcp::DnsTcpLimits::default();
+        let streams = self.dns_tcp.get_or_insert_with(|| Box::new(dns_tcp::DnsTcp::new(limits)));
+        if streams.insert(pkt, &mut self.stats.dns_tcp) == 0 {
+            return;
+        }
+        let messages = streams.take_messages();
+        // A segment a pass rule passed is passed whole, its messages too.
+        if !segment.passed {
+            for (payload, split) in messages.iter() {
+                // Whole (not snapped: a cut segment is never reassembled).
+                let whole = Packet { payload, cap_len: pkt.wire_len, fragment: None, ..*pkt };
+                let message = Some(StreamMessage { split, flow: segment.flow });
+                self.inspect(&whole, None, Matching { frag, message }, emit);
+            }
+        }
+        if let Some(streams) = self.dns_tcp.as_mut() {
+            streams.restore(messages);
+        }
+    }
+
+    /// Matches one decoded packet (a captured one, a rebuilt datagram, or
+    /// a DNS message out of a TCP stream), with what a pre-match learned of
+    /// it, if anything; says whether a pass rule passed it, and its flow.
+    fn inspect(
+        &mut self,
+        pkt: &Packet<'_>,
+        pre: Option<Prepared<'_>>,
+        matching: Matching,
+        emit: &mut impl FnMut(Alert),
+    ) -> Inspected {
+        let Matching { frag, message } = matching;
+        let (scope, flow) = match message {
+            Some(m) => (prematch::Scope::Message, m.flow),
+            None => (prematch::Scope::of(pkt), self.flows.as_mut().and_then(|t| t.observe(pkt))),
+        };
         let (mut f, pre) = match pre {
             Some(p) => (Features::attach(pkt, p.cache, p.messages), p.entries),
             None => (Features::new(pkt), None),
         };
         f.set_frag(frag);
+        if let Some(m) = message {
+            f.set_dns_message(m.split);
+        }
         if let Some(info) = &flow {
             f.set_flow(FlowPosition {
                 to_server: info.to_server,
@@ -247,12 +311,14 @@ impl Engine {
         let holds = |entry: u32, f: &mut Features<'_, '_>| {
             entry & prematch::MATCHED != 0 || rules.rule(entry).is_some_and(|r| r.matches(f))
         };
+        let admitted =
+            |i: u32, f: &mut Features<'_, '_>| rules.rule(i).is_some_and(|r| scope.admits(r) && r.matches(f));
         if !passed {
             let found = match pre {
                 Some((pass, _)) => pass.iter().find(|&&e| holds(e, &mut f)).map(|&e| open(e)),
                 None => {
                     rules.candidates(&mut f, true, candidates);
-                    candidates.iter().copied().find(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f)))
+                    candidates.iter().copied().find(|&i| admitted(i, &mut f))
                 }
             };
             if let Some(rule) = found.and_then(|i| rules.rule(i)) {
@@ -265,22 +331,21 @@ impl Engine {
                 Some((_, alert)) => matched.extend(alert.iter().filter(|&&e| holds(e, &mut f)).map(|&e| open(e))),
                 None => {
                     rules.candidates(&mut f, false, candidates);
-                    matched.extend(
-                        candidates.iter().copied().filter(|&i| rules.rule(i).is_some_and(|r| r.matches(&mut f))),
-                    );
+                    matched.extend(candidates.iter().copied().filter(|&i| admitted(i, &mut f)));
                 }
             }
         }
         if let (true, Some(info), Some(table)) = (pass_flow, &flow, flows.as_mut()) {
             table.pass(info.key, pkt.ts_nanos);
         }
+        let seen = Inspected { passed, flow };
         let flow = if *flows_in_alerts { flow } else { None };
         if let Some(e) = f.dns_error() {
             stats.count_dns_error(e);
         }
         if passed {
             stats.passed += 1;
-            return;
+            return seen;
         }
         matched.sort_unstable();
         if let Some(max) = *alert_max {
@@ -320,7 +385,40 @@ impl Engine {
                 emit(alert);
             }
         }
+        seen
     }
+}
+
+/// How one matching of a packet goes.
+#[derive(Clone, Copy)]
+struct Matching {
+    /// What IP reassembly says of it.
+    frag: FragStatus,
+    /// It is a DNS message out of a TCP stream.
+    message: Option<StreamMessage>,
+}
+
+/// Only IP reassembly's view: a captured packet or a rebuilt datagram.
+fn frag_only(frag: FragStatus) -> Matching {
+    Matching { frag, message: None }
+}
+
+/// A DNS message out of a TCP stream, matched after the segment that completed it.
+#[derive(Clone, Copy)]
+struct StreamMessage {
+    /// Its bytes came in more than one segment.
+    split: bool,
+    /// The segment's flow (counted once, for the segment).
+    flow: Option<flows::FlowInfo>,
+}
+
+/// What matching a packet found that its DNS messages follow.
+#[derive(Clone, Copy)]
+struct Inspected {
+    /// A pass rule passed it.
+    passed: bool,
+    /// Its flow.
+    flow: Option<flows::FlowInfo>,
 }
 
 /// What [`prematch::prematch`] learned of a packet on another thread.

@@ -10,8 +10,44 @@
 //! The alerts are exactly those of [`crate::engine::Engine::process`].
 
 use crate::decode::features::Features;
+use crate::decode::Packet;
 
-use super::ruleset::RuleSet;
+use super::ruleset::{CompiledRule, RuleSet};
+
+/// Which rules one matching of a packet tries. A TCP segment to or from
+/// port 53 is matched twice over: the segment by the rules that read no DNS
+/// field, and each DNS message the engine's stream reassembler
+/// ([`crate::engine::dns_tcp`]) takes out of it by the rules that read one,
+/// so every message is seen once, whole, and the segment once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every rule: any other packet.
+    All,
+    /// A segment of a DNS-over-TCP stream: rules that read no DNS field.
+    Segment,
+    /// One DNS message out of a TCP stream: rules that read a DNS field.
+    Message,
+}
+
+impl Scope {
+    /// The scope of a captured packet (or a rebuilt datagram).
+    pub fn of(pkt: &Packet<'_>) -> Scope {
+        if pkt.is_dns_stream_segment() {
+            Scope::Segment
+        } else {
+            Scope::All
+        }
+    }
+
+    /// True if `rule` is matched in this scope.
+    pub fn admits(self, rule: &CompiledRule) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Segment => !rule.reads_dns,
+            Scope::Message => rule.reads_dns,
+        }
+    }
+}
 
 /// Marks an entry of a pre-matched list as matched already; entries without
 /// it are candidates whose condition reads engine state, left for the engine.
@@ -57,26 +93,34 @@ pub fn prematch(
         }
     }
     let start = out.len();
+    let scope = Scope::of(f.packet());
     // Pass rules: up to the first that surely matches (later ones cannot
     // matter). Unless an entry before it reads state, the packet surely
     // passes and its alert rules are not tried, as the engine never tries them.
     rules.candidates(f, true, candidates);
-    let settled = settle(rules, f, candidates, out, true) && out.len() == start + 1;
+    let settled = settle(rules, f, scope, candidates, out, true) && out.len() == start + 1;
     let pass = out.len() - start;
     if !settled {
         rules.candidates(f, false, candidates);
-        settle(rules, f, candidates, out, false);
+        settle(rules, f, scope, candidates, out, false);
     }
     let alert = out.len() - start - pass;
     Prematched { start: start as u32, pass: pass as u32, alert: alert as u32 }
 }
 
 /// Appends the entries of `candidates`: matched ones and open ones, up to
-/// the first match if `first_only`. True if one matched.
-fn settle(rules: &RuleSet, f: &mut Features<'_, '_>, candidates: &[u32], out: &mut Vec<u32>, first_only: bool) -> bool {
+/// the first match if `first_only`, of the rules `scope` admits. True if one matched.
+fn settle(
+    rules: &RuleSet,
+    f: &mut Features<'_, '_>,
+    scope: Scope,
+    candidates: &[u32],
+    out: &mut Vec<u32>,
+    first_only: bool,
+) -> bool {
     let mut any = false;
     for &i in candidates {
-        let Some(rule) = rules.rule(i) else { continue };
+        let Some(rule) = rules.rule(i).filter(|r| scope.admits(r)) else { continue };
         if rule.reads_engine_state {
             out.push(i);
         } else if rule.matches(f) {

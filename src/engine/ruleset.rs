@@ -101,6 +101,10 @@ pub struct CompiledRule {
     /// in its flow, the echo correlation fields): it can only be evaluated in
     /// packet order, not ahead on another thread (see [`crate::engine::prematch`]).
     pub reads_engine_state: bool,
+    /// The condition reads a DNS field: on DNS over TCP it is matched
+    /// against each message taken out of the stream, not the segments
+    /// (see [`crate::engine::prematch::Scope`]).
+    pub reads_dns: bool,
     /// Per-network conditions, when the condition uses network-scoped variables.
     pub scoped: Option<Scoped>,
     /// The variables the condition uses, with their values.

@@ -56,6 +56,8 @@ pub struct Stats {
     pub alerts_unloaded: u64,
     /// IP reassembly: fragments, datagrams rebuilt and given up.
     pub defrag: super::defrag::DefragStats,
+    /// DNS-over-TCP reassembly: segments, messages, gaps and what was given up.
+    pub dns_tcp: super::dns_tcp::DnsTcpStats,
     /// Packets whose alerts a pass rule suppressed.
     pub passed: u64,
     /// Matches a stateful clause held back (below threshold, over limit).

@@ -71,6 +71,14 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
             d.fragments, d.reassembled, d.overlaps, d.overlap_conflicts, d.tiny_first, d.too_many_fragments, d.too_large, d.timeouts, d.no_room
         );
     }
+    let t = &stats.dns_tcp;
+    if t.segments > 0 {
+        let _ = writeln!(
+            out,
+            "dns over tcp: {} segments, {} messages ({} split across segments), {} retransmitted segments, {} gaps, {} segments skipped resynchronising, {} bad length prefixes, {} messages too large; streams: {} closed, {} timed out, {} evicted",
+            t.segments, t.messages, t.split, t.retransmitted, t.gaps, t.resync_skipped, t.bad_length, t.too_large, t.closed, t.timeouts, t.evicted
+        );
+    }
     for t in tables.iter().filter(|t| t.inserted > 0) {
         let owner = match t.clause {
             "echo" => "echo requests".to_string(),
@@ -141,6 +149,9 @@ pub struct StatsJson<'a> {
     /// IP reassembly (absent when no fragment was seen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defrag: Option<&'a crate::engine::defrag::DefragStats>,
+    /// DNS-over-TCP reassembly (absent when no TCP segment on port 53 was reassembled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_tcp: Option<&'a crate::engine::dns_tcp::DnsTcpStats>,
     /// State tables.
     pub state: &'a [TableStats],
     /// Sensor counters (live and streaming runs).
@@ -225,6 +236,7 @@ impl<'a> StatsJson<'a> {
                 .collect(),
             passed: stats.passed,
             defrag: (stats.defrag.fragments > 0).then_some(&stats.defrag),
+            dns_tcp: (stats.dns_tcp.segments > 0).then_some(&stats.dns_tcp),
             state: tables,
             sensor: None,
             outputs: Vec::new(),

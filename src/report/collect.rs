@@ -339,6 +339,7 @@ impl PacketObserver for Collector {
                 // question name leaves its slot as it was.
                 if let Some(slot) = self.dns.slot(flagged, &mut self.rng) {
                     let mut f = Features::new(pkt);
+                    f.read_segment_alone();
                     let Some(FieldValue::Num(len)) = f.get(Field::DnsQnameLen) else { return };
                     let h = match f.get(Field::DnsQnameEntropy) {
                         Some(FieldValue::Num(h)) => round4(h),

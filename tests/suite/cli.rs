@@ -12,7 +12,7 @@ use common::*;
 fn check_accepts_the_default_rules() {
     let out = run_ferret(&["check"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 26 rules compiled\n");
+    assert_eq!(text(&out.stdout), "ok: 27 rules compiled\n");
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn explain_prints_groups_and_predicate_order() {
     let out = run_ferret(&["explain"], &std::env::temp_dir(), b"");
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.starts_with("26 rules in 5 groups"), "{s}");
+    assert!(s.starts_with("27 rules in 6 groups"), "{s}");
     let icmp = s.find("group icmp").unwrap();
     let len = s[icmp..].find("payload.len >= 32").unwrap();
     let pattern = s[icmp..].find("payload.pattern == random").unwrap();

@@ -10,12 +10,12 @@ fn disable_leaves_rules_out_and_warns_of_unknown_ids() {
     let dir = tmp();
     let out = run_ferret(&["check", "--disable", "7100004", "--disable", "123"], dir.path(), b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 25 rules compiled, 1 disabled\n");
+    assert_eq!(text(&out.stdout), "ok: 26 rules compiled, 1 disabled\n");
     assert_eq!(text(&out.stderr), "warning: --disable 123: no rule has this id\n");
 
     let out = run_ferret(&["explain", "--disable", "7100004,7100005"], dir.path(), b"");
     let s = text(&out.stdout);
-    assert!(s.starts_with("24 rules in 5 groups (2 disabled)\n"), "{s}");
+    assert!(s.starts_with("25 rules in 6 groups (2 disabled)\n"), "{s}");
     assert_eq!(s.matches("rule 7100004 rev").count(), 1, "listed only as disabled:\n{s}");
     assert!(
         s.contains(

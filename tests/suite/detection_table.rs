@@ -239,6 +239,21 @@ fn synthetic_fragment_and_alt_port_evasions_are_detected_or_quiet_as_labelled() 
 }
 
 #[test]
+fn synthetic_dns_over_tcp_evasions_are_detected_or_quiet_as_labelled() {
+    // The rules each scenario is built to meet. Without DNS-over-TCP
+    // reassembly the tunnel's queries (split inside their length prefix or
+    // name, pipelined, retransmitted) raise nothing.
+    let expected: BTreeMap<&str, &[u64]> =
+        [("dns_tcp_tunnel", &[7100101, 7100102, 7100103][..]), ("non_dns_on_tcp_53", &[7100108][..])]
+            .into_iter()
+            .collect();
+    let (rows, problems) = judge_scenarios(scenario::dns_tcp_evasions(), &expected);
+    print_table("Default rules on the synthetic DNS-over-TCP evasions:", &rows);
+    assert_eq!(rows.len(), 3);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn the_readme_table_is_parsed() {
     let readme = "## tunnel-dns/ — x\n| file | tool | tunnel endpoints | notes |\n|---|---|---|---|\n\
                   | a.pcap | iodine | 10.0.2.30 -> 10.0.2.20:53 | 222 queries; 4 ARP |\n\

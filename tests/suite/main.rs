@@ -21,6 +21,7 @@ mod cli_rules;
 mod compile_errors;
 mod detection_table;
 mod dns_rules;
+mod dns_tcp;
 mod eve_schema;
 mod files;
 mod flood;

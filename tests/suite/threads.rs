@@ -112,7 +112,8 @@ fn scenarios_raise_the_same_alerts_on_any_number_of_threads() {
         .into_iter()
         .chain(scenario::icmp_evasions())
         .chain(scenario::dns_evasions())
-        .chain(scenario::frag_evasions());
+        .chain(scenario::frag_evasions())
+        .chain(scenario::dns_tcp_evasions());
     for (i, s) in all.enumerate() {
         inputs.push(write(dir.path(), &format!("s{i}.pcap"), &s));
     }

@@ -313,6 +313,7 @@ impl RuleCx<'_> {
             node.fields(&mut read);
         }
         let reads_engine_state = read.iter().any(|f| f.set_by_engine());
+        let reads_dns = read.iter().any(|f| crate::engine::field::info(*f).layer == crate::engine::field::Layer::Dns);
         let msg = msg.unwrap_or_else(|| Template::parse(&format!("rule {sid}")).unwrap_or_default());
         for f in msg.fields().chain(recommends.iter().flat_map(Template::fields)) {
             if !measured.contains(&f) {
@@ -337,6 +338,7 @@ impl RuleCx<'_> {
             recommends,
             measured,
             reads_engine_state,
+            reads_dns,
             state,
             source: RuleSource { path: file.path.clone(), line: line.line },
             scoped,

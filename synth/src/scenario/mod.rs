@@ -10,10 +10,12 @@
 //!   traffic built to trip them, one case per scenario; [`dns_evasions`] does
 //!   the same for the DNS rules' exemptions and [`icmp_evasions`] for ICMP and
 //!   IP (header carriers, one-off carriers, route traces, sweeps);
-//!   [`frag_evasions`] covers IP fragments and DNS off port 53.
+//!   [`frag_evasions`] covers IP fragments and DNS off port 53, and
+//!   [`dns_tcp_evasions`] DNS over TCP (split, pipelined, retransmitted).
 
 mod bench;
 mod dns_evasions;
+mod dns_tcp;
 mod evasions;
 mod frag_evasions;
 mod icmp_evasions;
@@ -25,6 +27,7 @@ pub mod tuning;
 
 pub use bench::{bench_mix, BenchMix};
 pub use dns_evasions::*;
+pub use dns_tcp::{benign_dns_over_tcp, dns_tcp_evasions, dns_tcp_tunnel, non_dns_on_tcp_53};
 pub use evasions::{
     benign_dns_families, evasions, fixed_size_icmp_tunnel, icmp_errors_quoting_encrypted, large_linux_pings,
     monitoring_pings, rate_only_icmp_channel, short_label_dns_exfil, text_exfil_pings, txt_null_dns_tunnel,
