@@ -68,7 +68,7 @@ fn rules_builtin_means_the_built_in_rules_beside_your_own() {
     let out = run_ferret(&["check", "./builtin"], dir.path(), b"");
     assert_eq!(text(&out.stdout), "ok: 1 rule compiled\n", "{}", text(&out.stderr));
     let out = run_ferret(&["check", "builtin", "mine.rules"], dir.path(), b"");
-    assert_eq!(text(&out.stdout), "ok: 27 rules compiled\n", "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok: 28 rules compiled\n", "{}", text(&out.stderr));
 }
 
 #[test]
