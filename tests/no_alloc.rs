@@ -5,7 +5,9 @@
 //! - a packet that creates state keys (a new source for a `by src` clause, a
 //!   new echo request) allocates, on average over a pass, at most
 //!   [`ALLOCS_PER_NEW_KEY`] times per key created: the key's window buffer and
-//!   the tables' amortized growth, which stops at `max_entries`.
+//!   the tables' amortized growth, which stops at `max_entries`;
+//! - on a table already full, creating a key allocates nothing: the new key
+//!   takes over the evicted key's slot and state.
 //!
 //! The quiet-packet claim holds also with the flow table EVE output turns on
 //! (`Engine::track_flows`).
@@ -92,6 +94,30 @@ fn keys_inserted(engine: &Engine) -> u64 {
     engine.table_stats().iter().map(|t| t.inserted).sum()
 }
 
+/// Matches `bytes` (echo requests from new sources) and returns the packets
+/// that raised no alert, the keys they created and their allocations, after
+/// checking that the pass was mostly quiet and created keys.
+fn new_keys(engine: &mut Engine, bytes: &[u8]) -> (u64, u64, u64) {
+    let (mut packets, mut keys, mut allocs) = (0u64, 0u64, 0u64);
+    for raw in PacketReader::new(bytes).unwrap() {
+        let raw = raw.unwrap();
+        let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
+        let keys_before = keys_inserted(engine);
+        let mut alerted = false;
+        let before = allocations();
+        engine.process(&pkt, &mut |_| alerted = true);
+        let after = allocations();
+        if !alerted {
+            packets += 1;
+            allocs += after - before;
+            keys += keys_inserted(engine) - keys_before;
+        }
+    }
+    assert!(packets > 7000, "mostly quiet: {packets}");
+    assert!(keys >= packets, "every packet creates at least one key: {keys} keys, {packets} packets");
+    (packets, keys, allocs)
+}
+
 /// Real traffic brings new keys: rule 1000009 (7100009) keys every echo request.
 #[test]
 fn creating_state_keys_allocates_a_bounded_amount_per_key() {
@@ -106,23 +132,7 @@ fn creating_state_keys_allocates_a_bounded_amount_per_key() {
         engine.process(&pkt, &mut |_| {});
     }
     let bytes = fresh_sources(100_000, 8000);
-    let (mut packets, mut keys, mut allocs) = (0u64, 0u64, 0u64);
-    for raw in PacketReader::new(&bytes).unwrap() {
-        let raw = raw.unwrap();
-        let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
-        let keys_before = keys_inserted(&engine);
-        let mut alerted = false;
-        let before = allocations();
-        engine.process(&pkt, &mut |_| alerted = true);
-        let after = allocations();
-        if !alerted {
-            packets += 1;
-            allocs += after - before;
-            keys += keys_inserted(&engine) - keys_before;
-        }
-    }
-    assert!(packets > 7000, "mostly quiet: {packets}");
-    assert!(keys >= packets, "every packet creates at least one key: {keys} keys, {packets} packets");
+    let (packets, keys, allocs) = new_keys(&mut engine, &bytes);
     let per_key = allocs as f64 / keys as f64;
     {
         use std::io::Write;
@@ -132,6 +142,34 @@ fn creating_state_keys_allocates_a_bounded_amount_per_key() {
         );
     }
     assert!(per_key <= ALLOCS_PER_NEW_KEY, "{allocs} allocations for {keys} new keys ({per_key:.2} per key)");
+}
+
+/// Once a table is full, a new key takes over the slot and the state of the
+/// key it evicts (cleared, its small buffers kept), and the map keeps room
+/// for twice its keys, so churn never grows it: after a warm-up that fills
+/// the tables, packets that create keys and raise no alert allocate nothing.
+#[test]
+fn new_keys_on_full_tables_allocate_nothing() {
+    let max_entries = 4096;
+    let limits = ferret::engine::tables::TableLimits { max_entries, ..Default::default() };
+    let mut engine = Engine::with_limits(common::default_rules(), limits);
+    // Warm-up over other sources: the tables fill to their bound and churn.
+    let warm_up = fresh_sources(0, 3 * max_entries as u32);
+    for raw in PacketReader::new(&warm_up).unwrap() {
+        let raw = raw.unwrap();
+        let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
+        engine.process(&pkt, &mut |_| {});
+    }
+    let inserted_before: Vec<u64> = engine.table_stats().iter().map(|t| t.inserted).collect();
+    let bytes = fresh_sources(100_000, 8000);
+    let (_, keys, allocs) = new_keys(&mut engine, &bytes);
+    // Every table that took keys in the measured pass was full.
+    for (t, before) in engine.table_stats().iter().zip(inserted_before) {
+        if t.inserted > before {
+            assert_eq!(t.entries, max_entries, "{t:?}");
+        }
+    }
+    assert_eq!(allocs, 0, "allocations while creating {keys} keys on full tables");
 }
 
 /// Fragmented UDP (NFS-style 4 KB reads in 3 fragments, 20 datagrams in

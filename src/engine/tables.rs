@@ -7,7 +7,10 @@
 //! slots and what their windows hold on the heap), the least recently seen
 //! evicted first when either is reached (counted apart), and keys idle longer
 //! than `max(idle, window)` of packet time dropped (counted as expirations).
-//! Time comes only from packet timestamps.
+//! Time comes only from packet timestamps. On a full table a new key takes
+//! over the state of the key evicted for it, cleared in place
+//! ([`Footprint::recycle`]), so a flood of new keys reuses memory instead of
+//! freeing and allocating per key.
 //!
 //! A matching rule fires when every trigger clause agrees (`threshold`: at
 //! least N matches in the window; `rate`: more than N per T; `distinct`: more
@@ -51,11 +54,26 @@ impl Default for TableLimits {
     }
 }
 
-/// Heap bytes a key's state holds beyond its slot.
-pub trait Footprint {
+/// Heap bytes a key's state holds beyond its slot, and how that state
+/// starts over for another key.
+pub trait Footprint: Default {
     /// Bytes on the heap.
     fn heap_bytes(&self) -> usize;
+
+    /// Makes this the state of a new key. A full table calls it on the state
+    /// of the key it evicts and hands that state to the new key, so a new key
+    /// on a full table need not allocate. Types with heap buffers clear them
+    /// in place, keeping at most [`RECYCLE_MAX_BYTES`]; the default starts
+    /// over from `Self::default()`.
+    fn recycle(&mut self) {
+        *self = Self::default();
+    }
 }
+
+/// Most heap bytes an evicted key's state hands on to the new key that takes
+/// its place. Larger buffers (a busy key's window, a long distinct list) are
+/// freed, so a flood of new keys does not keep a busy key's memory.
+pub const RECYCLE_MAX_BYTES: usize = 256;
 
 impl Footprint for u64 {
     fn heap_bytes(&self) -> usize {
@@ -73,11 +91,17 @@ impl Footprint for WindowCount {
     fn heap_bytes(&self) -> usize {
         WindowCount::heap_bytes(self)
     }
+    fn recycle(&mut self) {
+        self.reset(RECYCLE_MAX_BYTES);
+    }
 }
 
 impl Footprint for DistinctCount {
     fn heap_bytes(&self) -> usize {
         DistinctCount::heap_bytes(self)
+    }
+    fn recycle(&mut self) {
+        self.reset(RECYCLE_MAX_BYTES);
     }
 }
 
@@ -172,6 +196,8 @@ pub(crate) struct Table<V> {
     /// Seed of this table's key hashes ([`keyed_hasher`]).
     pub(crate) seed: u64,
     map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
+    /// The map has room for twice `max_entries` (see [`Table::make_room`]).
+    roomy: bool,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
     order: VecDeque<(u64, i64)>,
@@ -182,15 +208,17 @@ pub(crate) struct Table<V> {
     pub(crate) stats: TableStats,
 }
 
-impl<V: Default + Footprint> Table<V> {
-    /// What one key costs besides its state's heap: its map slot (key, value,
-    /// control byte) and its place in the eviction queue.
-    const SLOT_BYTES: usize = std::mem::size_of::<(u64, Slot<V>)>() + 1 + std::mem::size_of::<(u64, i64)>();
+impl<V: Footprint> Table<V> {
+    /// What one key costs besides its state's heap: its map slot (key,
+    /// value, control byte; counted twice, for the map of a full table keeps
+    /// room for twice its keys) and its place in the eviction queue.
+    const SLOT_BYTES: usize = 2 * (std::mem::size_of::<(u64, Slot<V>)>() + 1) + std::mem::size_of::<(u64, i64)>();
 
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
             seed: random_seed(),
             map: HashMap::default(),
+            roomy: false,
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
             memcap: limits.memcap_bytes,
@@ -225,27 +253,47 @@ impl<V: Default + Footprint> Table<V> {
             }
             return result;
         }
-        if self.map.len() >= self.max_entries {
-            self.evict_one();
+        // A new key. On a full table it takes over the state of the least
+        // recently seen key, recycled (cleared, small buffers kept).
+        let full = self.map.len() >= self.max_entries;
+        if full && !self.roomy {
+            self.make_room();
         }
+        let evicted = if full { self.evict_one() } else { None };
+        let mut value = evicted.map_or_else(V::default, |mut v| {
+            v.recycle();
+            v
+        });
+        let result = update(&mut value);
+        self.stats.bytes += Self::SLOT_BYTES + value.heap_bytes();
+        self.map.insert(key, Slot { value, last_seen: self.clock });
         self.order.push_back((key, self.clock));
         self.stats.inserted += 1;
-        let held = self.map.len() + 1;
+        let held = self.map.len();
         self.stats.entries = held;
         self.stats.peak = self.stats.peak.max(held);
-        let mut slot = Slot { value: V::default(), last_seen: self.clock };
-        let result = update(&mut slot.value);
-        self.stats.bytes += Self::SLOT_BYTES + slot.value.heap_bytes();
-        self.map.insert(key, slot);
         self.keep_within_memcap();
         result
+    }
+
+    /// Makes room in the map for twice the keys of a full table, once it
+    /// is full. Removals leave tombstones; when they fill the map, hashbrown
+    /// clears them in place if at most half its room is live and grows
+    /// otherwise. With room for twice the keys, a full table's churn (one
+    /// key evicted, one created) clears tombstones in place and never
+    /// grows the map. A table that never fills grows as it needs.
+    fn make_room(&mut self) {
+        let room = self.max_entries.saturating_mul(2).max(32);
+        // Afterwards the map holds at least `room` keys without growing.
+        self.map.reserve(room.saturating_sub(self.map.len()));
+        self.roomy = true;
     }
 
     /// Over budget: evicts the least recently seen keys, the one just
     /// updated last; then notes the table's size.
     fn keep_within_memcap(&mut self) {
         while self.stats.bytes > self.memcap && self.map.len() > 1 {
-            if !self.evict_one() {
+            if self.evict_one().is_none() {
                 break;
             }
             self.stats.evicted -= 1;
@@ -255,11 +303,11 @@ impl<V: Default + Footprint> Table<V> {
         self.stats.peak_bytes = self.stats.peak_bytes.max(self.stats.bytes);
     }
 
-    /// Removes `key`, giving back its bytes.
-    fn remove(&mut self, key: u64) {
-        if let Some(slot) = self.map.remove(&key) {
-            self.stats.bytes = self.stats.bytes.saturating_sub(Self::SLOT_BYTES + slot.value.heap_bytes());
-        }
+    /// Removes `key`, giving back its bytes; returns its state.
+    fn remove(&mut self, key: u64) -> Option<V> {
+        let slot = self.map.remove(&key)?;
+        self.stats.bytes = self.stats.bytes.saturating_sub(Self::SLOT_BYTES + slot.value.heap_bytes());
+        Some(slot.value)
     }
 
     fn expire(&mut self) {
@@ -280,20 +328,20 @@ impl<V: Default + Footprint> Table<V> {
         }
     }
 
-    /// Evicts the least recently seen key (counted as evicted); false if there is none.
-    fn evict_one(&mut self) -> bool {
+    /// Evicts the least recently seen key (counted as evicted) and returns
+    /// its state; None if there is none.
+    fn evict_one(&mut self) -> Option<V> {
         while let Some((key, queued)) = self.order.pop_front() {
             match self.map.get(&key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
-                    self.remove(key);
                     self.stats.evicted += 1;
-                    return true;
+                    return self.remove(key);
                 }
                 None => {}
             }
         }
-        false
+        None
     }
 }
 
@@ -593,11 +641,9 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
     let pkt = f.packet();
     let src = pkt.ip().map(|ip| ip.src);
     let dst = pkt.ip().map(|ip| ip.dst);
-    let addr = |out: &mut String, ip: Option<IpAddr>| {
-        let _ = match ip {
-            Some(ip) => write!(out, "{ip}"),
-            None => write!(out, "-"),
-        };
+    let addr = |out: &mut String, ip: Option<IpAddr>| match ip {
+        Some(ip) => push_ip(out, ip),
+        None => out.push('-'),
     };
     // One string written in place: no part strings joined afterwards.
     let mut out = String::with_capacity(40);
@@ -642,9 +688,50 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
     out
 }
 
+/// Writes `ip` as its `Display` does, IPv4 digit by digit: every alert of a
+/// stateful rule renders its key, and the formatter's padding machinery cost
+/// more than the rest of the key.
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, n) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if n >= 100 {
+                    out.push(char::from(b'0' + n / 100));
+                }
+                if n >= 10 {
+                    out.push(char::from(b'0' + n / 10 % 10));
+                }
+                out.push(char::from(b'0' + n % 10));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_render_addresses_as_display_does() {
+        let octets = [0u8, 1, 9, 10, 42, 99, 100, 199, 200, 255];
+        for (i, &a) in octets.iter().enumerate() {
+            let ip = IpAddr::from([a, octets[(i + 3) % 10], octets[(i + 5) % 10], octets[9 - i]]);
+            let mut out = String::new();
+            push_ip(&mut out, ip);
+            assert_eq!(out, ip.to_string());
+        }
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let mut out = String::new();
+        push_ip(&mut out, v6);
+        assert_eq!(out, "2001:db8::1");
+    }
 
     #[test]
     fn table_evicts_least_recently_seen_and_expires_idle_keys() {
@@ -661,6 +748,23 @@ mod tests {
         assert_eq!(t.map.len(), 1);
         assert_eq!(t.stats.expired, 2);
         assert_eq!(t.stats.peak, 2);
+    }
+
+    #[test]
+    fn a_new_key_on_a_full_table_takes_over_the_evicted_state_cleared() {
+        let limits = TableLimits { max_entries: 2, ..TableLimits::default() };
+        let window = 1_000_000_000;
+        let mut t: Table<WindowCount> = Table::new(1, "threshold", limits, Window { nanos: window });
+        for (key, ts) in [(2, 0), (2, 1), (2, 2), (1, 3), (1, 4)] {
+            t.update(key, ts, |w| w.record(ts, ts as u64, window));
+        }
+        let v = t.update(3, 5, |w| w.record(5, 50, window)); // full: evicts key 2 and takes its ring
+        assert_eq!((v.count, v.first_packet), (1, 50), "nothing of key 2 counts for key 3");
+        assert!(!t.map.contains_key(&2) && t.map.contains_key(&1) && t.map.contains_key(&3));
+        assert!(t.map.get(&3).is_some_and(|s| s.value.heap_bytes() > 0), "key 2's ring is reused");
+        let held: usize = t.map.values().map(|s| Table::<WindowCount>::SLOT_BYTES + s.value.heap_bytes()).sum();
+        assert_eq!(held, t.stats.bytes, "the count matches what is held");
+        assert_eq!((t.stats.evicted, t.stats.inserted), (1, 3));
     }
 
     #[test]

@@ -66,6 +66,19 @@ impl WindowCount {
         WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN, total: 0 }
     }
 
+    /// Empties the counter for another key, as [`WindowCount::new`] would,
+    /// keeping its bucket ring if that holds at most `keep_bytes`.
+    pub fn reset(&mut self, keep_bytes: usize) {
+        if self.heap_bytes() > keep_bytes {
+            *self = WindowCount::new();
+            return;
+        }
+        self.buckets.clear();
+        self.quantum = 0;
+        self.newest = i64::MIN;
+        self.total = 0;
+    }
+
     /// Drops what left the window ending at `now` and returns the clamped time.
     fn advance(&mut self, ts: i64, window: u64) -> i64 {
         let now = ts.max(self.newest);
@@ -198,6 +211,20 @@ impl DistinctCount {
         }
     }
 
+    /// Empties the counter for another key, as `DistinctCount::default()`
+    /// would, keeping its value list if that holds at most `keep_bytes` (a
+    /// sketch is freed).
+    pub fn reset(&mut self, keep_bytes: usize) {
+        let keep = self.heap_bytes() <= keep_bytes;
+        match self {
+            DistinctCount::Exact { values, newest } if keep => {
+                values.clear();
+                *newest = i64::MIN;
+            }
+            _ => *self = DistinctCount::default(),
+        }
+    }
+
     /// Records `value_hash` at `ts` and returns the number of distinct values in the window.
     pub fn record(&mut self, value_hash: u64, ts: i64, packet: u64, window: u64) -> WindowView {
         match self {
@@ -286,6 +313,41 @@ mod tests {
         assert!(w.buckets.len() <= MAX_BUCKETS);
         // 10,000 matches in 0.1 s, all inside a 1 s window.
         assert_eq!(w.peek(100_000_000, t).count, 10_000);
+    }
+
+    #[test]
+    fn reset_starts_over() {
+        let t = 10 * S as u64;
+        let mut w = WindowCount::new();
+        w.record(5 * S, 1, t);
+        assert_eq!(w.record(6 * S, 2, t), WindowView { count: 2, first_packet: 1 });
+        w.reset(usize::MAX);
+        assert!(w.heap_bytes() > 0, "the ring is kept");
+        assert_eq!(w.record(0, 9, t), WindowView { count: 1, first_packet: 9 }, "as new: no time clamped");
+        w.reset(0);
+        assert_eq!(w.heap_bytes(), 0, "a ring above the bound is freed");
+        assert_eq!(w.peek(0, t).count, 0);
+    }
+
+    #[test]
+    fn distinct_reset_starts_over() {
+        let t = 60 * S as u64;
+        let mut d = DistinctCount::default();
+        for i in 0..5u64 {
+            d.record(i, 10 * S, i + 1, t);
+        }
+        d.reset(usize::MAX);
+        assert!(d.heap_bytes() > 0, "the list is kept");
+        assert_eq!(d.record(7, 0, 20, t), WindowView { count: 1, first_packet: 20 });
+        d.reset(0);
+        assert_eq!(d.heap_bytes(), 0);
+        for i in 0..200u64 {
+            d.record(hash(i), 0, i, t);
+        }
+        assert!(matches!(d, DistinctCount::Estimated { .. }));
+        d.reset(usize::MAX);
+        assert!(matches!(d, DistinctCount::Exact { .. }), "a sketch is freed");
+        assert_eq!(d.record(1, 0, 1, t).count, 1);
     }
 
     #[test]
