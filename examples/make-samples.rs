@@ -32,8 +32,13 @@ fn main() -> std::io::Result<()> {
     if args.first().map(String::as_str) == Some("--corpus") {
         let dir = PathBuf::from(args.get(1).map_or("corpus", String::as_str));
         std::fs::create_dir_all(&dir)?;
-        let all =
-            [scenario::evasions(), scenario::icmp_evasions(), scenario::dns_evasions(), scenario::frag_evasions()];
+        let all = [
+            scenario::evasions(),
+            scenario::icmp_evasions(),
+            scenario::dns_evasions(),
+            scenario::frag_evasions(),
+            scenario::dns_tcp_evasions(),
+        ];
         for s in all.into_iter().flatten().chain([scenario::office(3000, 9)]) {
             let mut pcap = Vec::new();
             s.write_pcap(&mut pcap, true)?;
