@@ -30,7 +30,8 @@
 //!   capture as a mapped file, on one thread and on every core (at least 2):
 //!   the ratio between them is what `--threads` gains.
 //!
-//! Each row is the best of `FERRET_BENCH_RUNS` (default 5) passes.
+//! Each row is the best of `FERRET_BENCH_RUNS` (default 5) passes, the rows
+//! timed round-robin so that a slow spell of a shared machine hits them alike.
 //! Run: `cargo bench --bench throughput` (`FERRET_BENCH_PACKETS` sets the size, default 1,000,000).
 
 use std::hint::black_box;
@@ -216,17 +217,24 @@ fn floor_entropy(data: &[u8]) -> f64 {
     counts.iter().filter(|&&c| c > 0).map(|&c| -(f64::from(c) / n) * (f64::from(c) / n).log2()).sum()
 }
 
-/// The best of `runs` timings of `f`, and what it returned.
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut out = None;
-    let mut fastest = Duration::MAX;
+/// One row of the table: its name and the pass it times, which returns the
+/// alert count for rows that raise alerts.
+type Row<'a> = (String, Box<dyn FnMut() -> Option<u64> + 'a>);
+
+/// Times every row `runs` times, round-robin (one pass of each row, then the
+/// next round), and keeps each row's best: on a shared machine a slow spell
+/// then hits every row alike instead of the rows that ran during it.
+fn best_of(runs: usize, rows: &mut [Row<'_>]) -> Vec<(Duration, Option<u64>)> {
+    let mut out = vec![(Duration::MAX, None); rows.len()];
     for _ in 0..runs {
-        let start = Instant::now();
-        let v = black_box(f());
-        fastest = fastest.min(start.elapsed());
-        out = Some(v);
+        for ((_, pass), (fastest, alerts)) in rows.iter_mut().zip(&mut out) {
+            let start = Instant::now();
+            let v = black_box(pass());
+            *fastest = (*fastest).min(start.elapsed());
+            *alerts = v;
+        }
     }
-    (fastest, out.unwrap())
+    out
 }
 
 const SCOPED_RULES: &str = "
@@ -280,29 +288,46 @@ fn main() {
     ];
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f) || name == "read");
 
-    println!("ferret pipeline throughput: {n} packets, {} bytes, best of {runs}", bytes.len());
-    let mut rows: Vec<(String, Duration, Option<u64>)> = Vec::new();
-    let (read, _) = best(runs, || PacketReader::new(&bytes).unwrap().map(|r| r.unwrap().data.len()).sum::<usize>());
-    rows.push(("read".into(), read, None));
-    if wanted("floor") {
-        let (t, _) = best(runs, || floor(&bytes));
-        rows.push(("floor".into(), t, None));
-    }
-    if wanted("read_decode") {
-        let (t, _) = best(runs, || {
+    // The scan loop on one thread and on every core, over the capture as a mapped file.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let path = std::env::temp_dir().join(format!("ferret-bench-{}.pcap", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    let find = |name: &str| &sets.iter().find(|s| s.0 == name).unwrap().1;
+    let (two, defaults) = (find("two_rules"), find("default_rules"));
+
+    println!("ferret pipeline throughput: {n} packets, {} bytes, best of {runs}, rows timed round-robin", bytes.len());
+    let bytes = &bytes;
+    let mut rows: Vec<Row<'_>> = vec![(
+        "read".into(),
+        Box::new(|| {
+            black_box(PacketReader::new(bytes).unwrap().map(|r| r.unwrap().data.len()).sum::<usize>());
+            None
+        }),
+    )];
+    rows.push((
+        "floor".into(),
+        Box::new(|| {
+            black_box(floor(bytes));
+            None
+        }),
+    ));
+    rows.push((
+        "read_decode".into(),
+        Box::new(|| {
             let mut payload = 0usize;
-            for raw in PacketReader::new(&bytes).unwrap() {
+            for raw in PacketReader::new(bytes).unwrap() {
                 let raw = raw.unwrap();
                 payload += Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len).payload.len();
             }
-            payload
-        });
-        rows.push(("read_decode".into(), t, None));
-    }
-    if wanted("dns_shape") {
-        let (t, _) = best(runs, || {
+            black_box(payload);
+            None
+        }),
+    ));
+    rows.push((
+        "dns_shape".into(),
+        Box::new(|| {
             let mut shaped = 0usize;
-            for raw in PacketReader::new(&bytes).unwrap() {
+            for raw in PacketReader::new(bytes).unwrap() {
                 let raw = raw.unwrap();
                 let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
                 let udp = matches!(pkt.transport, ferret::decode::Transport::Udp { .. });
@@ -310,34 +335,27 @@ fn main() {
                     shaped += usize::from(ferret::decode::dns::has_dns_shape(pkt.payload));
                 }
             }
-            shaped
-        });
-        rows.push(("dns_shape".into(), t, None));
-    }
+            black_box(shaped);
+            None
+        }),
+    ));
     for (name, set) in &sets {
-        if wanted(name) {
-            let (t, alerts) = best(runs, || scan(&bytes, set));
-            rows.push((format!("{name} ({} rules)", set.rules().len()), t, Some(alerts)));
-        }
+        rows.push((format!("{name} ({} rules)", set.rules().len()), Box::new(move || Some(scan(bytes, set)))));
     }
-    // The scan loop on one thread and on every core, over the capture as a mapped file.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let path = std::env::temp_dir().join(format!("ferret-bench-{}.pcap", std::process::id()));
-    if wanted("two_rules_eve") {
-        std::fs::write(&path, &bytes).unwrap();
-        let two = &sets.iter().find(|s| s.0 == "two_rules").unwrap().1;
-        let (t, alerts) = best(runs, || scan_loop_eve(&path, two));
-        rows.push(("two_rules_eve (scan loop, EVE)".into(), t, Some(alerts)));
+    let path = &path;
+    rows.push(("two_rules_eve (scan loop, EVE)".into(), Box::new(move || Some(scan_loop_eve(path, two)))));
+    for (name, threads) in [("threads_1", 1), ("threads_n", cores.max(2))] {
+        rows.push((
+            format!("{name} (default, {threads} threads)"),
+            Box::new(move || Some(scan_loop(path, defaults, threads))),
+        ));
     }
-    if wanted("threads") {
-        std::fs::write(&path, &bytes).unwrap();
-        let defaults = &sets.iter().find(|s| s.0 == "default_rules").unwrap().1;
-        for (name, threads) in [("threads_1", 1), ("threads_n", cores.max(2))] {
-            let (t, alerts) = best(runs, || scan_loop(&path, defaults, threads));
-            rows.push((format!("{name} (default, {threads} threads)"), t, Some(alerts)));
-        }
-    }
-    let _ = std::fs::remove_file(&path);
+    rows.retain(|(name, _)| wanted(name));
+    let times = best_of(runs, &mut rows);
+    let _ = std::fs::remove_file(path);
+    let rows: Vec<(String, Duration, Option<u64>)> =
+        rows.into_iter().zip(times).map(|((name, _), (t, alerts))| (name, t, alerts)).collect();
+    let read = rows[0].1;
     let time_of = |prefix: &str| rows.iter().find(|r| r.0.starts_with(prefix)).map(|r| r.1.as_secs_f64());
     let ratios: Vec<String> = [
         ("two_rules_eve", "floor", "two rules with EVE / floor"),
