@@ -21,7 +21,11 @@
 //! - `default_rules`: the built-in rules;
 //! - `stateless` / `stateful`: conditions true on every IP packet, without
 //!   and with threshold, rate and distinct clauses that fire on every match,
-//!   so both raise the same alerts and the ratio is the cost of state;
+//!   so both raise the same alerts and the ratio is the cost of state (the
+//!   harshest case: three rules, so nothing else dilutes it);
+//! - `default_stateless` / `default_stateful`: the same three rules added to
+//!   the built-in rules (a default-size rule set, as issue 12's goal puts
+//!   it), without and with their clauses;
 //! - `fixed_thresholds` / `network_scoped`: thresholds scoped by 256 networks;
 //! - `two_rules_eve`: the two rules through the whole scan loop on one
 //!   thread with EVE written (to a sink that drops the bytes, so the disk is
@@ -268,8 +272,15 @@ fn main() {
     let runs: usize = std::env::var("FERRET_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let bytes = capture(n);
     let defaults = Arc::new(ferret::load::load(&[ferret::load::RuleSource::Defaults], &[]).unwrap());
-    let stateless = rules(&CONDITIONS.map(|c| format!("{c} }}\n")).concat());
-    let stateful = rules(&CONDITIONS.iter().zip(CLAUSES).map(|(c, s)| format!("{c}  {s}\n")).collect::<String>());
+    let stateless_text = CONDITIONS.map(|c| format!("{c} }}\n")).concat();
+    let stateful_text = CONDITIONS.iter().zip(CLAUSES).map(|(c, s)| format!("{c}  {s}\n")).collect::<String>();
+    let with_defaults = |text: &str| {
+        let mut texts = ferret::load::read_sources(&[ferret::load::RuleSource::Defaults]).unwrap();
+        texts.push(("bench.rules".into(), text.replace("id ", "id 99")));
+        Arc::new(ferret::load::compile_texts(texts, &[]).unwrap())
+    };
+    let (default_stateless, default_stateful) = (with_defaults(&stateless_text), with_defaults(&stateful_text));
+    let (stateless, stateful) = (rules(&stateless_text), rules(&stateful_text));
     let scoped_layers = networks(256);
     let sets: Vec<(&str, Arc<RuleSet>)> = vec![
         ("two_rules", rules(&generated(2))),
@@ -278,6 +289,8 @@ fn main() {
         ("default_rules", defaults),
         ("stateless", stateless),
         ("stateful", stateful),
+        ("default_stateless", default_stateless),
+        ("default_stateful", default_stateful),
         ("fixed_thresholds", rules(SCOPED_RULES)),
         (
             "network_scoped",
@@ -362,6 +375,7 @@ fn main() {
         ("rules_1000", "two_rules", "1,000 rules / two rules"),
         ("rules_10000", "two_rules", "10,000 rules / two rules"),
         ("stateful", "stateless", "stateful / stateless"),
+        ("default_stateful", "default_stateless", "default-size stateful / stateless"),
         ("threads_1", "threads_n", "scan loop 1 thread / N threads (speedup)"),
     ]
     .iter()

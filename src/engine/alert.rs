@@ -42,13 +42,157 @@ impl Measured {
     }
 }
 
+/// A state key as text (`192.0.2.4`, `10.0.0.1 <-> 10.0.0.2`,
+/// `dns.domain=example.com`). Keys of up to [`KeyText::INLINE`] bytes (IPv4
+/// addresses, pairs and flows, short field values) are held inline, so a
+/// stateful rule firing on every packet of a flood allocates nothing for its
+/// key; longer ones (IPv6 pairs, long names) spill to a `String`.
+#[derive(Clone, Default)]
+pub struct KeyText(KeyRepr);
+
+#[derive(Clone)]
+enum KeyRepr {
+    Inline { len: u8, buf: [u8; KeyText::INLINE] },
+    Heap(String),
+}
+
+impl Default for KeyRepr {
+    fn default() -> Self {
+        KeyRepr::Inline { len: 0, buf: [0; KeyText::INLINE] }
+    }
+}
+
+impl KeyText {
+    /// Most bytes held without allocating.
+    pub const INLINE: usize = 62;
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Only whole `&str`s are ever appended, so the bytes are UTF-8.
+            KeyRepr::Inline { len, buf } => {
+                std::str::from_utf8(buf.get(..usize::from(*len)).unwrap_or_default()).unwrap_or_default()
+            }
+            KeyRepr::Heap(s) => s,
+        }
+    }
+
+    /// Appends `s`.
+    pub fn push_str(&mut self, s: &str) {
+        match &mut self.0 {
+            KeyRepr::Inline { len, buf } => {
+                let start = usize::from(*len);
+                match buf.get_mut(start..start + s.len()) {
+                    Some(dst) => {
+                        dst.copy_from_slice(s.as_bytes());
+                        *len = (start + s.len()) as u8;
+                    }
+                    None => {
+                        let mut heap = String::with_capacity(2 * Self::INLINE);
+                        heap.push_str(self.as_str());
+                        heap.push_str(s);
+                        self.0 = KeyRepr::Heap(heap);
+                    }
+                }
+            }
+            KeyRepr::Heap(h) => h.push_str(s),
+        }
+    }
+
+    /// Appends ASCII bytes (anything else is dropped, so the text stays UTF-8).
+    pub fn push_ascii(&mut self, bytes: &[u8]) {
+        if let (true, KeyRepr::Inline { len, buf }) = (bytes.is_ascii(), &mut self.0) {
+            let start = usize::from(*len);
+            if let Some(dst) = buf.get_mut(start..start + bytes.len()) {
+                dst.copy_from_slice(bytes);
+                *len = (start + bytes.len()) as u8;
+                return;
+            }
+        }
+        self.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+    }
+
+    /// True when the text spilled to the heap.
+    pub fn is_heap(&self) -> bool {
+        matches!(self.0, KeyRepr::Heap(_))
+    }
+}
+
+impl std::fmt::Write for KeyText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for KeyText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for KeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for KeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for KeyText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<&str> for KeyText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&str> for KeyText {
+    fn from(s: &str) -> Self {
+        let mut k = KeyText::default();
+        k.push_str(s);
+        k
+    }
+}
+
+#[cfg(test)]
+mod key_text_tests {
+    use super::KeyText;
+
+    #[test]
+    fn short_keys_stay_inline_and_long_ones_spill_whole() {
+        let mut k = KeyText::default();
+        k.push_str("10.0.0.1");
+        k.push_str(" <-> ");
+        k.push_str("10.0.0.2");
+        assert_eq!(k.as_str(), "10.0.0.1 <-> 10.0.0.2");
+        assert!(!k.is_heap());
+        let long = "x".repeat(KeyText::INLINE - k.len());
+        k.push_str(&long);
+        assert!(!k.is_heap(), "exactly full is still inline");
+        k.push_str("é");
+        assert!(k.is_heap());
+        assert_eq!(k.as_str(), format!("10.0.0.1 <-> 10.0.0.2{long}é"));
+        assert_eq!(KeyText::from("dns.domain=example.com").to_string(), "dns.domain=example.com");
+    }
+}
+
 /// What a stateful rule saw when it fired.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StateReport {
     /// Which clause decided (`threshold`, `rate`, `distinct`).
     pub clause: &'static str,
     /// The key, rendered (`192.168.1.4`, `10.0.0.1 <-> 10.0.0.2`, ...).
-    pub key: String,
+    pub key: KeyText,
     /// Matches (or distinct values) counted in the window.
     pub count: u64,
     /// Window length in nanoseconds.

@@ -22,7 +22,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::decode::features::{Features, FieldValue};
-use crate::engine::alert::StateReport;
+use crate::engine::alert::{KeyText, StateReport};
 use crate::engine::field::{self, FieldType};
 use crate::engine::predicate::Field;
 use crate::engine::ruleset::{CompiledRule, RuleSet};
@@ -143,6 +143,11 @@ pub struct TableStats {
     pub bytes: usize,
     /// Most bytes held at once.
     pub peak_bytes: usize,
+    /// Times a known key's state grew a heap buffer (a window's second
+    /// bucket moving it to a ring, a ring or distinct list doubling): what a
+    /// packet that creates no key may allocate, at most a few times per key.
+    #[serde(skip)]
+    pub grown: u64,
 }
 
 /// The hasher for distinct values and echo payloads: foldhash's quality
@@ -248,6 +253,7 @@ impl<V: Footprint> Table<V> {
             let result = update(&mut slot.value);
             let after = Self::SLOT_BYTES + slot.value.heap_bytes();
             if after != before {
+                self.stats.grown += u64::from(after > before);
                 self.stats.bytes = (self.stats.bytes + after).saturating_sub(before);
                 self.keep_within_memcap();
             }
@@ -597,9 +603,13 @@ fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
     let addrs = pkt.ip().map(|ip| (ip.src, ip.dst));
     for item in key {
         match item {
-            KeyItem::Src => addrs.map(|a| a.0).hash(&mut h),
-            KeyItem::Dst => addrs.map(|a| a.1).hash(&mut h),
-            KeyItem::Pair => addrs.map(|(s, d)| if s <= d { (s, d) } else { (d, s) }).hash(&mut h),
+            KeyItem::Src => hash_ip(addrs.map(|a| a.0), &mut h),
+            KeyItem::Dst => hash_ip(addrs.map(|a| a.1), &mut h),
+            KeyItem::Pair => {
+                let pair = addrs.map(|(s, d)| if s <= d { (s, d) } else { (d, s) });
+                hash_ip(pair.map(|p| p.0), &mut h);
+                hash_ip(pair.map(|p| p.1), &mut h);
+            }
             KeyItem::Flow => {
                 (addrs, pkt.ports(), pkt.ip().map(|ip| ip.proto)).hash(&mut h);
             }
@@ -608,6 +618,19 @@ fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
         }
     }
     h.finish()
+}
+
+/// Hashes an address in one write (an IPv4 address and its tag in one
+/// word), instead of `Hash`'s discriminants, length prefix and bytes.
+fn hash_ip(ip: Option<IpAddr>, h: &mut impl Hasher) {
+    match ip {
+        Some(IpAddr::V4(v4)) => h.write_u64(1 << 32 | u64::from(v4.to_bits())),
+        Some(IpAddr::V6(v6)) => {
+            h.write_u64(2 << 32);
+            h.write_u128(v6.to_bits());
+        }
+        None => h.write_u64(0),
+    }
 }
 
 fn value_hash(field: Field, f: &mut Features<'_, '_>) -> Option<u64> {
@@ -628,7 +651,15 @@ fn hash_value(field: Field, f: &mut Features<'_, '_>, h: &mut impl Hasher) {
             4u8.hash(h);
             bytes.len().hash(h);
             if nocase {
-                bytes.iter().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+                // Lowered a chunk at a time on the stack and hashed in one
+                // call per chunk: a `write_u8` per byte cost a DNS packet's
+                // `by dns.domain` key and `distinct dns.subdomain` value
+                // more than the rest of its state.
+                let mut lower = [0u8; 64];
+                for chunk in bytes.chunks(lower.len()) {
+                    lower.iter_mut().zip(chunk).for_each(|(d, s)| *d = s.to_ascii_lowercase());
+                    h.write(lower.get(..chunk.len()).unwrap_or_default());
+                }
             } else {
                 h.write(bytes);
             }
@@ -636,17 +667,17 @@ fn hash_value(field: Field, f: &mut Features<'_, '_>, h: &mut impl Hasher) {
     }
 }
 
-fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
+fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> KeyText {
     use std::fmt::Write;
     let pkt = f.packet();
     let src = pkt.ip().map(|ip| ip.src);
     let dst = pkt.ip().map(|ip| ip.dst);
-    let addr = |out: &mut String, ip: Option<IpAddr>| match ip {
+    let addr = |out: &mut KeyText, ip: Option<IpAddr>| match ip {
         Some(ip) => push_ip(out, ip),
-        None => out.push('-'),
+        None => out.push_str("-"),
     };
-    // One string written in place: no part strings joined afterwards.
-    let mut out = String::with_capacity(40);
+    // One text written in place (inline while short): no part strings joined afterwards.
+    let mut out = KeyText::default();
     for (i, item) in key.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -677,10 +708,10 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
             KeyItem::Rule => out.push_str("rule"),
             KeyItem::Field(field) => {
                 out.push_str(field::info(*field).name);
-                out.push('=');
+                out.push_str("=");
                 match f.get(*field) {
                     Some(v) => write_value(&mut out, v, None),
-                    None => out.push('-'),
+                    None => out.push_str("-"),
                 }
             }
         }
@@ -688,24 +719,33 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> String {
     out
 }
 
-/// Writes `ip` as its `Display` does, IPv4 digit by digit: every alert of a
-/// stateful rule renders its key, and the formatter's padding machinery cost
-/// more than the rest of the key.
-fn push_ip(out: &mut String, ip: IpAddr) {
+/// Writes `ip` as its `Display` does, IPv4 digit by digit into a stack
+/// buffer: every alert of a stateful rule renders its key, and the
+/// formatter's padding machinery cost more than the rest of the key.
+fn push_ip(out: &mut KeyText, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
+            let mut text = [0u8; 15];
+            let mut len = 0;
+            let mut put = |digit: u8| {
+                if let Some(d) = text.get_mut(len) {
+                    *d = digit;
+                    len += 1;
+                }
+            };
             for (i, n) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    out.push('.');
+                    put(b'.');
                 }
                 if n >= 100 {
-                    out.push(char::from(b'0' + n / 100));
+                    put(b'0' + n / 100);
                 }
                 if n >= 10 {
-                    out.push(char::from(b'0' + n / 10 % 10));
+                    put(b'0' + n / 10 % 10);
                 }
-                out.push(char::from(b'0' + n % 10));
+                put(b'0' + n % 10);
             }
+            out.push_ascii(text.get(..len).unwrap_or_default());
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write;
@@ -723,14 +763,14 @@ mod tests {
         let octets = [0u8, 1, 9, 10, 42, 99, 100, 199, 200, 255];
         for (i, &a) in octets.iter().enumerate() {
             let ip = IpAddr::from([a, octets[(i + 3) % 10], octets[(i + 5) % 10], octets[9 - i]]);
-            let mut out = String::new();
+            let mut out = KeyText::default();
             push_ip(&mut out, ip);
-            assert_eq!(out, ip.to_string());
+            assert_eq!(out.as_str(), ip.to_string());
         }
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
-        let mut out = String::new();
+        let mut out = KeyText::default();
         push_ip(&mut out, v6);
-        assert_eq!(out, "2001:db8::1");
+        assert_eq!(out.as_str(), "2001:db8::1");
     }
 
     #[test]

@@ -192,7 +192,7 @@ fn push_or_dash<T: std::fmt::Display>(out: &mut String, v: Option<T>) {
 }
 
 /// Writes a field value the way messages and reports show it.
-pub fn write_value(out: &mut String, v: FieldValue<'_>, precision: Option<usize>) {
+pub fn write_value(out: &mut impl Write, v: FieldValue<'_>, precision: Option<usize>) {
     let _ = match v {
         FieldValue::Num(n) => match precision {
             Some(p) => write!(out, "{n:.p$}"),
@@ -205,7 +205,7 @@ pub fn write_value(out: &mut String, v: FieldValue<'_>, precision: Option<usize>
             let shown = b.get(..MAX_BYTES_RENDERED).unwrap_or(b);
             let r = write_escaped(shown, out);
             if shown.len() < b.len() {
-                out.push_str("...");
+                let _ = out.write_str("...");
             }
             r
         }

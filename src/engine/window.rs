@@ -44,10 +44,96 @@ pub struct WindowView {
     pub first_packet: u64,
 }
 
+/// The buckets of one key, oldest first. The first is held inline: a key
+/// that has seen one timestamp (or one bucket's worth) in its window, as
+/// most keys of a big table have, keeps its window in the table's slot, so
+/// counting it costs no second cache miss and creating it no allocation. A
+/// second bucket moves them to a ring on the heap, which the key keeps (and
+/// hands on when its state is recycled for another key).
+#[derive(Clone, Debug)]
+enum Buckets {
+    Inline(Option<Bucket>),
+    Heap(VecDeque<Bucket>),
+}
+
+/// Buckets a ring starts with when a key's window first needs two.
+const RING_START: usize = 4;
+
+impl Buckets {
+    fn iter(&self) -> impl Iterator<Item = &Bucket> {
+        let (a, b) = match self {
+            Buckets::Inline(b) => (b.as_slice(), &[][..]),
+            Buckets::Heap(v) => v.as_slices(),
+        };
+        a.iter().chain(b)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Buckets::Inline(b) => usize::from(b.is_some()),
+            Buckets::Heap(v) => v.len(),
+        }
+    }
+
+    fn front(&self) -> Option<&Bucket> {
+        match self {
+            Buckets::Inline(b) => b.as_ref(),
+            Buckets::Heap(v) => v.front(),
+        }
+    }
+
+    fn back(&self) -> Option<&Bucket> {
+        match self {
+            Buckets::Inline(b) => b.as_ref(),
+            Buckets::Heap(v) => v.back(),
+        }
+    }
+
+    fn back_mut(&mut self) -> Option<&mut Bucket> {
+        match self {
+            Buckets::Inline(b) => b.as_mut(),
+            Buckets::Heap(v) => v.back_mut(),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Bucket> {
+        match self {
+            Buckets::Inline(b) => b.take(),
+            Buckets::Heap(v) => v.pop_front(),
+        }
+    }
+
+    fn push_back(&mut self, bucket: Bucket) {
+        match self {
+            Buckets::Inline(b @ None) => *b = Some(bucket),
+            Buckets::Inline(Some(first)) => {
+                let mut ring = VecDeque::with_capacity(RING_START);
+                ring.extend([*first, bucket]);
+                *self = Buckets::Heap(ring);
+            }
+            Buckets::Heap(v) => v.push_back(bucket),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Buckets::Inline(b) => *b = None,
+            Buckets::Heap(v) => v.clear(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Buckets::Inline(_) => 0,
+            Buckets::Heap(v) => v.capacity() * std::mem::size_of::<Bucket>(),
+        }
+    }
+}
+
 /// Sliding-window match counter for one key.
 #[derive(Clone, Debug)]
 pub struct WindowCount {
-    buckets: VecDeque<Bucket>,
+    buckets: Buckets,
     /// 0 while exact; otherwise the bucket width in ns.
     quantum: u64,
     newest: i64,
@@ -58,12 +144,12 @@ pub struct WindowCount {
 impl WindowCount {
     /// Bytes its buckets hold on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+        self.buckets.heap_bytes()
     }
 
     /// An empty counter.
     pub fn new() -> WindowCount {
-        WindowCount { buckets: VecDeque::new(), quantum: 0, newest: i64::MIN, total: 0 }
+        WindowCount { buckets: Buckets::Inline(None), quantum: 0, newest: i64::MIN, total: 0 }
     }
 
     /// Empties the counter for another key, as [`WindowCount::new`] would,
@@ -152,13 +238,13 @@ impl WindowCount {
         self.quantum = q;
         let q = q as i64;
         let mut merged: VecDeque<Bucket> = VecDeque::with_capacity(MAX_BUCKETS);
-        for b in self.buckets.drain(..) {
+        for &b in self.buckets.iter() {
             match merged.back_mut() {
                 Some(last) if last.ts.div_euclid(q) == b.ts.div_euclid(q) => last.count += b.count,
                 _ => merged.push_back(b),
             }
         }
-        self.buckets = merged;
+        self.buckets = Buckets::Heap(merged);
     }
 
     /// True while counting is exact.
@@ -300,6 +386,20 @@ mod tests {
         assert_eq!(v.count, 2);
         assert_eq!(w.record(30 * S - 1, 3, t).count, 3);
         assert_eq!(w.record(30 * S, 4, t).count, 2);
+    }
+
+    #[test]
+    fn a_window_of_one_bucket_stays_inline_and_a_second_moves_it_to_the_heap() {
+        let mut w = WindowCount::new();
+        w.record(10, 1, 100);
+        w.record(10, 2, 100);
+        assert_eq!(w.heap_bytes(), 0, "one timestamp: one inline bucket");
+        assert_eq!(w.record(20, 3, 100), WindowView { count: 3, first_packet: 1 });
+        assert!(w.heap_bytes() > 0);
+        assert_eq!(w.record(115, 4, 100), WindowView { count: 2, first_packet: 3 });
+        w.reset(256);
+        assert_eq!(w.record(500, 5, 100), WindowView { count: 1, first_packet: 5 });
+        assert!(w.heap_bytes() > 0, "a recycled key keeps its small ring");
     }
 
     #[test]

@@ -1075,7 +1075,7 @@ mod tests {
         });
         let state = r.coin().then(|| StateReport {
             clause: "threshold",
-            key: r.text(),
+            key: r.text().as_str().into(),
             count: r.below(1000),
             window_nanos: r.next() >> r.below(64),
             rate_per_sec: r.coin().then(|| r.float()),
