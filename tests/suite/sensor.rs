@@ -165,6 +165,10 @@ fn alerts_are_written_while_the_stream_is_open_and_sigterm_flushes_them() {
     for _ in 0..50 {
         s.ping(300);
     }
+    // SIGTERM stops reading (as Suricata's does), so the test waits until the
+    // sensor has matched all 51 packets: on a loaded machine the signal could
+    // otherwise overtake packets still in the pipe.
+    wait_eve(&dir.path().join("eve.json"), "alert", 51);
     let (code, _, err) = s.terminate();
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("packets: 51"), "no summary after SIGTERM:\n{err}");
