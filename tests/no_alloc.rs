@@ -189,6 +189,35 @@ fn new_keys_on_full_tables_allocate_nothing() {
     assert_eq!(allocs, 0, "allocations while creating {keys} keys on full tables");
 }
 
+/// The flow table EVE turns on: once full, a packet of a new flow takes over
+/// the entry of the least recently seen one and its index word, so a flood of
+/// new flows allocates nothing (and the table holds exactly its bound).
+#[test]
+fn new_flows_on_a_full_flow_table_allocate_nothing() {
+    let max_entries = 4096;
+    let limits = ferret::engine::tables::TableLimits { max_entries, ..Default::default() };
+    let mut flows = ferret::engine::flows::FlowTable::new(limits);
+    let mut observe = |bytes: &[u8]| {
+        let (mut packets, mut allocs) = (0u64, 0u64);
+        for raw in PacketReader::new(bytes).unwrap() {
+            let raw = raw.unwrap();
+            let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
+            let before = allocations();
+            let info = flows.observe(&pkt).unwrap();
+            allocs += allocations() - before;
+            assert_eq!(info.pkts_toserver, 1, "a new flow");
+            packets += 1;
+        }
+        (packets, allocs)
+    };
+    let (_, warm_up_allocs) = observe(&fresh_sources(0, 2 * max_entries as u32));
+    assert!(warm_up_allocs > 0, "filling the table allocates");
+    let (packets, allocs) = observe(&fresh_sources(100_000, 8000));
+    assert_eq!(packets, 8000);
+    assert_eq!(flows.len(), max_entries);
+    assert_eq!(allocs, 0, "allocations while creating {packets} flows on a full table");
+}
+
 /// Fragmented UDP (NFS-style 4 KB reads in 3 fragments, 20 datagrams in
 /// flight at a time) and fragmented Linux pings: after a warm-up pass, in
 /// which the reassembler's datagram slots, buffers and map grow, putting

@@ -3,7 +3,10 @@
 //! Decoding never fails: a packet is decoded as far as it goes, the layers that
 //! could be read are filled in, and the first problem is recorded as a
 //! [`DecodeError`] for the statistics. Everything here borrows from the capture
-//! buffer; nothing allocates. Expensive features (entropy, DNS, the Public
+//! buffer; nothing allocates. Frames go through etherparse's lax slicer,
+//! except the common case (see `Packet::fill_common`), read by hand with
+//! etherparse's per-layer transport slicers: the same result without
+//! building and moving etherparse's large `LaxSlicedPacket`. Expensive features (entropy, DNS, the Public
 //! Suffix lookup, payload patterns from [`pattern`] and name alphabets from
 //! [`alphabet`]) are not computed here but on demand in [`features`].
 
@@ -266,7 +269,21 @@ impl<'a> Packet<'a> {
             error: None,
             fragment: None,
         };
-        match link::slice(link_type, frame) {
+        // The common case by hand (no `LaxSlicedPacket` built and moved
+        // around); anything else, and anything it is unsure of, through etherparse.
+        if link_type != 1 || !pkt.fill_common(frame) {
+            pkt.fill_sliced(frame);
+        }
+        if pkt.error.is_none() && (frame.len() as u64) < u64::from(wire_len) {
+            pkt.error = Some(DecodeError::Snapped);
+        }
+        pkt
+    }
+
+    /// Decodes `frame` with etherparse's lax slicer.
+    fn fill_sliced(&mut self, frame: &'a [u8]) {
+        let pkt = self;
+        match link::slice(pkt.link_type, frame) {
             Ok(sliced) => {
                 pkt.fill(&sliced);
                 if pkt.ip().is_some_and(|ip| ip.fragmented) {
@@ -275,10 +292,74 @@ impl<'a> Packet<'a> {
             }
             Err(e) => pkt.error = Some(e),
         }
-        if pkt.error.is_none() && (frame.len() as u64) < u64::from(wire_len) {
-            pkt.error = Some(DecodeError::Snapped);
-        }
-        pkt
+    }
+
+    /// Decodes the common case, an untagged Ethernet frame carrying a whole,
+    /// unfragmented IPv4 (any options) or IPv6 (no extension headers) packet
+    /// of TCP, UDP or ICMP whose header etherparse would slice, exactly as
+    /// [`Packet::fill_sliced`] would (`tests` below check it on mutated
+    /// frames). Returns false, having changed nothing, for anything else.
+    fn fill_common(&mut self, frame: &'a [u8]) -> bool {
+        let Some((&[.., hi, lo], ip)) = frame.split_first_chunk::<14>() else { return false };
+        let (info, ip_payload) = match u16::from_be_bytes([hi, lo]) {
+            0x0800 => {
+                let Some(h) = ip.first_chunk::<20>() else { return false };
+                let ihl = usize::from(h[0] & 0x0f) * 4;
+                let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+                let flags = u16::from_be_bytes([h[6], h[7]]);
+                if h[0] >> 4 != 4 || ihl < 20 || total < ihl || flags & 0x3fff != 0 {
+                    return false;
+                }
+                let Some(payload) = ip.get(ihl..total) else { return false };
+                let info = IpInfo {
+                    version: 4,
+                    src: IpAddr::from([h[12], h[13], h[14], h[15]]),
+                    dst: IpAddr::from([h[16], h[17], h[18], h[19]]),
+                    ttl: h[8],
+                    total_len: total as u32,
+                    proto: h[9],
+                    id: Some(u16::from_be_bytes([h[4], h[5]])),
+                    fragmented: false,
+                };
+                (info, payload)
+            }
+            0x86dd => {
+                let Some(h) = ip.first_chunk::<40>() else { return false };
+                let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
+                if h[0] >> 4 != 6 || len == 0 {
+                    return false;
+                }
+                let Some(payload) = ip.get(40..40 + len) else { return false };
+                let addr = |at: usize| {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(h.get(at..at + 16).unwrap_or(&[0; 16]));
+                    IpAddr::from(a)
+                };
+                let info = IpInfo {
+                    version: 6,
+                    src: addr(8),
+                    dst: addr(24),
+                    ttl: h[7],
+                    total_len: len as u32 + 40,
+                    proto: h[6],
+                    id: None,
+                    fragmented: false,
+                };
+                (info, payload)
+            }
+            _ => return false,
+        };
+        let transport = match (info.version, info.proto) {
+            (_, 6) => etherparse::TcpSlice::from_slice(ip_payload).ok().map(TransportSlice::Tcp),
+            (_, 17) => etherparse::UdpSlice::from_slice_lax(ip_payload).ok().map(TransportSlice::Udp),
+            (_, 1) => etherparse::Icmpv4Slice::from_slice(ip_payload).ok().map(TransportSlice::Icmpv4),
+            (_, 58) => etherparse::Icmpv6Slice::from_slice(ip_payload).ok().map(TransportSlice::Icmpv6),
+            _ => None,
+        };
+        let Some(transport) = transport else { return false };
+        self.network = Network::Ip(info);
+        self.fill_transport(&transport);
+        true
     }
 
     fn fill(&mut self, sliced: &LaxSlicedPacket<'a>) {
@@ -323,8 +404,17 @@ impl<'a> Packet<'a> {
             }
             None => {}
         }
-        match &sliced.transport {
-            Some(TransportSlice::Tcp(tcp)) => {
+        if let Some(transport) = &sliced.transport {
+            self.fill_transport(transport);
+        }
+        if self.error.is_none() {
+            self.error = sliced.stop_err.as_ref().map(|(_, layer)| link::error_for_layer(*layer));
+        }
+    }
+
+    fn fill_transport(&mut self, transport: &TransportSlice<'a>) {
+        match transport {
+            TransportSlice::Tcp(tcp) => {
                 let flags = tcp.slice().get(13).copied().unwrap_or(0);
                 self.transport = Transport::Tcp {
                     src_port: tcp.source_port(),
@@ -334,26 +424,23 @@ impl<'a> Packet<'a> {
                 };
                 self.payload = tcp.payload();
             }
-            Some(TransportSlice::Udp(udp)) => {
+            TransportSlice::Udp(udp) => {
                 self.transport = Transport::Udp { src_port: udp.source_port(), dst_port: udp.destination_port() };
                 self.payload = udp.payload();
             }
-            Some(TransportSlice::Icmpv4(icmp)) => {
+            TransportSlice::Icmpv4(icmp) => {
                 let (t, code) = (icmp.type_u8(), icmp.code_u8());
                 let echo = t == 0 || t == 8;
                 self.transport = Transport::Icmp(icmp_header(t, code, echo, icmp.bytes5to8()));
                 self.payload = icmp.slice().get(8..).unwrap_or(&[]);
             }
-            Some(TransportSlice::Icmpv6(icmp)) => {
+            TransportSlice::Icmpv6(icmp) => {
                 let (t, code) = (icmp.type_u8(), icmp.code_u8());
                 let echo = t == 128 || t == 129;
                 self.transport = Transport::Icmp6(icmp_header(t, code, echo, icmp.bytes5to8()));
                 self.payload = icmp.slice().get(8..).unwrap_or(&[]);
             }
             _ => {}
-        }
-        if self.error.is_none() {
-            self.error = sliced.stop_err.as_ref().map(|(_, layer)| link::error_for_layer(*layer));
         }
     }
 
@@ -430,4 +517,92 @@ fn icmp_header(icmp_type: u8, code: u8, echo: bool, rest: [u8; 4]) -> IcmpHeader
         (None, None)
     };
     IcmpHeader { icmp_type, code, id, seq }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferret_synth::frame;
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// `frame` decoded through etherparse alone (the reference for the common case).
+    fn sliced(frame: &[u8], wire_len: u32) -> Packet<'_> {
+        let mut pkt = Packet::decode(0xffff, frame, 7, 9, wire_len);
+        pkt.link_type = 1;
+        pkt.error = None;
+        pkt.fill_sliced(frame);
+        if pkt.error.is_none() && (frame.len() as u64) < u64::from(wire_len) {
+            pkt.error = Some(DecodeError::Snapped);
+        }
+        pkt
+    }
+
+    fn bases() -> Vec<Vec<u8>> {
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(192, 168, 1, 2));
+        let (a6, b6) = ("fd00::1".parse::<Ipv6Addr>().unwrap(), "2001:db8::2".parse::<Ipv6Addr>().unwrap());
+        let query = frame::dns_query(7, "abc.example.com", 1);
+        vec![
+            frame::udp(a, b, 5353, 53, &query),
+            frame::tcp(a, b, 40000, 443, 0x18, 1234, b"GET / HTTP/1.1\r\n"),
+            frame::icmp_echo(a, b, false, 1, 2, &[0x55; 56]),
+            frame::icmp_message(a, b, 3, 3, [0; 4], &[1, 2, 3]),
+            frame::icmpv6_echo(a6, b6, true, 3, 4, b"abcdefgh"),
+        ]
+    }
+
+    #[test]
+    fn the_common_case_is_decoded_by_hand() {
+        for f in bases() {
+            let mut pkt = Packet::decode(0xffff, &f, 1, 1, f.len() as u32);
+            assert!(pkt.fill_common(&f), "{pkt:?}");
+            let by_hand = Packet::decode(1, &f, 7, 9, f.len() as u32);
+            assert_eq!(format!("{by_hand:?}"), format!("{:?}", sliced(&f, f.len() as u32)));
+            assert!(by_hand.ip().is_some() && !by_hand.payload.is_empty());
+        }
+    }
+
+    #[test]
+    fn by_hand_is_the_same_as_etherparse_for_every_header_byte_and_length() {
+        for base in bases() {
+            let same = |f: &[u8], wire: u32| {
+                let got = Packet::decode(1, f, 7, 9, wire);
+                assert_eq!(format!("{got:?}"), format!("{:?}", sliced(f, wire)), "{f:02x?}");
+            };
+            for at in 0..base.len().min(80) {
+                let o = base[at];
+                for v in [0, 0xff, o ^ 0x01, o ^ 0x02, o ^ 0x04, o ^ 0x08, o ^ 0x10, o ^ 0x20, o ^ 0x40, o ^ 0x80] {
+                    let mut f = base.clone();
+                    f[at] = v;
+                    same(&f, f.len() as u32);
+                }
+            }
+            for keep in 0..=base.len() {
+                same(&base[..keep], base.len() as u32);
+            }
+        }
+    }
+
+    proptest! {
+        /// Whatever the bytes, decoding by hand gives what etherparse gives.
+        #[test]
+        fn by_hand_is_the_same_as_etherparse(
+            base in 0usize..5,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+            keep in any::<usize>(),
+            extra in 0u32..3,
+        ) {
+            let mut f = bases().swap_remove(base);
+            for (at, v) in edits {
+                // Mostly the headers (the first 60 bytes), where decoding looks.
+                let at = at % f.len().min(60);
+                f[at] = v;
+            }
+            let keep = if keep % 3 == 0 { keep % (f.len() + 1) } else { f.len() };
+            f.truncate(keep);
+            let wire = f.len() as u32 + extra;
+            let got = Packet::decode(1, &f, 7, 9, wire);
+            prop_assert_eq!(format!("{got:?}"), format!("{:?}", sliced(&f, wire)));
+        }
+    }
 }
