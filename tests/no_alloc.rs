@@ -3,8 +3,9 @@
 //! - reading, decoding and matching a packet that raises no alert, creates
 //!   no state key and grows no key's window buffer performs zero heap
 //!   allocations (a key's window lives in its table slot while it holds one
-//!   bucket; its second moves it to a ring on the heap, which then doubles
-//!   at most three times: a few packets per key in its life, counted apart);
+//!   bucket; its second moves it to a ring on the heap, which then grows a
+//!   few times at most, to 32 buckets: a few packets per key in its life,
+//!   counted apart);
 //! - a packet that creates state keys (a new source for a `by src` clause, a
 //!   new echo request) allocates, on average over a pass, at most
 //!   [`ALLOCS_PER_NEW_KEY`] times per key created: the key's window buffer and
