@@ -27,6 +27,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 
 use crate::decode::Packet;
+use crate::engine::prefetch::prefetch;
 use crate::engine::tables::{keyed_hasher, state_hasher, TableLimits};
 
 /// A flow id is kept below 2^51, so JSON readers that hold numbers as doubles read it exactly.
@@ -389,7 +390,26 @@ impl FlowTable {
         self.len += 1;
         self.link_newest(i);
         self.index(key, i);
+        self.prefetch_next_victim();
         Some(i)
+    }
+
+    /// On a full table, starts loading what evicting the oldest flow for the
+    /// next new one will touch: its index word and the entry after it in the
+    /// recency list. The oldest entry itself is in the cache already (the
+    /// eviction just now unlinked the flow before it). The loads then overlap
+    /// this packet's matching and output instead of stalling the next packet.
+    fn prefetch_next_victim(&self) {
+        if self.len < self.capacity {
+            return;
+        }
+        let Some(oldest) = self.entries.get(self.oldest as usize) else { return };
+        if let Some(word) = self.buckets.get(home(oldest.key, self.buckets.len() - 1)) {
+            prefetch(word);
+        }
+        if let Some(next) = self.entries.get(oldest.newer as usize) {
+            prefetch(next);
+        }
     }
 
     /// Takes entry `i` out of the recency list.
