@@ -99,7 +99,8 @@ impl KeyText {
         }
     }
 
-    /// Appends ASCII bytes (anything else is dropped, so the text stays UTF-8).
+    /// Appends bytes that are ASCII (as IP digits are) without checking them
+    /// further; bytes that are not UTF-8 are dropped, so the text stays UTF-8.
     pub fn push_ascii(&mut self, bytes: &[u8]) {
         if let (true, KeyRepr::Inline { len, buf }) = (bytes.is_ascii(), &mut self.0) {
             let start = usize::from(*len);
