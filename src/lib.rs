@@ -26,6 +26,7 @@ pub mod decode;
 pub mod engine;
 pub mod load;
 pub mod output;
+pub mod prefetch;
 pub mod privileges;
 pub mod profile;
 pub mod progress;

@@ -403,6 +403,22 @@ impl<'a> Iterator for PacketReader<'a> {
 
 impl std::iter::FusedIterator for PacketReader<'_> {}
 
+/// How far ahead of the reader a capture's bytes are asked for (see [`read_ahead`]).
+const READ_AHEAD: usize = 8192;
+
+/// Asks the CPU for the bytes of `bytes` that lie [`READ_AHEAD`] beyond
+/// `read`, the record just read. Each record's header is found only once the
+/// one before it is read: a cache miss the CPU cannot foresee, since records
+/// are hundreds of bytes apart (it was two thirds of reading a capture).
+/// Asking for each record's span again further on means the reader finds the
+/// next headers, and the decoder the packets, already in cache.
+#[inline]
+fn read_ahead(bytes: &[u8], read: std::ops::Range<usize>) {
+    let start = read.start.saturating_add(READ_AHEAD).min(bytes.len());
+    let end = read.end.saturating_add(READ_AHEAD).min(bytes.len());
+    crate::prefetch::prefetch_lines(bytes.get(start..end).unwrap_or(&[]));
+}
+
 /// Byte order of multi-byte fields in a file (pcap header, pcapng section).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ByteOrder {
@@ -556,6 +572,17 @@ mod tests {
     use proptest::prelude::*;
     use std::io::Write as _;
     use std::path::PathBuf;
+
+    #[test]
+    fn read_ahead_takes_any_range_near_or_past_the_end() {
+        let bytes = vec![0u8; 3 * READ_AHEAD];
+        for start in [0, 1, READ_AHEAD - 1, 2 * READ_AHEAD, 3 * READ_AHEAD, usize::MAX - 1] {
+            for len in [0, 1, 63, 64, 1500, usize::MAX] {
+                read_ahead(&bytes, start..start.saturating_add(len));
+            }
+        }
+        read_ahead(&[], 0..10);
+    }
 
     fn small_pcap() -> Vec<u8> {
         let mut writer = PcapWriter::new(Vec::new(), PcapOptions::default()).unwrap();

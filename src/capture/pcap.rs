@@ -18,6 +18,7 @@ const MAGIC_MODIFIED: u32 = 0xa1b2_cd34;
 pub(crate) const FILE_HEADER_LEN: usize = 24;
 /// Length of a standard record header.
 pub(crate) const RECORD_HEADER_LEN: usize = 16;
+
 /// Extra record header bytes of the modified format: ifindex, protocol, packet type, padding.
 const MODIFIED_EXTRA_LEN: usize = 8;
 /// Largest captured length believed; anything above is a corrupt record header.
@@ -163,6 +164,7 @@ impl<'a> PcapReader<'a> {
             .ok_or(CaptureErrorKind::TruncatedPacket { needed: end as u64, available: rest.len() as u64 })?;
         let offset = self.pos as u64;
         self.pos += end;
+        super::read_ahead(self.bytes, offset as usize..self.pos);
         // Cannot overflow: u32::MAX * 10^9 + u32::MAX * 1000 < i64::MAX.
         let ts_nanos =
             i64::from(header.ts_sec) * 1_000_000_000 + i64::from(header.ts_fraction) * state.fraction_to_nanos;

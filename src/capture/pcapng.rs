@@ -201,7 +201,9 @@ impl<'a> PcapngReader<'a> {
     #[inline]
     pub(crate) fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
         loop {
+            let start = self.pos;
             let outcome = self.frame_next_block()?.and_then(|block| self.process(block));
+            super::read_ahead(self.bytes, start..self.pos);
             match outcome {
                 Ok(Some(packet)) => return Some(Ok(packet)),
                 Ok(None) => continue,

@@ -27,7 +27,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 
 use crate::decode::Packet;
-use crate::engine::prefetch::prefetch;
+use crate::prefetch::prefetch;
 use crate::engine::tables::{keyed_hasher, state_hasher, TableLimits};
 
 /// A flow id is kept below 2^51, so JSON readers that hold numbers as doubles read it exactly.

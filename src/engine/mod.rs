@@ -19,7 +19,6 @@ pub mod header;
 pub mod index;
 pub mod networks;
 pub mod predicate;
-pub mod prefetch;
 pub mod prematch;
 pub mod ruleset;
 pub mod slots;
