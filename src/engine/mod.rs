@@ -204,7 +204,28 @@ impl Engine {
         emit: &mut impl FnMut(Alert),
     ) {
         let entries = Arc::ptr_eq(rules, &self.rules).then_some(entries);
+        if entries.is_some_and(|(pass, alert)| pass.is_empty() && alert.is_empty()) && self.keeps().nothing_of(pkt) {
+            // No rule can match it and no table keeps anything of it: counted only.
+            self.stats.count_packet(pkt);
+            if let Some(e) = cache.dns_error() {
+                self.stats.count_dns_error(e);
+            }
+            return;
+        }
         self.process_one(pkt, Some(Prepared { cache, messages, entries }), emit);
+    }
+
+    /// Which tables keep something of every packet they apply to, whether a
+    /// rule matches it or not (see [`Keeps::nothing_of`]).
+    pub fn keeps(&self) -> Keeps {
+        Keeps { flows: self.flows.is_some(), echo: self.echo.is_some(), dns_streams: self.dns_rules }
+    }
+
+    /// Adds packets counted on another thread (see [`Keeps::nothing_of`]):
+    /// packets [`prematch::prematch`] found no candidate rule for, with the
+    /// rule set in use, and of which the engine keeps nothing.
+    pub fn add_counted(&mut self, counted: &Stats) {
+        self.stats.add_counted(counted);
     }
 
     /// A captured packet: matched as it is, then, if it is an IP fragment,
@@ -386,6 +407,30 @@ impl Engine {
             }
         }
         seen
+    }
+}
+
+/// Which of the engine's tables see every packet, matched or not: what a
+/// worker thread needs to know to tell that a packet no rule can match needs
+/// nothing of the engine but its counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Keeps {
+    flows: bool,
+    echo: bool,
+    dns_streams: bool,
+}
+
+impl Keeps {
+    /// True if the engine keeps nothing of `pkt` when no rule can match it:
+    /// not a fragment, no flow table, no echo memory for an ICMP packet, no
+    /// DNS stream reassembly for a DNS-over-TCP segment. Such a packet only
+    /// counts ([`Stats::count_packet`]).
+    pub fn nothing_of(self, pkt: &Packet<'_>) -> bool {
+        let kept = pkt.fragment.is_some()
+            || self.flows
+            || (self.echo && pkt.icmp().is_some())
+            || (self.dns_streams && pkt.is_dns_stream_segment());
+        !kept
     }
 }
 

@@ -33,6 +33,31 @@ pub struct ProtoCounts {
     pub other: u64,
 }
 
+impl ProtoCounts {
+    fn add(&mut self, o: &ProtoCounts) {
+        let ProtoCounts { ethernet, vlan, arp, ipv4, ipv6, tcp, udp, icmp, icmpv6, dns, other } = self;
+        *ethernet += o.ethernet;
+        *vlan += o.vlan;
+        *arp += o.arp;
+        *ipv4 += o.ipv4;
+        *ipv6 += o.ipv6;
+        *tcp += o.tcp;
+        *udp += o.udp;
+        *icmp += o.icmp;
+        *icmpv6 += o.icmpv6;
+        *dns += o.dns;
+        *other += o.other;
+    }
+}
+
+/// `pick` of the two when both are there, else the one that is.
+fn min_some(a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(pick(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Counters for one run (one or several capture files).
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -91,6 +116,35 @@ impl Stats {
         let mut limited: std::collections::HashMap<u64, u64> =
             old.rules().iter().zip(&self.limited_by_rule).map(|(r, c)| (r.sid, *c)).collect();
         self.limited_by_rule = new.rules().iter().map(|r| limited.remove(&r.sid).unwrap_or(0)).collect();
+    }
+
+    /// Adds the packet counters of `other`, packets counted apart from this
+    /// run's (on another thread): packets, bytes, time span, protocols,
+    /// decode and DNS errors, snapped packets. Alert counters are not touched.
+    pub fn add_counted(&mut self, other: &Stats) {
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.first_ts = min_some(self.first_ts, other.first_ts, i64::min);
+        self.last_ts = min_some(self.last_ts, other.last_ts, i64::max);
+        self.protocols.add(&other.protocols);
+        for (mine, theirs) in self.decode_errors.iter_mut().zip(other.decode_errors) {
+            *mine += theirs;
+        }
+        for &(e, n) in &other.dns_errors {
+            match self.dns_errors.iter_mut().find(|(k, _)| *k == e) {
+                Some((_, c)) => *c += n,
+                None => self.dns_errors.push((e, n)),
+            }
+        }
+        self.snapped += other.snapped;
+        self.snap_len = self.snap_len.max(other.snap_len);
+    }
+
+    /// Zeroes the counters [`Stats::add_counted`] adds, keeping buffers.
+    pub fn clear_counted(&mut self) {
+        let dns_errors = std::mem::take(&mut self.dns_errors);
+        *self = Stats { dns_errors, ..Stats::default() };
+        self.dns_errors.clear();
     }
 
     /// Counts one decoded packet.

@@ -60,6 +60,11 @@ pub trait PacketObserver {
     fn start_file(&mut self, index: usize, name: &str);
     /// One packet: its raw record, its decoded view and how many alerts it raised.
     fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32);
+    /// False if [`PacketObserver::packet`] does nothing (then a packet no
+    /// rule can match need not be handed to the thread that calls it).
+    fn sees_packets(&self) -> bool {
+        true
+    }
 }
 
 impl PacketObserver for () {
@@ -67,6 +72,9 @@ impl PacketObserver for () {
     fn start_file(&mut self, _: usize, _: &str) {}
     #[inline]
     fn packet(&mut self, _: &RawPacket<'_>, _: &Packet<'_>, _: u32) {}
+    fn sees_packets(&self) -> bool {
+        false
+    }
 }
 
 impl<O: PacketObserver> PacketObserver for Option<O> {
@@ -81,6 +89,9 @@ impl<O: PacketObserver> PacketObserver for Option<O> {
         if let Some(o) = self {
             o.packet(raw, pkt, alerts);
         }
+    }
+    fn sees_packets(&self) -> bool {
+        self.as_ref().is_some_and(O::sees_packets)
     }
 }
 
