@@ -20,7 +20,22 @@ use super::{CaptureData, CaptureError, RawPacket, StreamReader};
 /// A file scan drops the pages behind it from its resident set every this many bytes.
 const RELEASE_EVERY_BYTES: usize = 32 << 20;
 
+/// A file scan maps in the pages up to this many bytes ahead of it.
+const MAP_AHEAD_BYTES: usize = 8 << 20;
+
 /// Gives back the pages before `pos` once it is [`RELEASE_EVERY_BYTES`] past `released`.
+/// Maps in the file's pages [`MAP_AHEAD_BYTES`] ahead of `pos`, half that at a
+/// time, in one call instead of a page fault every few pages: the readers
+/// ask the CPU for the bytes ahead of them (a cache prefetch), which does
+/// nothing for a page not mapped in yet.
+fn map_ahead(data: &CaptureData, mapped: &mut usize, pos: usize) {
+    if pos.saturating_add(MAP_AHEAD_BYTES / 2) >= *mapped {
+        let from = (*mapped).max(pos);
+        *mapped = from.saturating_add(MAP_AHEAD_BYTES);
+        data.prefetch(from..*mapped);
+    }
+}
+
 fn release_behind(data: &CaptureData, released: &mut usize, pos: usize) {
     if pos >= released.saturating_add(RELEASE_EVERY_BYTES) {
         *released = pos;
@@ -72,9 +87,10 @@ pub struct Source {
 
 enum Inner {
     /// A regular file, memory-mapped: packets borrow from the map.
-    /// `released`: pages before it are given back; `held`: the caller gives
-    /// them back ([`Source::hold_pages`]), not [`Source::poll`].
-    Mapped { data: std::sync::Arc<CaptureData>, cursor: Cursor, released: usize, held: bool },
+    /// `released`: pages before it are given back; `mapped`: pages before it
+    /// are mapped in; `held`: the caller gives pages back
+    /// ([`Source::hold_pages`]), not [`Source::poll`].
+    Mapped { data: std::sync::Arc<CaptureData>, cursor: Cursor, released: usize, mapped: usize, held: bool },
     /// A byte stream read through a bounded buffer.
     Stream { reader: StreamReader<Box<dyn Read + Send>>, fd: Option<i32> },
     /// A live interface.
@@ -123,7 +139,7 @@ impl Source {
             let data = std::sync::Arc::new(CaptureData::map_file(&file)?);
             return Ok(Source {
                 name,
-                inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, held: false },
+                inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, mapped: 0, held: false },
             });
         }
         #[cfg(unix)]
@@ -139,7 +155,7 @@ impl Source {
     /// A capture held in memory (tests, fuzzing).
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Source {
         let data = std::sync::Arc::new(CaptureData::from_vec(bytes));
-        Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, held: false } }
+        Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, mapped: 0, held: false } }
     }
 
     /// A capture read from any byte stream; reads block (no waiting limit).
@@ -230,7 +246,8 @@ impl Source {
         mut each: impl FnMut(&RawPacket<'_>) -> ControlFlow<()>,
     ) -> Result<Poll, SourceError> {
         match &mut self.inner {
-            Inner::Mapped { data, cursor, released, held } => {
+            Inner::Mapped { data, cursor, released, mapped, held } => {
+                map_ahead(data, mapped, cursor.pos());
                 let n = cursor.drain(data.bytes(), 0, true, max, &mut each)?;
                 if !*held {
                     release_behind(data, released, cursor.pos());

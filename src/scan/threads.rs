@@ -59,10 +59,6 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// and whenever the source has nothing to read.
 const SUPERVISE_EVERY: u64 = 4096;
 
-/// How far ahead of the reader a mapped capture's pages are mapped in, by a
-/// worker, so that the scan thread does not fault them in one by one.
-const MAP_AHEAD: u64 = 8 << 20;
-
 /// One packet of a chunk: where its bytes are and what the capture says of it.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -95,8 +91,6 @@ struct Chunk {
     frames: Vec<Frame>,
     /// The rule set the chunk is prepared with.
     rules: Option<Arc<RuleSet>>,
-    /// Pages of the mapped capture the worker preparing this chunk maps in first.
-    map_in: Option<Range<usize>>,
     /// What the engine keeps of a packet no rule can match, if such packets
     /// may be counted on the worker (nothing else needs to see them).
     keeps: Option<Keeps>,
@@ -116,7 +110,6 @@ impl Chunk {
         self.bytes.clear();
         self.frames.clear();
         self.rules = None;
-        self.map_in = None;
         self.keeps = None;
         self.counted.clear();
         self.counts.clear_counted();
@@ -127,11 +120,7 @@ impl Chunk {
 
     /// Decodes and pre-matches every packet of the chunk.
     fn prepare(&mut self) {
-        let Chunk { map, bytes, frames, rules, map_in, keeps, counted, counts, learned, entries, messages, candidates } =
-            self;
-        if let (Some(map), Some(range)) = (map.as_deref(), map_in.take()) {
-            map.prefetch(range);
-        }
+        let Chunk { map, bytes, frames, rules, keeps, counted, counts, learned, entries, messages, candidates } = self;
         let Some(rules) = rules.as_deref() else { return };
         let map = map.as_deref();
         for (i, frame) in frames.iter().enumerate() {
@@ -187,8 +176,6 @@ struct Reader<'s> {
     stopped: bool,
     /// The last poll found nothing to read (a stream or an interface).
     idle: bool,
-    /// How far a worker has been asked to map the file's pages in.
-    mapped_to: u64,
 }
 
 /// The chunks in flight, shared by the scan thread and the workers.
@@ -222,7 +209,7 @@ struct Ring<'s> {
 
 impl<'s> Ring<'s> {
     fn new(source: &'s mut Source, rules: Arc<RuleSet>, keeps: Option<Keeps>) -> Ring<'s> {
-        let reader = Reader { source, number: 0, rules, keeps, end: None, stopped: false, idle: false, mapped_to: 0 };
+        let reader = Reader { source, number: 0, rules, keeps, end: None, stopped: false, idle: false };
         Ring {
             slots: (0..AHEAD).map(|_| Slot::default()).collect(),
             reader: Mutex::new(reader),
@@ -274,15 +261,6 @@ impl<'s> Ring<'s> {
         }
         chunk.rules = Some(Arc::clone(&reader.rules));
         chunk.keeps = reader.keeps;
-        // The pages ahead of the reader are mapped in a few MiB at a time.
-        if let (Some(map), Some(last)) = (chunk.map.as_deref(), chunk.frames.last()) {
-            if last.offset + MAP_AHEAD / 2 >= reader.mapped_to {
-                let from = reader.mapped_to.max(last.offset);
-                reader.mapped_to = from + MAP_AHEAD;
-                let len = map.bytes().len() as u64;
-                chunk.map_in = Some(from.min(len) as usize..reader.mapped_to.min(len) as usize);
-            }
-        }
         self.read.store(n + 1, Ordering::SeqCst);
         Some(Read { slot, chunk })
     }
