@@ -140,7 +140,8 @@ impl Stats {
         self.snap_len = self.snap_len.max(other.snap_len);
     }
 
-    /// Zeroes the counters [`Stats::add_counted`] adds, keeping buffers.
+    /// Zeroes every counter, keeping the DNS error list's buffer: for a
+    /// `Stats` that counts packets apart, reused (see [`Stats::add_counted`]).
     pub fn clear_counted(&mut self) {
         let dns_errors = std::mem::take(&mut self.dns_errors);
         *self = Stats { dns_errors, ..Stats::default() };
@@ -210,5 +211,45 @@ impl Stats {
     /// Total alerts dropped by `suppress` entries.
     pub fn suppressed_alerts(&self) -> u64 {
         self.suppressed_by_rule.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferret_synth::scenario::{bench_mix, office};
+
+    fn comparable(s: &Stats) -> String {
+        let mut dns = s.dns_errors.clone();
+        dns.sort_by_key(|(e, _)| format!("{e:?}"));
+        format!(
+            "{} {} {:?} {:?} {:?} {:?} {dns:?} {} {}",
+            s.packets, s.bytes, s.first_ts, s.last_ts, s.protocols, s.decode_errors, s.snapped, s.snap_len
+        )
+    }
+
+    #[test]
+    fn packets_counted_apart_and_added_count_as_if_counted_here() {
+        let frames: Vec<_> = bench_mix(3000, 5).chain(office(2000, 3).packets).collect();
+        let (mut whole, mut here, mut apart) = (Stats::default(), Stats::default(), Stats::default());
+        for (i, p) in frames.iter().enumerate() {
+            let pkt = Packet::decode(p.link_type, &p.frame, i as u64 + 1, p.ts_nanos, p.frame.len() as u32);
+            whole.count_packet(&pkt);
+            // Every third packet is counted apart, in chunks that are added and cleared.
+            let part = if i % 3 == 0 { &mut apart } else { &mut here };
+            part.count_packet(&pkt);
+            if i % 7 == 0 {
+                whole.count_dns_error(DnsError::TooShort);
+                part.count_dns_error(DnsError::TooShort);
+            }
+            if i % 500 == 499 {
+                here.add_counted(&apart);
+                apart.clear_counted();
+                assert_eq!(comparable(&apart), comparable(&Stats::default()));
+            }
+        }
+        here.add_counted(&apart);
+        assert!(whole.protocols.dns > 0 && whole.protocols.icmp > 0 && !whole.dns_errors.is_empty());
+        assert_eq!(comparable(&here), comparable(&whole));
     }
 }
