@@ -25,3 +25,21 @@ pub fn prefetch_lines(bytes: &[u8]) {
         prefetch(line);
     }
 }
+
+/// Asks for every cache line of `value` to be loaded (a record a few
+/// hundred bytes long that another core wrote).
+#[inline]
+pub fn prefetch_all<T>(value: &T) {
+    let start = std::ptr::from_ref(value).cast::<u8>();
+    for offset in (0..std::mem::size_of::<T>()).step_by(64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `prefetch`; the address is inside `value`, and a
+        // prefetch never dereferences it for the program.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset).cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (start, offset);
+    }
+}

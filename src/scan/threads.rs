@@ -526,8 +526,16 @@ fn finish<O: PacketObserver>(
     }
     let mut sink_error = None;
     let Chunk { map, bytes, frames, counted, learned, entries, messages, .. } = chunk;
-    let mut learned = learned.iter();
-    for (frame, &counted) in frames.iter().zip(counted.iter()) {
+    // What the worker wrote is in its core's cache: ask for the next
+    // record and frames while this packet is finished.
+    let ahead = |i: usize| {
+        if let Some(frame) = frames.get(i + 4) {
+            crate::prefetch::prefetch(frame);
+        }
+    };
+    let mut learned = learned.iter().peekable();
+    for (i, (frame, &counted)) in frames.iter().zip(counted.iter()).enumerate() {
+        ahead(i);
         if counted && counted_ok {
             on_packet(frame.number, u64::from(frame.orig_len));
             continue;
@@ -539,6 +547,9 @@ fn finish<O: PacketObserver>(
             super::deliver(sinks, &alert, file, &mut sink_error);
         };
         let prepared = if counted { None } else { learned.next() };
+        if let Some(next) = learned.peek() {
+            crate::prefetch::prefetch_all(*next);
+        }
         let pkt = match prepared.and_then(|l| Some((l.pkt.clone()?, l))) {
             Some(((pkt, payload), learned)) => {
                 let pkt = Packet::attach(pkt, data, payload);
