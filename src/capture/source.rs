@@ -155,7 +155,10 @@ impl Source {
     /// A capture held in memory (tests, fuzzing).
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Source {
         let data = std::sync::Arc::new(CaptureData::from_vec(bytes));
-        Source { name: name.into(), inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, mapped: 0, held: false } }
+        Source {
+            name: name.into(),
+            inner: Inner::Mapped { data, cursor: Cursor::default(), released: 0, mapped: 0, held: false },
+        }
     }
 
     /// A capture read from any byte stream; reads block (no waiting limit).

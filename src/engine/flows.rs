@@ -27,8 +27,8 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 
 use crate::decode::Packet;
-use crate::prefetch::prefetch;
 use crate::engine::tables::{keyed_hasher, state_hasher, TableLimits};
+use crate::prefetch::prefetch;
 
 /// A flow id is kept below 2^51, so JSON readers that hold numbers as doubles read it exactly.
 const ID_MASK: u64 = (1 << 51) - 1;

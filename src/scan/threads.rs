@@ -386,7 +386,8 @@ fn run<O: PacketObserver, S: Supervisor>(
     loop {
         // Finish the chunks that are ready, in order.
         let mut freed = false;
-        while finished < ring.read.load(Ordering::SeqCst) && ring.slot(finished).state.load(Ordering::Acquire) == READY {
+        while finished < ring.read.load(Ordering::SeqCst) && ring.slot(finished).state.load(Ordering::Acquire) == READY
+        {
             let slot = ring.slot(finished);
             let mut chunk = lock(&slot.chunk);
             finish(engine, &mut chunk, file, sinks, observer, on_packet)?;

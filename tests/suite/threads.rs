@@ -89,8 +89,11 @@ fn same_with_threads(dir: &Path, rules: &[&str], inputs: &[PathBuf], stdin: &[u8
         let out = run_ferret(&args, dir, stdin);
         assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "ferret --threads {threads} failed");
         // The summary, without log lines (a stream is read as a sensor, whose log lines carry the time).
-        let summary: String =
-            String::from_utf8_lossy(&out.stderr).lines().filter(|l| !l.starts_with("ferret: ")).map(|l| format!("{l}\n")).collect();
+        let summary: String = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("ferret: "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         plain.push((String::from_utf8_lossy(&out.stdout).into_owned(), summary));
     }
     assert!(plain[0].1.contains("protocols:"), "the summary is printed: {}", plain[0].1);
