@@ -17,6 +17,7 @@ pub mod field;
 pub mod flows;
 pub mod header;
 pub mod index;
+mod keymap;
 pub mod networks;
 pub mod predicate;
 pub mod prematch;
@@ -350,6 +351,11 @@ impl Engine {
         matched.sort_unstable();
         if let Some(max) = *alert_max {
             keep_most_severe(rules, matched, max);
+        }
+        // Each stateful rule's table lookup is likely a cache miss: start
+        // them all before the first decision, so they overlap.
+        for &index in matched.iter() {
+            tables.prefetch(index, &mut f);
         }
         for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };

@@ -17,13 +17,14 @@
 //! than N distinct values), and `limit` then allows at most N alerts per key
 //! per window.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::decode::features::{Features, FieldValue};
 use crate::engine::alert::{KeyText, StateReport};
 use crate::engine::field::{self, FieldType};
+use crate::engine::keymap::KeyMap;
 use crate::engine::predicate::Field;
 use crate::engine::ruleset::{CompiledRule, RuleSet};
 use crate::engine::state::{KeyItem, Window};
@@ -173,24 +174,6 @@ fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x6665_7272_6574_u64)
 }
 
-/// Keys are already hashes; the map must not hash them again.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 pub(crate) struct Slot<V> {
     value: V,
     last_seen: i64,
@@ -200,9 +183,7 @@ pub(crate) struct Slot<V> {
 pub(crate) struct Table<V> {
     /// Seed of this table's key hashes ([`keyed_hasher`]).
     pub(crate) seed: u64,
-    map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
-    /// The map has room for twice `max_entries` (see [`Table::make_room`]).
-    roomy: bool,
+    map: KeyMap<Slot<V>>,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
     order: VecDeque<(u64, i64)>,
@@ -214,16 +195,16 @@ pub(crate) struct Table<V> {
 }
 
 impl<V: Footprint> Table<V> {
-    /// What one key costs besides its state's heap: its map slot (key,
-    /// value, control byte; counted twice, for the map of a full table keeps
-    /// room for twice its keys) and its place in the eviction queue.
+    /// What one key costs besides its state's heap: its map slot (key and
+    /// value, counted twice, for the map is at most half full; plus a byte,
+    /// the control byte of the std map [`KeyMap`] replaced, kept so budgets
+    /// and statistics stay as they were) and its place in the eviction queue.
     const SLOT_BYTES: usize = 2 * (std::mem::size_of::<(u64, Slot<V>)>() + 1) + std::mem::size_of::<(u64, i64)>();
 
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
             seed: random_seed(),
-            map: HashMap::default(),
-            roomy: false,
+            map: KeyMap::default(),
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
             memcap: limits.memcap_bytes,
@@ -237,7 +218,7 @@ impl<V: Footprint> Table<V> {
     pub(crate) fn get(&mut self, key: u64, ts: i64) -> Option<&V> {
         self.clock = self.clock.max(ts);
         self.expire();
-        self.map.get(&key).map(|s| &s.value)
+        self.map.get(key).map(|s| &s.value)
     }
 
     /// Applies `update` to the state of `key` at time `ts` (created if new),
@@ -247,7 +228,7 @@ impl<V: Footprint> Table<V> {
         self.expire();
         // A key already held: one lookup, and nothing to evict unless its
         // window grew past the byte budget.
-        if let Some(slot) = self.map.get_mut(&key) {
+        if let Some(slot) = self.map.get_mut(key) {
             slot.last_seen = self.clock;
             let before = Self::SLOT_BYTES + slot.value.heap_bytes();
             let result = update(&mut slot.value);
@@ -262,9 +243,6 @@ impl<V: Footprint> Table<V> {
         // A new key. On a full table it takes over the state of the least
         // recently seen key, recycled (cleared, small buffers kept).
         let full = self.map.len() >= self.max_entries;
-        if full && !self.roomy {
-            self.make_room();
-        }
         let evicted = if full { self.evict_one() } else { None };
         let mut value = evicted.map_or_else(V::default, |mut v| {
             v.recycle();
@@ -282,17 +260,10 @@ impl<V: Footprint> Table<V> {
         result
     }
 
-    /// Makes room in the map for twice the keys of a full table, once it
-    /// is full. Removals leave tombstones; when they fill the map, hashbrown
-    /// clears them in place if at most half its room is live and grows
-    /// otherwise. With room for twice the keys, a full table's churn (one
-    /// key evicted, one created) clears tombstones in place and never
-    /// grows the map. A table that never fills grows as it needs.
-    fn make_room(&mut self) {
-        let room = self.max_entries.saturating_mul(2).max(32);
-        // Afterwards the map holds at least `room` keys without growing.
-        self.map.reserve(room.saturating_sub(self.map.len()));
-        self.roomy = true;
+    /// Starts loading the slot of `key`, so that an [`Table::update`] soon
+    /// after does not wait for memory (see [`KeyMap::prefetch`]).
+    pub(crate) fn prefetch(&self, key: u64) {
+        self.map.prefetch(key);
     }
 
     /// Over budget: evicts the least recently seen keys, the one just
@@ -311,7 +282,7 @@ impl<V: Footprint> Table<V> {
 
     /// Removes `key`, giving back its bytes; returns its state.
     fn remove(&mut self, key: u64) -> Option<V> {
-        let slot = self.map.remove(&key)?;
+        let slot = self.map.remove(key)?;
         self.stats.bytes = self.stats.bytes.saturating_sub(Self::SLOT_BYTES + slot.value.heap_bytes());
         Some(slot.value)
     }
@@ -322,7 +293,7 @@ impl<V: Footprint> Table<V> {
                 break;
             }
             self.order.pop_front();
-            match self.map.get(&key) {
+            match self.map.get(key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
                     self.remove(key);
@@ -338,7 +309,7 @@ impl<V: Footprint> Table<V> {
     /// its state; None if there is none.
     fn evict_one(&mut self) -> Option<V> {
         while let Some((key, queued)) = self.order.pop_front() {
-            match self.map.get(&key) {
+            match self.map.get(key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
                     self.stats.evicted += 1;
@@ -507,6 +478,26 @@ impl StateTables {
             }
         }
         out
+    }
+
+    /// Starts loading the table slots [`StateTables::decide`] will look up
+    /// for a match of rule `index` on this packet: its trigger clauses' (or,
+    /// without any, its `limit`'s). A packet's rules call this first, then
+    /// decide, so that the lookups' cache misses overlap.
+    pub fn prefetch(&self, index: u32, f: &mut Features<'_, '_>) {
+        let Some(Some(state)) = self.rules.get(index as usize) else { return };
+        for trigger in &state.triggers {
+            match trigger {
+                Trigger::Threshold { key, table, .. } | Trigger::Rate { key, table, .. } => {
+                    table.prefetch(key_hash(table.seed, key, f));
+                }
+                Trigger::Distinct { key, table, .. } => table.prefetch(key_hash(table.seed, key, f)),
+                Trigger::Fixed { key, table, .. } => table.prefetch(key_hash(table.seed, key, f)),
+            }
+        }
+        if let (true, Some(limit)) = (state.triggers.is_empty(), &state.limit) {
+            limit.table.prefetch(key_hash(limit.table.seed, &limit.key, f));
+        }
     }
 
     /// Records a match of rule `index` and decides whether it fires, or
@@ -782,7 +773,7 @@ mod tests {
         t.update(2, 1, bump);
         t.update(1, 2, bump); // key 1 seen again: key 2 is now the oldest
         t.update(3, 3, bump); // full: evicts key 2
-        assert!(t.map.contains_key(&1) && t.map.contains_key(&3) && !t.map.contains_key(&2));
+        assert!(t.map.contains_key(1) && t.map.contains_key(3) && !t.map.contains_key(2));
         assert_eq!(t.stats.evicted, 1);
         t.update(4, 1000, bump); // everything else idle for >= 100 ns
         assert_eq!(t.map.len(), 1);
@@ -800,8 +791,8 @@ mod tests {
         }
         let v = t.update(3, 5, |w| w.record(5, 50, window)); // full: evicts key 2 and takes its ring
         assert_eq!((v.count, v.first_packet), (1, 50), "nothing of key 2 counts for key 3");
-        assert!(!t.map.contains_key(&2) && t.map.contains_key(&1) && t.map.contains_key(&3));
-        assert!(t.map.get(&3).is_some_and(|s| s.value.heap_bytes() > 0), "key 2's ring is reused");
+        assert!(!t.map.contains_key(2) && t.map.contains_key(1) && t.map.contains_key(3));
+        assert!(t.map.get(3).is_some_and(|s| s.value.heap_bytes() > 0), "key 2's ring is reused");
         let held: usize = t.map.values().map(|s| Table::<WindowCount>::SLOT_BYTES + s.value.heap_bytes()).sum();
         assert_eq!(held, t.stats.bytes, "the count matches what is held");
         assert_eq!((t.stats.evicted, t.stats.inserted), (1, 3));
