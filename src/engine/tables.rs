@@ -397,6 +397,11 @@ impl std::fmt::Debug for StateTables {
 }
 
 impl StateTables {
+    /// True if some rule has state (a table).
+    pub fn any(&self) -> bool {
+        self.rules.iter().any(Option::is_some)
+    }
+
     /// Tables for the stateful rules of `rules`.
     pub fn new(rules: &RuleSet, limits: TableLimits) -> StateTables {
         let rules = rules
@@ -480,29 +485,54 @@ impl StateTables {
         out
     }
 
-    /// Starts loading the table slots [`StateTables::decide`] will look up
-    /// for a match of rule `index` on this packet: its trigger clauses' (or,
-    /// without any, its `limit`'s). A packet's rules call this first, then
-    /// decide, so that the lookups' cache misses overlap.
-    pub fn prefetch(&self, index: u32, f: &mut Features<'_, '_>) {
-        let Some(Some(state)) = self.rules.get(index as usize) else { return };
+    /// Hashes the keys [`StateTables::decide`] will look up for a match of
+    /// rule `index` on this packet (its trigger clauses', or, without any,
+    /// its `limit`'s) and starts loading their table slots. A packet's rules
+    /// call this first, then decide with what it returned, so that the
+    /// lookups' cache misses overlap and no key is hashed twice.
+    /// None for a rule without state.
+    pub fn prefetch(&self, index: u32, f: &mut Features<'_, '_>) -> Option<KeyHashes> {
+        let Some(Some(state)) = self.rules.get(index as usize) else { return None };
+        let mut hashes = KeyHashes::default();
         for trigger in &state.triggers {
-            match trigger {
+            let k = match trigger {
                 Trigger::Threshold { key, table, .. } | Trigger::Rate { key, table, .. } => {
-                    table.prefetch(key_hash(table.seed, key, f));
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
                 }
-                Trigger::Distinct { key, table, .. } => table.prefetch(key_hash(table.seed, key, f)),
-                Trigger::Fixed { key, table, .. } => table.prefetch(key_hash(table.seed, key, f)),
-            }
+                Trigger::Distinct { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+                Trigger::Fixed { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+            };
+            hashes.push(k);
         }
         if let (true, Some(limit)) = (state.triggers.is_empty(), &state.limit) {
-            limit.table.prefetch(key_hash(limit.table.seed, &limit.key, f));
+            let k = key_hash(limit.table.seed, &limit.key, f);
+            limit.table.prefetch(k);
+            hashes.push(k);
         }
+        Some(hashes)
     }
 
     /// Records a match of rule `index` and decides whether it fires, or
-    /// would fire but is suppressed.
-    pub fn decide(&mut self, index: u32, rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
+    /// would fire but is suppressed. `hashes` are what
+    /// [`StateTables::prefetch`] returned for this rule and packet, if it
+    /// was called (else each key is hashed here).
+    pub fn decide(
+        &mut self,
+        index: u32,
+        rule: &CompiledRule,
+        f: &mut Features<'_, '_>,
+        hashes: Option<&KeyHashes>,
+    ) -> Decision {
         let suppressed = !rule.suppress.is_empty() && rule.is_suppressed(f.packet());
         let Some(Some(state)) = self.rules.get_mut(index as usize) else {
             return if suppressed { Decision::Suppress } else { Decision::Fire(None) };
@@ -513,21 +543,25 @@ impl StateTables {
         // held match allocates nothing.
         let mut seen: Option<Seen<'_>> = None;
         let mut fire = true;
-        for trigger in &mut state.triggers {
+        let hash = |i: usize, seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>| {
+            hashes.and_then(|h| h.get(i)).unwrap_or_else(|| key_hash(seed, key, f))
+        };
+        let triggers = state.triggers.len();
+        for (i, trigger) in state.triggers.iter_mut().enumerate() {
             let (clause, view, window, key, ok, rate) = match trigger {
                 Trigger::Threshold { count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     ("threshold", v, *window, &*key, v.count >= *count, None)
                 }
                 Trigger::Rate { count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
                     ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
                 }
                 Trigger::Distinct { field, count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let Some(value) = value_hash(*field, f) else {
                         fire = false;
                         continue;
@@ -536,7 +570,7 @@ impl StateTables {
                     ("distinct", v, *window, &*key, v.count > *count, None)
                 }
                 Trigger::Fixed { kind, count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let (ok, v) = table.update(k, ts, |c| c.record(*kind, *count, window.nanos, ts, number));
                     (kind.keyword(), v, *window, &*key, ok, None)
                 }
@@ -551,7 +585,7 @@ impl StateTables {
             return Decision::Suppress;
         }
         if let Some(LimitState { count, window, key, table }) = &mut state.limit {
-            let k = key_hash(table.seed, key, f);
+            let k = hash(triggers, table.seed, key, f);
             let (count, nanos) = (*count, window.nanos);
             let allowed =
                 table.update(k, ts, |w| (w.peek(ts, nanos).count < count).then(|| w.record(ts, number, nanos)));
@@ -561,6 +595,30 @@ impl StateTables {
             seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: None });
         }
         Decision::Fire(seen.map(|seen| seen.report(number, f)))
+    }
+}
+
+/// The key hashes of one rule's clauses on one packet, in clause order
+/// (triggers, then `limit`): what [`StateTables::prefetch`] computed, for
+/// [`StateTables::decide`] to use.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHashes {
+    hashes: [u64; 5],
+    len: u8,
+}
+
+impl KeyHashes {
+    /// Adds the next clause's hash (beyond room for a rule's five clauses, nothing).
+    fn push(&mut self, hash: u64) {
+        if let Some(h) = self.hashes.get_mut(usize::from(self.len)) {
+            *h = hash;
+            self.len += 1;
+        }
+    }
+
+    /// The hash of clause `i`, if computed.
+    fn get(&self, i: usize) -> Option<u64> {
+        self.hashes.get(..usize::from(self.len))?.get(i).copied()
     }
 }
 
@@ -710,39 +768,52 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> KeyText {
     out
 }
 
-/// Writes `ip` as its `Display` does, IPv4 digit by digit into a stack
-/// buffer: every alert of a stateful rule renders its key, and the
-/// formatter's padding machinery cost more than the rest of the key.
+/// Writes `ip` as its `Display` does, IPv4 from a table of the 256 octets'
+/// digits into a stack buffer: every alert of a stateful rule renders its
+/// key, and the formatter's padding machinery cost more than the rest of
+/// the key (and digit by digit, the divisions were most of what was left).
 fn push_ip(out: &mut KeyText, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            let mut text = [0u8; 15];
+            // Each octet as its digits and a dot, 4 bytes written at once;
+            // the last dot is left out.
+            let mut text = [0u8; 16];
             let mut len = 0;
-            let mut put = |digit: u8| {
-                if let Some(d) = text.get_mut(len) {
-                    *d = digit;
-                    len += 1;
+            for n in v4.octets() {
+                let Some((digits, n_len)) = OCTET_TEXT.get(usize::from(n)) else { continue };
+                if let Some(d) = text.get_mut(len..len + 4) {
+                    d.copy_from_slice(digits);
                 }
-            };
-            for (i, n) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    put(b'.');
-                }
-                if n >= 100 {
-                    put(b'0' + n / 100);
-                }
-                if n >= 10 {
-                    put(b'0' + n / 10 % 10);
-                }
-                put(b'0' + n % 10);
+                len += usize::from(*n_len) + 1;
             }
-            out.push_ascii(text.get(..len).unwrap_or_default());
+            out.push_ascii(text.get(..len.saturating_sub(1)).unwrap_or_default());
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write;
             let _ = write!(out, "{v6}");
         }
     }
+}
+
+/// Each octet's decimal digits followed by a dot, and the number of digits.
+static OCTET_TEXT: [([u8; 4], u8); 256] = octet_text();
+
+// Evaluated at compile time, where `get_mut` cannot be called yet; an index
+// out of bounds there fails the build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
+const fn octet_text() -> [([u8; 4], u8); 256] {
+    let mut table = [([0u8; 4], 0u8); 256];
+    let mut n = 0;
+    while n < 256 {
+        let [hundreds, tens, ones] = [b'0' + (n / 100) as u8, b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        table[n] = match n {
+            0..=9 => ([ones, b'.', 0, 0], 1),
+            10..=99 => ([tens, ones, b'.', 0], 2),
+            _ => ([hundreds, tens, ones, b'.'], 3),
+        };
+        n += 1;
+    }
+    table
 }
 
 #[cfg(test)]
@@ -754,6 +825,12 @@ mod tests {
         let octets = [0u8, 1, 9, 10, 42, 99, 100, 199, 200, 255];
         for (i, &a) in octets.iter().enumerate() {
             let ip = IpAddr::from([a, octets[(i + 3) % 10], octets[(i + 5) % 10], octets[9 - i]]);
+            let mut out = KeyText::default();
+            push_ip(&mut out, ip);
+            assert_eq!(out.as_str(), ip.to_string());
+        }
+        for n in 0..=255u8 {
+            let ip = IpAddr::from([n, 255 - n, n / 2, n]);
             let mut out = KeyText::default();
             push_ip(&mut out, ip);
             assert_eq!(out.as_str(), ip.to_string());
