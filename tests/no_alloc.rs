@@ -163,8 +163,8 @@ fn creating_state_keys_allocates_a_bounded_amount_per_key() {
 }
 
 /// Once a table is full, a new key takes over the slot and the state of the
-/// key it evicts (cleared, its small buffers kept), and the map removes keys
-/// without tombstones, so churn never grows it: after a warm-up that fills
+/// key it evicts (cleared, its small buffers kept), and the map keeps room
+/// for twice its keys, so churn never grows it: after a warm-up that fills
 /// the tables, packets that create keys and raise no alert allocate nothing.
 #[test]
 fn new_keys_on_full_tables_allocate_nothing() {

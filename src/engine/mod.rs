@@ -17,7 +17,6 @@ pub mod field;
 pub mod flows;
 pub mod header;
 pub mod index;
-mod keymap;
 pub mod networks;
 pub mod predicate;
 pub mod prematch;
@@ -53,11 +52,6 @@ pub struct Engine {
     matched: Vec<u32>,
     /// Candidate rules of the current packet from the rule index (reused; never shrinks).
     candidates: Vec<u32>,
-    /// The state keys of each rule in `matched` (None: no state), hashed
-    /// before deciding any (reused; never shrinks).
-    hashes: Vec<Option<tables::KeyHashes>>,
-    /// Some rule has state.
-    stateful: bool,
     /// Flows: for EVE (`flow_id`, `flow{}`) when asked for, and for rules that
     /// read a packet's place in its flow or pass whole flows.
     flows: Option<flows::FlowTable>,
@@ -90,7 +84,6 @@ impl Engine {
             ..Stats::default()
         };
         let tables = StateTables::new(&rules, limits);
-        let stateful = tables.any();
         let echo = rules.uses_echo().then(|| echo::EchoTable::new(limits));
         let flows = rules.uses_flows().then(|| flows::FlowTable::new(limits));
         let dns_rules = rules.uses_dns();
@@ -102,8 +95,6 @@ impl Engine {
             limits,
             matched: Vec::with_capacity(64),
             candidates: Vec::with_capacity(64),
-            hashes: Vec::with_capacity(64),
-            stateful,
             flows,
             flows_in_alerts: false,
             alert_max: None,
@@ -146,7 +137,6 @@ impl Engine {
         let tables = std::mem::take(&mut self.tables);
         let (tables, kept) = tables.carry_over(&rules, self.limits, &keep);
         self.tables = tables;
-        self.stateful = self.tables.any();
         if !rules.uses_echo() {
             self.echo = None;
         } else if self.echo.is_none() {
@@ -310,19 +300,7 @@ impl Engine {
                 f.set_networks(map.lookup(ip.src), map.lookup(ip.dst));
             }
         }
-        let Engine {
-            rules,
-            matched,
-            candidates,
-            hashes,
-            stateful,
-            stats,
-            tables,
-            flows,
-            flows_in_alerts,
-            alert_max,
-            ..
-        } = self;
+        let Engine { rules, matched, candidates, stats, tables, flows, flows_in_alerts, alert_max, .. } = self;
         matched.clear();
         // Pass rules first (a flow a pass rule passed stays passed), then the
         // alert rules; the index gives candidates in load order. Pre-matched
@@ -375,14 +353,13 @@ impl Engine {
         }
         // Each stateful rule's table lookup is likely a cache miss: start
         // them all before the first decision, so they overlap.
-        hashes.clear();
-        if *stateful {
-            hashes.extend(matched.iter().map(|&index| tables.prefetch(index, &mut f)));
+        tables.next_packet();
+        for &index in matched.iter() {
+            tables.prefetch(index, &mut f);
         }
-        for (n, &index) in matched.iter().enumerate() {
-            let keys = hashes.get(n).and_then(Option::as_ref);
+        for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };
-            let report = match tables.decide(index, rule, &mut f, keys) {
+            let report = match tables.decide(index, rule, &mut f) {
                 Decision::Fire(report) => report,
                 Decision::Hold => {
                     stats.suppressed += 1;

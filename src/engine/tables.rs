@@ -17,14 +17,13 @@
 //! than N distinct values), and `limit` then allows at most N alerts per key
 //! per window.
 
-use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::decode::features::{Features, FieldValue};
 use crate::engine::alert::{KeyText, StateReport};
 use crate::engine::field::{self, FieldType};
-use crate::engine::keymap::KeyMap;
 use crate::engine::predicate::Field;
 use crate::engine::ruleset::{CompiledRule, RuleSet};
 use crate::engine::state::{KeyItem, Window};
@@ -174,6 +173,24 @@ fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x6665_7272_6574_u64)
 }
 
+/// Keys are already hashes; the map must not hash them again.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 pub(crate) struct Slot<V> {
     value: V,
     last_seen: i64,
@@ -183,7 +200,9 @@ pub(crate) struct Slot<V> {
 pub(crate) struct Table<V> {
     /// Seed of this table's key hashes ([`keyed_hasher`]).
     pub(crate) seed: u64,
-    map: KeyMap<Slot<V>>,
+    map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
+    /// The map has room for twice `max_entries` (see [`Table::make_room`]).
+    roomy: bool,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
     order: VecDeque<(u64, i64)>,
@@ -195,16 +214,16 @@ pub(crate) struct Table<V> {
 }
 
 impl<V: Footprint> Table<V> {
-    /// What one key costs besides its state's heap: its map slot (key and
-    /// value, counted twice, for the map is at most half full; plus a byte,
-    /// the control byte of the std map [`KeyMap`] replaced, kept so budgets
-    /// and statistics stay as they were) and its place in the eviction queue.
+    /// What one key costs besides its state's heap: its map slot (key,
+    /// value, control byte; counted twice, for the map of a full table keeps
+    /// room for twice its keys) and its place in the eviction queue.
     const SLOT_BYTES: usize = 2 * (std::mem::size_of::<(u64, Slot<V>)>() + 1) + std::mem::size_of::<(u64, i64)>();
 
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
             seed: random_seed(),
-            map: KeyMap::default(),
+            map: HashMap::default(),
+            roomy: false,
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
             memcap: limits.memcap_bytes,
@@ -218,7 +237,7 @@ impl<V: Footprint> Table<V> {
     pub(crate) fn get(&mut self, key: u64, ts: i64) -> Option<&V> {
         self.clock = self.clock.max(ts);
         self.expire();
-        self.map.get(key).map(|s| &s.value)
+        self.map.get(&key).map(|s| &s.value)
     }
 
     /// Applies `update` to the state of `key` at time `ts` (created if new),
@@ -228,7 +247,7 @@ impl<V: Footprint> Table<V> {
         self.expire();
         // A key already held: one lookup, and nothing to evict unless its
         // window grew past the byte budget.
-        if let Some(slot) = self.map.get_mut(key) {
+        if let Some(slot) = self.map.get_mut(&key) {
             slot.last_seen = self.clock;
             let before = Self::SLOT_BYTES + slot.value.heap_bytes();
             let result = update(&mut slot.value);
@@ -243,6 +262,9 @@ impl<V: Footprint> Table<V> {
         // A new key. On a full table it takes over the state of the least
         // recently seen key, recycled (cleared, small buffers kept).
         let full = self.map.len() >= self.max_entries;
+        if full && !self.roomy {
+            self.make_room();
+        }
         let evicted = if full { self.evict_one() } else { None };
         let mut value = evicted.map_or_else(V::default, |mut v| {
             v.recycle();
@@ -260,10 +282,26 @@ impl<V: Footprint> Table<V> {
         result
     }
 
-    /// Starts loading the slot of `key`, so that an [`Table::update`] soon
-    /// after does not wait for memory (see [`KeyMap::prefetch`]).
+    /// Makes room in the map for twice the keys of a full table, once it
+    /// is full. Removals leave tombstones; when they fill the map, hashbrown
+    /// clears them in place if at most half its room is live and grows
+    /// otherwise. With room for twice the keys, a full table's churn (one
+    /// key evicted, one created) clears tombstones in place and never
+    /// grows the map. A table that never fills grows as it needs.
+    fn make_room(&mut self) {
+        let room = self.max_entries.saturating_mul(2).max(32);
+        // Afterwards the map holds at least `room` keys without growing.
+        self.map.reserve(room.saturating_sub(self.map.len()));
+        self.roomy = true;
+    }
+
+    /// Looks `key` up ahead of an [`Table::update`] soon after, so that the
+    /// misses of several tables' lookups overlap, and asks for the rest of
+    /// its slot.
     pub(crate) fn prefetch(&self, key: u64) {
-        self.map.prefetch(key);
+        if let Some(slot) = self.map.get(&key) {
+            crate::prefetch::prefetch_whole(slot);
+        }
     }
 
     /// Over budget: evicts the least recently seen keys, the one just
@@ -282,7 +320,7 @@ impl<V: Footprint> Table<V> {
 
     /// Removes `key`, giving back its bytes; returns its state.
     fn remove(&mut self, key: u64) -> Option<V> {
-        let slot = self.map.remove(key)?;
+        let slot = self.map.remove(&key)?;
         self.stats.bytes = self.stats.bytes.saturating_sub(Self::SLOT_BYTES + slot.value.heap_bytes());
         Some(slot.value)
     }
@@ -293,7 +331,7 @@ impl<V: Footprint> Table<V> {
                 break;
             }
             self.order.pop_front();
-            match self.map.get(key) {
+            match self.map.get(&key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
                     self.remove(key);
@@ -309,7 +347,7 @@ impl<V: Footprint> Table<V> {
     /// its state; None if there is none.
     fn evict_one(&mut self) -> Option<V> {
         while let Some((key, queued)) = self.order.pop_front() {
-            match self.map.get(key) {
+            match self.map.get(&key) {
                 Some(slot) if slot.last_seen > queued => self.order.push_back((key, slot.last_seen)),
                 Some(_) => {
                     self.stats.evicted += 1;
@@ -382,12 +420,52 @@ struct LimitState {
 struct RuleState {
     triggers: Vec<Trigger>,
     limit: Option<LimitState>,
+    /// Its keys' hashes on the packet of pass `hashed_in` ([`StateTables::prefetch`]).
+    hashes: KeyHashes,
+    hashed_in: u64,
+}
+
+impl RuleState {
+    /// See [`StateTables::prefetch`]; `pass` is the packet's.
+    fn prefetch(&mut self, pass: u64, f: &mut Features<'_, '_>) {
+        let mut hashes = KeyHashes::default();
+        for trigger in &self.triggers {
+            let k = match trigger {
+                Trigger::Threshold { key, table, .. } | Trigger::Rate { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+                Trigger::Distinct { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+                Trigger::Fixed { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+            };
+            hashes.push(k);
+        }
+        if let (true, Some(limit)) = (self.triggers.is_empty(), &self.limit) {
+            let k = key_hash(limit.table.seed, &limit.key, f);
+            limit.table.prefetch(k);
+            hashes.push(k);
+        }
+        self.hashes = hashes;
+        self.hashed_in = pass;
+    }
 }
 
 /// All state tables of a rule set, indexed like its rules.
 #[derive(Default)]
 pub struct StateTables {
     rules: Vec<Option<RuleState>>,
+    /// The packet being matched ([`StateTables::next_packet`]): decide
+    /// uses the hashes prefetch computed in this pass only.
+    pass: u64,
 }
 
 impl std::fmt::Debug for StateTables {
@@ -397,11 +475,6 @@ impl std::fmt::Debug for StateTables {
 }
 
 impl StateTables {
-    /// True if some rule has state (a table).
-    pub fn any(&self) -> bool {
-        self.rules.iter().any(Option::is_some)
-    }
-
     /// Tables for the stateful rules of `rules`.
     pub fn new(rules: &RuleSet, limits: TableLimits) -> StateTables {
         let rules = rules
@@ -448,7 +521,7 @@ impl StateTables {
                 Some(state)
             })
             .collect();
-        StateTables { rules }
+        StateTables { rules, pass: 0 }
     }
 
     /// Tables for a new rule set `rules`: rule `i` takes over the state of
@@ -456,6 +529,8 @@ impl StateTables {
     /// Returns the tables and how many rules kept their state.
     pub fn carry_over(mut self, rules: &RuleSet, limits: TableLimits, keep: &[Option<u32>]) -> (StateTables, usize) {
         let mut fresh = StateTables::new(rules, limits);
+        // The pass goes on: a kept rule's hashes are of an earlier packet.
+        fresh.pass = self.pass;
         let mut kept = 0;
         for (slot, old) in fresh.rules.iter_mut().zip(keep) {
             let Some(old) = old.and_then(|j| self.rules.get_mut(j as usize)) else { continue };
@@ -485,60 +560,37 @@ impl StateTables {
         out
     }
 
+    /// Starts the matching of another packet (or of a DNS message out of
+    /// a TCP segment): hashes [`StateTables::prefetch`] computed before are
+    /// not used again.
+    pub fn next_packet(&mut self) {
+        self.pass += 1;
+    }
+
     /// Hashes the keys [`StateTables::decide`] will look up for a match of
     /// rule `index` on this packet (its trigger clauses', or, without any,
     /// its `limit`'s) and starts loading their table slots. A packet's rules
-    /// call this first, then decide with what it returned, so that the
-    /// lookups' cache misses overlap and no key is hashed twice.
-    /// None for a rule without state.
-    pub fn prefetch(&self, index: u32, f: &mut Features<'_, '_>) -> Option<KeyHashes> {
-        let Some(Some(state)) = self.rules.get(index as usize) else { return None };
-        let mut hashes = KeyHashes::default();
-        for trigger in &state.triggers {
-            let k = match trigger {
-                Trigger::Threshold { key, table, .. } | Trigger::Rate { key, table, .. } => {
-                    let k = key_hash(table.seed, key, f);
-                    table.prefetch(k);
-                    k
-                }
-                Trigger::Distinct { key, table, .. } => {
-                    let k = key_hash(table.seed, key, f);
-                    table.prefetch(k);
-                    k
-                }
-                Trigger::Fixed { key, table, .. } => {
-                    let k = key_hash(table.seed, key, f);
-                    table.prefetch(k);
-                    k
-                }
-            };
-            hashes.push(k);
+    /// call this first, then decide, so that the lookups' cache misses
+    /// overlap; decide uses the hashes, so no key is hashed twice.
+    #[inline]
+    pub fn prefetch(&mut self, index: u32, f: &mut Features<'_, '_>) {
+        let pass = self.pass;
+        if let Some(Some(state)) = self.rules.get_mut(index as usize) {
+            state.prefetch(pass, f);
         }
-        if let (true, Some(limit)) = (state.triggers.is_empty(), &state.limit) {
-            let k = key_hash(limit.table.seed, &limit.key, f);
-            limit.table.prefetch(k);
-            hashes.push(k);
-        }
-        Some(hashes)
     }
 
     /// Records a match of rule `index` and decides whether it fires, or
-    /// would fire but is suppressed. `hashes` are what
-    /// [`StateTables::prefetch`] returned for this rule and packet, if it
-    /// was called (else each key is hashed here).
-    pub fn decide(
-        &mut self,
-        index: u32,
-        rule: &CompiledRule,
-        f: &mut Features<'_, '_>,
-        hashes: Option<&KeyHashes>,
-    ) -> Decision {
+    /// would fire but is suppressed.
+    pub fn decide(&mut self, index: u32, rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
         let suppressed = !rule.suppress.is_empty() && rule.is_suppressed(f.packet());
         let Some(Some(state)) = self.rules.get_mut(index as usize) else {
             return if suppressed { Decision::Suppress } else { Decision::Fire(None) };
         };
         let pkt = f.packet();
         let (ts, number) = (pkt.ts_nanos, pkt.number);
+        // The hashes prefetch computed for this packet, if it did.
+        let hashes = (state.hashed_in == self.pass).then_some(state.hashes);
         // What the first clause saw; rendered only if the rule fires, so a
         // held match allocates nothing.
         let mut seen: Option<Seen<'_>> = None;
@@ -602,7 +654,7 @@ impl StateTables {
 /// (triggers, then `limit`): what [`StateTables::prefetch`] computed, for
 /// [`StateTables::decide`] to use.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHashes {
+struct KeyHashes {
     hashes: [u64; 5],
     len: u8,
 }
@@ -867,6 +919,29 @@ mod tests {
     }
 
     #[test]
+    fn decide_uses_only_the_hashes_prefetch_computed_for_this_packet() {
+        use crate::decode::Packet;
+        let text = "alert ip any any -> any any { id 1  when ip.ttl > 0  threshold 2 within 10s by src }\n";
+        let rules = crate::load::compile_texts(vec![("t.rules".into(), text.into())], &[]).unwrap();
+        let rule = &rules.rules()[0];
+        let mut tables = StateTables::new(&rules, TableLimits::default());
+        let a = ferret_synth::frame::udp([10, 0, 0, 1].into(), [10, 0, 0, 9].into(), 1, 2, b"x");
+        let b = ferret_synth::frame::udp([10, 0, 0, 2].into(), [10, 0, 0, 9].into(), 1, 2, b"x");
+        let (pa, pb) = (Packet::decode(1, &a, 1, 0, 60), Packet::decode(1, &b, 2, 1, 60));
+        tables.next_packet();
+        let mut f = Features::new(&pa);
+        tables.prefetch(0, &mut f);
+        assert_eq!(tables.decide(0, rule, &mut f), Decision::Hold);
+        // Not prefetched: b's own key, not a's hashes left from before.
+        tables.next_packet();
+        assert_eq!(tables.decide(0, rule, &mut Features::new(&pb)), Decision::Hold);
+        tables.next_packet();
+        let mut f = Features::new(&pa);
+        tables.prefetch(0, &mut f);
+        assert!(matches!(tables.decide(0, rule, &mut f), Decision::Fire(Some(_))), "a's second match");
+    }
+
+    #[test]
     fn table_evicts_least_recently_seen_and_expires_idle_keys() {
         let limits = TableLimits { max_entries: 2, idle_nanos: 100, ..TableLimits::default() };
         let mut t: Table<u32> = Table::new(1, "threshold", limits, Window { nanos: 10 });
@@ -875,7 +950,7 @@ mod tests {
         t.update(2, 1, bump);
         t.update(1, 2, bump); // key 1 seen again: key 2 is now the oldest
         t.update(3, 3, bump); // full: evicts key 2
-        assert!(t.map.contains_key(1) && t.map.contains_key(3) && !t.map.contains_key(2));
+        assert!(t.map.contains_key(&1) && t.map.contains_key(&3) && !t.map.contains_key(&2));
         assert_eq!(t.stats.evicted, 1);
         t.update(4, 1000, bump); // everything else idle for >= 100 ns
         assert_eq!(t.map.len(), 1);
@@ -893,8 +968,8 @@ mod tests {
         }
         let v = t.update(3, 5, |w| w.record(5, 50, window)); // full: evicts key 2 and takes its ring
         assert_eq!((v.count, v.first_packet), (1, 50), "nothing of key 2 counts for key 3");
-        assert!(!t.map.contains_key(2) && t.map.contains_key(1) && t.map.contains_key(3));
-        assert!(t.map.get(3).is_some_and(|s| s.value.heap_bytes() > 0), "key 2's ring is reused");
+        assert!(!t.map.contains_key(&2) && t.map.contains_key(&1) && t.map.contains_key(&3));
+        assert!(t.map.get(&3).is_some_and(|s| s.value.heap_bytes() > 0), "key 2's ring is reused");
         let held: usize = t.map.values().map(|s| Table::<WindowCount>::SLOT_BYTES + s.value.heap_bytes()).sum();
         assert_eq!(held, t.stats.bytes, "the count matches what is held");
         assert_eq!((t.stats.evicted, t.stats.inserted), (1, 3));
