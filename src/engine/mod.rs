@@ -372,6 +372,12 @@ impl Engine {
         if let Some(max) = *alert_max {
             keep_most_severe(rules, matched, max);
         }
+        // Each stateful rule's table lookup is likely a cache miss: start
+        // them all before the first decision, so they overlap.
+        tables.next_packet();
+        for &index in matched.iter() {
+            tables.prefetch(index, &mut f);
+        }
         for &index in matched.iter() {
             let Some(rule) = rules.rule(index) else { continue };
             let report = match tables.decide(index, rule, &mut f) {

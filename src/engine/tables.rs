@@ -295,6 +295,15 @@ impl<V: Footprint> Table<V> {
         self.roomy = true;
     }
 
+    /// Looks `key` up ahead of an [`Table::update`] soon after, so that the
+    /// misses of several tables' lookups overlap, and asks for the rest of
+    /// its slot.
+    pub(crate) fn prefetch(&self, key: u64) {
+        if let Some(slot) = self.map.get(&key) {
+            crate::prefetch::prefetch_whole(slot);
+        }
+    }
+
     /// Over budget: evicts the least recently seen keys, the one just
     /// updated last; then notes the table's size.
     fn keep_within_memcap(&mut self) {
@@ -411,12 +420,52 @@ struct LimitState {
 struct RuleState {
     triggers: Vec<Trigger>,
     limit: Option<LimitState>,
+    /// Its keys' hashes on the packet of pass `hashed_in` ([`StateTables::prefetch`]).
+    hashes: KeyHashes,
+    hashed_in: u64,
+}
+
+impl RuleState {
+    /// See [`StateTables::prefetch`]; `pass` is the packet's.
+    fn prefetch(&mut self, pass: u64, f: &mut Features<'_, '_>) {
+        let mut hashes = KeyHashes::default();
+        for trigger in &self.triggers {
+            let k = match trigger {
+                Trigger::Threshold { key, table, .. } | Trigger::Rate { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+                Trigger::Distinct { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+                Trigger::Fixed { key, table, .. } => {
+                    let k = key_hash(table.seed, key, f);
+                    table.prefetch(k);
+                    k
+                }
+            };
+            hashes.push(k);
+        }
+        if let (true, Some(limit)) = (self.triggers.is_empty(), &self.limit) {
+            let k = key_hash(limit.table.seed, &limit.key, f);
+            limit.table.prefetch(k);
+            hashes.push(k);
+        }
+        self.hashes = hashes;
+        self.hashed_in = pass;
+    }
 }
 
 /// All state tables of a rule set, indexed like its rules.
 #[derive(Default)]
 pub struct StateTables {
     rules: Vec<Option<RuleState>>,
+    /// The packet being matched ([`StateTables::next_packet`]): decide
+    /// uses the hashes prefetch computed in this pass only.
+    pass: u64,
 }
 
 impl std::fmt::Debug for StateTables {
@@ -472,7 +521,7 @@ impl StateTables {
                 Some(state)
             })
             .collect();
-        StateTables { rules }
+        StateTables { rules, pass: 0 }
     }
 
     /// Tables for a new rule set `rules`: rule `i` takes over the state of
@@ -480,6 +529,8 @@ impl StateTables {
     /// Returns the tables and how many rules kept their state.
     pub fn carry_over(mut self, rules: &RuleSet, limits: TableLimits, keep: &[Option<u32>]) -> (StateTables, usize) {
         let mut fresh = StateTables::new(rules, limits);
+        // The pass goes on: a kept rule's hashes are of an earlier packet.
+        fresh.pass = self.pass;
         let mut kept = 0;
         for (slot, old) in fresh.rules.iter_mut().zip(keep) {
             let Some(old) = old.and_then(|j| self.rules.get_mut(j as usize)) else { continue };
@@ -509,6 +560,26 @@ impl StateTables {
         out
     }
 
+    /// Starts the matching of another packet (or of a DNS message out of
+    /// a TCP segment): hashes [`StateTables::prefetch`] computed before are
+    /// not used again.
+    pub fn next_packet(&mut self) {
+        self.pass += 1;
+    }
+
+    /// Hashes the keys [`StateTables::decide`] will look up for a match of
+    /// rule `index` on this packet (its trigger clauses', or, without any,
+    /// its `limit`'s) and starts loading their table slots. A packet's rules
+    /// call this first, then decide, so that the lookups' cache misses
+    /// overlap; decide uses the hashes, so no key is hashed twice.
+    #[inline]
+    pub fn prefetch(&mut self, index: u32, f: &mut Features<'_, '_>) {
+        let pass = self.pass;
+        if let Some(Some(state)) = self.rules.get_mut(index as usize) {
+            state.prefetch(pass, f);
+        }
+    }
+
     /// Records a match of rule `index` and decides whether it fires, or
     /// would fire but is suppressed.
     pub fn decide(&mut self, index: u32, rule: &CompiledRule, f: &mut Features<'_, '_>) -> Decision {
@@ -518,25 +589,31 @@ impl StateTables {
         };
         let pkt = f.packet();
         let (ts, number) = (pkt.ts_nanos, pkt.number);
+        // The hashes prefetch computed for this packet, if it did.
+        let hashes = (state.hashed_in == self.pass).then_some(state.hashes);
         // What the first clause saw; rendered only if the rule fires, so a
         // held match allocates nothing.
         let mut seen: Option<Seen<'_>> = None;
         let mut fire = true;
-        for trigger in &mut state.triggers {
+        let hash = |i: usize, seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>| {
+            hashes.and_then(|h| h.get(i)).unwrap_or_else(|| key_hash(seed, key, f))
+        };
+        let triggers = state.triggers.len();
+        for (i, trigger) in state.triggers.iter_mut().enumerate() {
             let (clause, view, window, key, ok, rate) = match trigger {
                 Trigger::Threshold { count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     ("threshold", v, *window, &*key, v.count >= *count, None)
                 }
                 Trigger::Rate { count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
                     let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
                     ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
                 }
                 Trigger::Distinct { field, count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let Some(value) = value_hash(*field, f) else {
                         fire = false;
                         continue;
@@ -545,7 +622,7 @@ impl StateTables {
                     ("distinct", v, *window, &*key, v.count > *count, None)
                 }
                 Trigger::Fixed { kind, count, window, key, table } => {
-                    let k = key_hash(table.seed, key, f);
+                    let k = hash(i, table.seed, key, f);
                     let (ok, v) = table.update(k, ts, |c| c.record(*kind, *count, window.nanos, ts, number));
                     (kind.keyword(), v, *window, &*key, ok, None)
                 }
@@ -560,7 +637,7 @@ impl StateTables {
             return Decision::Suppress;
         }
         if let Some(LimitState { count, window, key, table }) = &mut state.limit {
-            let k = key_hash(table.seed, key, f);
+            let k = hash(triggers, table.seed, key, f);
             let (count, nanos) = (*count, window.nanos);
             let allowed =
                 table.update(k, ts, |w| (w.peek(ts, nanos).count < count).then(|| w.record(ts, number, nanos)));
@@ -570,6 +647,30 @@ impl StateTables {
             seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: None });
         }
         Decision::Fire(seen.map(|seen| seen.report(number, f)))
+    }
+}
+
+/// The key hashes of one rule's clauses on one packet, in clause order
+/// (triggers, then `limit`): what [`StateTables::prefetch`] computed, for
+/// [`StateTables::decide`] to use.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyHashes {
+    hashes: [u64; 5],
+    len: u8,
+}
+
+impl KeyHashes {
+    /// Adds the next clause's hash (beyond room for a rule's five clauses, nothing).
+    fn push(&mut self, hash: u64) {
+        if let Some(h) = self.hashes.get_mut(usize::from(self.len)) {
+            *h = hash;
+            self.len += 1;
+        }
+    }
+
+    /// The hash of clause `i`, if computed.
+    fn get(&self, i: usize) -> Option<u64> {
+        self.hashes.get(..usize::from(self.len))?.get(i).copied()
     }
 }
 
@@ -606,7 +707,7 @@ fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
             KeyItem::Src => hash_ip(addrs.map(|a| a.0), &mut h),
             KeyItem::Dst => hash_ip(addrs.map(|a| a.1), &mut h),
             KeyItem::Pair => {
-                let pair = addrs.map(|(s, d)| if s <= d { (s, d) } else { (d, s) });
+                let pair = addrs.map(|(s, d)| if ip_order(s) <= ip_order(d) { (s, d) } else { (d, s) });
                 hash_ip(pair.map(|p| p.0), &mut h);
                 hash_ip(pair.map(|p| p.1), &mut h);
             }
@@ -618,6 +719,17 @@ fn key_hash(seed: u64, key: &[KeyItem], f: &mut Features<'_, '_>) -> u64 {
         }
     }
     h.finish()
+}
+
+/// An address as a value that orders as `IpAddr` does (IPv4 before IPv6,
+/// then by number), compared in one or two instructions: `IpAddr`'s own
+/// comparison goes through IPv6 segments, and cost the `by pair` key more
+/// than the rest of its hash.
+fn ip_order(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(v4) => (false, u128::from(v4.to_bits())),
+        IpAddr::V6(v6) => (true, v6.to_bits()),
+    }
 }
 
 /// Hashes an address in one write (an IPv4 address and its tag in one
@@ -686,7 +798,7 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> KeyText {
             KeyItem::Src => addr(&mut out, src),
             KeyItem::Dst => addr(&mut out, dst),
             KeyItem::Pair => {
-                let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
+                let (a, b) = if src.map(ip_order) <= dst.map(ip_order) { (src, dst) } else { (dst, src) };
                 addr(&mut out, a);
                 out.push_str(" <-> ");
                 addr(&mut out, b);
@@ -719,39 +831,52 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> KeyText {
     out
 }
 
-/// Writes `ip` as its `Display` does, IPv4 digit by digit into a stack
-/// buffer: every alert of a stateful rule renders its key, and the
-/// formatter's padding machinery cost more than the rest of the key.
+/// Writes `ip` as its `Display` does, IPv4 from a table of the 256 octets'
+/// digits into a stack buffer: every alert of a stateful rule renders its
+/// key, and the formatter's padding machinery cost more than the rest of
+/// the key (and digit by digit, the divisions were most of what was left).
 fn push_ip(out: &mut KeyText, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            let mut text = [0u8; 15];
+            // Each octet as its digits and a dot, 4 bytes written at once;
+            // the last dot is left out.
+            let mut text = [0u8; 16];
             let mut len = 0;
-            let mut put = |digit: u8| {
-                if let Some(d) = text.get_mut(len) {
-                    *d = digit;
-                    len += 1;
+            for n in v4.octets() {
+                let Some((digits, n_len)) = OCTET_TEXT.get(usize::from(n)) else { continue };
+                if let Some(d) = text.get_mut(len..len + 4) {
+                    d.copy_from_slice(digits);
                 }
-            };
-            for (i, n) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    put(b'.');
-                }
-                if n >= 100 {
-                    put(b'0' + n / 100);
-                }
-                if n >= 10 {
-                    put(b'0' + n / 10 % 10);
-                }
-                put(b'0' + n % 10);
+                len += usize::from(*n_len) + 1;
             }
-            out.push_ascii(text.get(..len).unwrap_or_default());
+            out.push_ascii(text.get(..len.saturating_sub(1)).unwrap_or_default());
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write;
             let _ = write!(out, "{v6}");
         }
     }
+}
+
+/// Each octet's decimal digits followed by a dot, and the number of digits.
+static OCTET_TEXT: [([u8; 4], u8); 256] = octet_text();
+
+// Evaluated at compile time, where `get_mut` cannot be called yet; an index
+// out of bounds there fails the build, it cannot panic at run time.
+#[allow(clippy::indexing_slicing)]
+const fn octet_text() -> [([u8; 4], u8); 256] {
+    let mut table = [([0u8; 4], 0u8); 256];
+    let mut n = 0;
+    while n < 256 {
+        let [hundreds, tens, ones] = [b'0' + (n / 100) as u8, b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        table[n] = match n {
+            0..=9 => ([ones, b'.', 0, 0], 1),
+            10..=99 => ([tens, ones, b'.', 0], 2),
+            _ => ([hundreds, tens, ones, b'.'], 3),
+        };
+        n += 1;
+    }
+    table
 }
 
 #[cfg(test)]
@@ -767,10 +892,53 @@ mod tests {
             push_ip(&mut out, ip);
             assert_eq!(out.as_str(), ip.to_string());
         }
+        for n in 0..=255u8 {
+            let ip = IpAddr::from([n, 255 - n, n / 2, n]);
+            let mut out = KeyText::default();
+            push_ip(&mut out, ip);
+            assert_eq!(out.as_str(), ip.to_string());
+        }
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         let mut out = KeyText::default();
         push_ip(&mut out, v6);
         assert_eq!(out.as_str(), "2001:db8::1");
+    }
+
+    #[test]
+    fn addresses_order_as_ip_addr_does() {
+        let addrs: Vec<IpAddr> =
+            ["0.0.0.0", "10.0.0.1", "10.0.0.2", "255.255.255.255", "::", "::1", "2001:db8::1", "ff02::1"]
+                .iter()
+                .map(|a| a.parse().unwrap())
+                .collect();
+        for a in &addrs {
+            for b in &addrs {
+                assert_eq!(ip_order(*a).cmp(&ip_order(*b)), a.cmp(b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn decide_uses_only_the_hashes_prefetch_computed_for_this_packet() {
+        use crate::decode::Packet;
+        let text = "alert ip any any -> any any { id 1  when ip.ttl > 0  threshold 2 within 10s by src }\n";
+        let rules = crate::load::compile_texts(vec![("t.rules".into(), text.into())], &[]).unwrap();
+        let rule = &rules.rules()[0];
+        let mut tables = StateTables::new(&rules, TableLimits::default());
+        let a = ferret_synth::frame::udp([10, 0, 0, 1].into(), [10, 0, 0, 9].into(), 1, 2, b"x");
+        let b = ferret_synth::frame::udp([10, 0, 0, 2].into(), [10, 0, 0, 9].into(), 1, 2, b"x");
+        let (pa, pb) = (Packet::decode(1, &a, 1, 0, 60), Packet::decode(1, &b, 2, 1, 60));
+        tables.next_packet();
+        let mut f = Features::new(&pa);
+        tables.prefetch(0, &mut f);
+        assert_eq!(tables.decide(0, rule, &mut f), Decision::Hold);
+        // Not prefetched: b's own key, not a's hashes left from before.
+        tables.next_packet();
+        assert_eq!(tables.decide(0, rule, &mut Features::new(&pb)), Decision::Hold);
+        tables.next_packet();
+        let mut f = Features::new(&pa);
+        tables.prefetch(0, &mut f);
+        assert!(matches!(tables.decide(0, rule, &mut f), Decision::Fire(Some(_))), "a's second match");
     }
 
     #[test]

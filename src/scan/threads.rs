@@ -549,7 +549,7 @@ fn finish<O: PacketObserver>(
         };
         let prepared = if counted { None } else { learned.next() };
         if let Some(next) = learned.peek() {
-            crate::prefetch::prefetch_all(*next);
+            crate::prefetch::prefetch_whole(*next);
         }
         let pkt = match prepared.and_then(|l| Some((l.pkt.clone()?, l))) {
             Some(((pkt, payload), learned)) => {
