@@ -8,7 +8,7 @@
 //! or every problem found, rendered with `file:line:col`, the line and a
 //! caret. File access stays here so the compiler never touches the disk.
 //!
-//! [`layers`] gathers what shapes the set besides the files (the config's
+//! `layers` gathers what shapes the set besides the files (the config's
 //! variables, networks, `disable` and `suppress`, and the command line's
 //! `--var` and `--disable`); a reload calls it and [`load_configured`] again,
 //! so disabled rules and suppressions apply to every rule set built.

@@ -8,7 +8,7 @@
 //! packet is scanned as soon as its last byte arrives.
 //!
 //! The format readers are the file readers, suspended at the end of one
-//! buffer and resumed in the next ([`PacketReader::suspend`]); a record cut by
+//! buffer and resumed in the next (`PacketReader::suspend`); a record cut by
 //! the buffer's end is "wait for more", a record cut by the stream's end is
 //! damage, reported with its offset in the stream as for a file.
 

@@ -2,21 +2,25 @@
 //!
 //! Reading, decoding and most of matching need only the packet; the engine's
 //! state (flows, echo memory, thresholds, rates) needs the packets in capture
-//! order. So the scan thread, which owns the source and the engine, reads
-//! packets in small chunks into a ring; worker threads take chunks as they
-//! come, decode them and match them as far as no state is needed
-//! ([`prematch`]); the scan thread finishes the chunks in order
-//! ([`Engine::process_prematched`]: state, alerts, sinks), and prepares
-//! chunks itself whenever the next one to finish is not ready. The alerts
-//! are those of one thread, in the same order, and packets keep their
-//! capture numbers.
+//! order. So packets travel in chunks through a ring ([`Ring`]): whichever
+//! thread is free (a worker, or the scan thread when the next chunk to
+//! finish is not ready) takes the source's lock, reads the next chunk, lets
+//! the source go and prepares the chunk itself: decodes it and matches it as
+//! far as no state is needed ([`prematch`]). The scan thread, which owns the
+//! engine, finishes the chunks in order ([`Engine::process_prematched`]:
+//! state, alerts, sinks) and runs the supervisor. The alerts are those of
+//! one thread, in the same order, and packets keep their capture numbers.
 //!
-//! Chunks are small and the scan thread reads at most [`AHEAD`] of them
-//! ahead of the one it finishes, so a packet's bytes are still in cache when
-//! a worker decodes them and what the worker learned is still in cache when
-//! the scan thread finishes it: with batches of thousands of packets, each
-//! step found the bytes gone from the cache, and two threads spent three
-//! quarters more CPU time than one.
+//! Chunks are small and at most [`AHEAD`] are in flight, so a packet's bytes
+//! are in cache when the thread that read them decodes them, and what it
+//! learned is still in a cache when the scan thread finishes it: with
+//! batches of thousands of packets, each step found its bytes gone from the
+//! cache, and two threads spent three quarters more CPU time than one.
+//!
+//! When nothing watches packets ([`PacketObserver::sees_packets`]), a
+//! packet no rule can match and the engine keeps nothing of
+//! ([`Keeps::nothing_of`]) is counted by the thread that prepared it and
+//! not handed over at all.
 //!
 //! A chunk read from a stream or a live interface copies its packets' bytes
 //! into a buffer of its own (the source's buffer is reused as soon as a poll
@@ -580,7 +584,7 @@ fn finish<O: PacketObserver>(
     Ok(())
 }
 
-/// A frame's bytes: in the shared capture, or copied into the batch.
+/// A frame's bytes: in the shared capture, or copied into the chunk.
 fn frame_data<'b>(map: Option<&'b CaptureData>, copied: &'b [u8], frame: &Frame) -> &'b [u8] {
     let (start, len) = frame.bytes;
     let bytes = match map {
