@@ -228,16 +228,6 @@ pub struct FeatureCache {
     networks: [Option<u16>; 2],
 }
 
-impl FeatureCache {
-    /// The DNS decoding error of the packet, if DNS decoding was attempted and failed.
-    pub fn dns_error(&self) -> Option<DnsError> {
-        match self.dns {
-            CachedDns::Failed(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// [`DnsState`] in a [`FeatureCache`].
 #[derive(Clone, Copy, Debug)]
 enum CachedDns {

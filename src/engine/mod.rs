@@ -204,14 +204,6 @@ impl Engine {
         emit: &mut impl FnMut(Alert),
     ) {
         let entries = Arc::ptr_eq(rules, &self.rules).then_some(entries);
-        if entries.is_some_and(|(pass, alert)| pass.is_empty() && alert.is_empty()) && self.keeps().nothing_of(pkt) {
-            // No rule can match it and no table keeps anything of it: counted only.
-            self.stats.count_packet(pkt);
-            if let Some(e) = cache.dns_error() {
-                self.stats.count_dns_error(e);
-            }
-            return;
-        }
         self.process_one(pkt, Some(Prepared { cache, messages, entries }), emit);
     }
 
