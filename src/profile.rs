@@ -193,7 +193,7 @@ impl Profile {
     fn add_packet(&mut self, pkt: &Packet<'_>, opts: &ProfileOptions<'_>) {
         let Some(ip) = pkt.ip() else { return };
         let icmp_echo = pkt.icmp().is_some_and(|h| h.is_echo()) && !pkt.payload.is_empty();
-        let dns = pkt.is_dns();
+        let dns = pkt.carries_dns();
         if !icmp_echo && !dns {
             return;
         }

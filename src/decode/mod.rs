@@ -486,6 +486,20 @@ impl<'a> Packet<'a> {
         matches!(self.ports(), Some((53, _)) | Some((_, 53)))
     }
 
+    /// True if the packet carries DNS as the engine's `dns` rules see it:
+    /// TCP or UDP on port 53 ([`Packet::is_dns`]), or a whole UDP payload
+    /// with the strict shape of a DNS message on any other port
+    /// ([`dns::has_dns_shape`]: mDNS, LLMNR, a tunnel's resolver on port
+    /// 5353 or 8053). The shape check costs a walk of the message's header
+    /// and names on UDP packets off port 53.
+    pub fn carries_dns(&self) -> bool {
+        self.is_dns()
+            || (matches!(self.transport, Transport::Udp { .. })
+                && !self.payload.is_empty()
+                && !self.snapped()
+                && dns::has_dns_shape(self.payload))
+    }
+
     /// True when the payload travels over TCP (DNS then has a length prefix).
     pub fn is_tcp(&self) -> bool {
         matches!(self.transport, Transport::Tcp { .. })
@@ -549,6 +563,25 @@ mod tests {
             frame::icmp_message(a, b, 3, 3, [0; 4], &[1, 2, 3]),
             frame::icmpv6_echo(a6, b6, true, 3, 4, b"abcdefgh"),
         ]
+    }
+
+    #[test]
+    fn dns_is_carried_on_port_53_or_by_shape_on_udp_elsewhere() {
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(192, 168, 1, 2));
+        let query = frame::dns_query(7, "abc.example.com", 1);
+        let carries = |f: &[u8], wire: usize| Packet::decode(1, f, 1, 1, wire as u32).carries_dns();
+        let on = |sport, dport, payload: &[u8]| frame::udp(a, b, sport, dport, payload);
+        let f = on(40000, 53, b"not dns at all");
+        assert!(carries(&f, f.len()), "port 53 is DNS whatever it holds");
+        let f = on(40000, 5353, &query);
+        assert!(carries(&f, f.len()), "a DNS message off port 53");
+        assert!(!Packet::decode(1, &f, 1, 1, f.len() as u32).is_dns());
+        let f = on(40000, 5353, &[0x5a; 40]);
+        assert!(!carries(&f, f.len()), "a payload without DNS's shape");
+        let f = on(40000, 5353, &query);
+        assert!(!carries(&f[..f.len() - 4], f.len()), "a message the snap length cut");
+        let f = frame::tcp(a, b, 40000, 5353, 0x18, 1, &query);
+        assert!(!carries(&f, f.len()), "TCP off port 53 is not probed");
     }
 
     #[test]

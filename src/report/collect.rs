@@ -31,7 +31,9 @@ pub const SAMPLED_POINTS: usize = 8_000;
 pub const EXTRACT_MAX_BYTES: usize = 256 << 20;
 
 /// Packets per protocol, each packet counted once by its highest decoded layer.
-/// DNS is TCP or UDP with port 53 on either side, and is not counted again as TCP or UDP.
+/// DNS is TCP or UDP with port 53 on either side, or a UDP message with
+/// DNS's strict shape on any other port ([`Packet::carries_dns`]), and is not
+/// counted again as TCP or UDP.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolCounts {
     /// ICMPv4.
@@ -59,7 +61,7 @@ impl ProtocolCounts {
         match pkt.transport {
             Transport::Icmp(_) => 0,
             Transport::Icmp6(_) => 1,
-            _ if pkt.is_dns() => 2,
+            _ if pkt.carries_dns() => 2,
             Transport::Tcp { .. } => 3,
             Transport::Udp { .. } => 4,
             Transport::None => match pkt.network {
@@ -157,7 +159,7 @@ impl Sample {
 pub struct Inspected {
     /// Every ICMP and ICMPv6 packet: payload length and entropy.
     pub icmp: Sample,
-    /// DNS packets (UDP or TCP port 53); points for those with a question
+    /// DNS packets ([`Packet::carries_dns`]); points for those with a question
     /// name: its length and entropy.
     pub dns: Sample,
 }
@@ -334,7 +336,7 @@ impl PacketObserver for Collector {
                     self.icmp.put(slot, Point(self.file, pkt.number, len, h, flagged));
                 }
             }
-            _ if pkt.is_dns() => {
+            _ if pkt.carries_dns() => {
                 // Decode the message only for a kept point; one without a
                 // question name leaves its slot as it was.
                 if let Some(slot) = self.dns.slot(flagged, &mut self.rng) {
@@ -380,6 +382,28 @@ mod tests {
         let late = s.points.iter().filter(|p| !p.flagged() && p.packet() > SAMPLED_POINTS as u64 * 2).count();
         assert!((2_300..3_000).contains(&late), "{late}");
         assert!(s.points.windows(2).all(|w| w[0].packet() <= w[1].packet()));
+    }
+
+    #[test]
+    fn dns_off_port_53_counts_and_is_measured_as_dns() {
+        use ferret_synth::frame;
+        use std::net::Ipv4Addr;
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(192, 168, 1, 2));
+        let query = frame::dns_query(7, "mfrggzdfmztwq2lk.t.example", 16);
+        let frames = [frame::udp(a, b, 40000, 5353, &query), frame::udp(a, b, 40000, 5353, &[0x5a; 40])];
+        let mut c = Collector::new(false);
+        c.start_file(0, "x.pcap");
+        for (i, f) in frames.iter().enumerate() {
+            let raw = RawPacket { ts_nanos: 1, link_type: 1, data: f, orig_len: f.len() as u32, offset: 0 };
+            let pkt = Packet::decode(1, f, i as u64 + 1, 1, f.len() as u32);
+            c.packet(&raw, &pkt, 0);
+        }
+        let got = c.finish();
+        assert_eq!((got.protocols.dns, got.protocols.udp), (1, 1), "{:?}", got.protocols);
+        let dns = &got.inspected.dns;
+        assert_eq!(dns.seen, 1);
+        assert_eq!(dns.points.len(), 1);
+        assert_eq!(dns.points[0].length(), "mfrggzdfmztwq2lk.t.example".len() as u32);
     }
 
     #[test]
