@@ -266,19 +266,16 @@ pub fn scan_threads<O: PacketObserver, S: Supervisor>(
             sink.start_input(&InputStart { kind, packets_before });
         }
         let file_label = name_files.then_some(name.as_str());
+        let mut out = Outlets {
+            sinks: &mut *sinks,
+            observer: &mut *observer,
+            supervisor: &mut *supervisor,
+            on_packet: &mut on_packet,
+        };
         let end = if threads > 1 {
-            threads::scan_source_threads(
-                engine,
-                &mut source,
-                file_label,
-                sinks,
-                observer,
-                supervisor,
-                &mut on_packet,
-                threads,
-            )?
+            threads::scan_source_threads(engine, &mut source, file_label, &mut out, threads)?
         } else {
-            scan_source(engine, &mut source, file_label, sinks, observer, supervisor, &mut on_packet)?
+            scan_source(engine, &mut source, file_label, &mut out)?
         };
         supervisor.source_done(engine, sinks, &mut source);
         packets_before += match &end {
@@ -327,17 +324,30 @@ pub enum SourceEnd {
     Failed(SourceError, u64),
 }
 
+/// Where the scan of one source hands what it finds: alerts to the sinks,
+/// each matched packet to the observer and to `on_packet` (its number and
+/// wire length, for progress), and control between batches to the supervisor.
+pub struct Outlets<'o, 's, O, S, P> {
+    /// Alert outputs, in order.
+    pub sinks: &'o mut [&'s mut dyn AlertSink],
+    /// Sees every packet after matching.
+    pub observer: &'o mut O,
+    /// Gets control between batches.
+    pub supervisor: &'o mut S,
+    /// Called with each packet's number and wire length.
+    pub on_packet: &'o mut P,
+}
+
 /// Reads one source until it ends, fails, or the supervisor stops the scan.
 /// Packets are numbered from 1. Sink errors are the outer `Err`.
-pub fn scan_source<O: PacketObserver, S: Supervisor>(
+pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
     engine: &mut Engine,
     source: &mut Source,
     file: Option<&str>,
-    sinks: &mut [&mut dyn AlertSink],
-    observer: &mut O,
-    supervisor: &mut S,
-    on_packet: &mut impl FnMut(u64, u64),
+    out: &mut Outlets<'_, '_, O, S, P>,
 ) -> io::Result<SourceEnd> {
+    let (sinks, observer, supervisor, on_packet) =
+        (&mut *out.sinks, &mut *out.observer, &mut *out.supervisor, &mut *out.on_packet);
     let unbounded = source.is_unbounded();
     let mut number = 0u64;
     let mut sink_error = None;
@@ -441,7 +451,8 @@ pub fn scan_bytes(
     on_packet: &mut impl FnMut(u64, u64),
 ) -> io::Result<Result<u64, (CaptureError, u64)>> {
     let mut source = Source::from_bytes(file.unwrap_or("-"), bytes.to_vec());
-    match scan_source(engine, &mut source, file, sinks, &mut (), &mut (), on_packet)? {
+    let mut out = Outlets { sinks, observer: &mut (), supervisor: &mut (), on_packet };
+    match scan_source(engine, &mut source, file, &mut out)? {
         SourceEnd::Complete(n) | SourceEnd::Stopped(n) => Ok(Ok(n)),
         SourceEnd::Failed(SourceError::Capture(e), n) => Ok(Err((e, n))),
         SourceEnd::Failed(e, _) => Err(io::Error::other(e.to_string())),

@@ -44,7 +44,7 @@ use crate::engine::ruleset::RuleSet;
 use crate::engine::stats::Stats;
 use crate::engine::{Engine, Keeps};
 
-use super::{AlertSink, PacketObserver, SourceEnd, Supervisor, FLUSH_EVERY};
+use super::{AlertSink, Outlets, PacketObserver, SourceEnd, Supervisor, FLUSH_EVERY};
 
 /// Most packets per chunk.
 const CHUNK: usize = 256;
@@ -345,28 +345,24 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Reads one source on `threads` threads (at least 2); see the module docs.
 /// Ends as [`super::scan_source`] does, with the same alerts.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
+pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
     engine: &mut Engine,
     source: &mut Source,
     file: Option<&str>,
-    sinks: &mut [&mut dyn AlertSink],
-    observer: &mut O,
-    supervisor: &mut S,
-    on_packet: &mut impl FnMut(u64, u64),
+    out: &mut Outlets<'_, '_, O, S, P>,
     threads: usize,
 ) -> io::Result<SourceEnd> {
     let workers = threads.saturating_sub(1).max(1);
     // Chunks read in place from a mapped file outlive the poll that read them.
     source.hold_pages();
     let unbounded = source.is_unbounded();
-    let count_on_workers = !observer.sees_packets();
+    let count_on_workers = !out.observer.sees_packets();
     let ring = Ring::new(source, Arc::clone(engine.rules()), count_on_workers.then(|| engine.keeps()));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| ring.work());
         }
-        let end = run(&ring, unbounded, engine, file, sinks, observer, supervisor, on_packet);
+        let end = run(&ring, unbounded, engine, file, out);
         ring.close();
         end
     })
@@ -374,17 +370,15 @@ pub(super) fn scan_source_threads<O: PacketObserver, S: Supervisor>(
 
 /// The scan thread's part: finish in order, read and prepare when the next
 /// chunk is not ready, supervise; see the module docs.
-#[allow(clippy::too_many_arguments)]
-fn run<O: PacketObserver, S: Supervisor>(
+fn run<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
     ring: &Ring<'_>,
     unbounded: bool,
     engine: &mut Engine,
     file: Option<&str>,
-    sinks: &mut [&mut dyn AlertSink],
-    observer: &mut O,
-    supervisor: &mut S,
-    on_packet: &mut impl FnMut(u64, u64),
+    out: &mut Outlets<'_, '_, O, S, P>,
 ) -> io::Result<SourceEnd> {
+    let (sinks, observer, supervisor, on_packet) =
+        (&mut *out.sinks, &mut *out.observer, &mut *out.supervisor, &mut *out.on_packet);
     let mut last_flush = Instant::now();
     let (mut finished, mut supervised) = (0u64, 0u64);
     loop {
