@@ -11,24 +11,32 @@
 //! overlaps) is dropped; the bytes of the incomplete message wait in the
 //! stream's buffer for the next segment.
 //!
-//! **Out of order: not buffered.** A segment that starts beyond the next
-//! byte expected means data is missing (lost, or coming later): the gap is
-//! counted, the incomplete message dropped, and the stream *resynchronises*:
-//! it waits for a segment that starts like a message (a length of at least a
+//! **Out of order: held, then put back.** A segment that starts beyond the
+//! next byte expected is held (a copy, in the stream) while the data before
+//! it is missing; when that data comes, the held segments are put back in
+//! order and their messages come out as if the segments had arrived in
+//! order (a tunnel client that sends its segments out of order, or a network
+//! that reorders them, hides nothing). A stream holds at most
+//! `max_held_segments` segments and `max_held_bytes` bytes, none starting
+//! more than `max_held_bytes` ahead. Past those bounds, or at FIN, the
+//! missing data is taken as lost: the gap is counted, the incomplete message
+//! dropped, and the stream *resynchronises* from the first held segment: it
+//! waits for a segment that starts like a message (a length of at least a
 //! header, then a DNS header with at most one question, a known opcode and
 //! the Z bit clear) and skips the others. Resolvers write each message with
-//! one call, so a segment that starts a message comes soon. The late segment,
-//! when it arrives, is old data and is dropped. A stream picked up mid-stream
-//! starts resynchronising too, so only a stream seen from its SYN (or from a
+//! one call, so a segment that starts a message comes soon. A segment that
+//! arrives after its data was taken as lost is old data and is dropped. A
+//! stream picked up mid-stream starts resynchronising too (and holds
+//! nothing while it does), so only a stream seen from its SYN (or from a
 //! segment that starts like a message) yields messages that may not parse:
 //! a length prefix under 12 bytes is one, matched as a malformed message
 //! (`dns.malformed`, what flags other protocols on port 53), after which the
 //! stream resynchronises.
 //!
 //! **Bounds.** At most `max_streams` streams (4,096), each holding at most
-//! one incomplete message (a length prefix and up to 65,535 bytes); the
-//! buffers of all streams hold at most `max_bytes` (32 MiB, counted as
-//! allocated capacity); a stream idle for `timeout` of packet time (60 s) is
+//! one incomplete message (a length prefix and up to 65,535 bytes) and its
+//! held segments (32 segments, 64 KiB); the buffers of all streams hold at
+//! most `max_bytes` (32 MiB, counted as allocated capacity); a stream idle for `timeout` of packet time (60 s) is
 //! forgotten; FIN frees its direction, RST both. A new stream beyond
 //! `max_streams`, or a buffer growing past `max_bytes`, evicts the streams
 //! seen least recently (a linear scan, only when a bound is hit). Every such
@@ -65,11 +73,23 @@ pub struct DnsTcpLimits {
     pub max_bytes: usize,
     /// How long (packet time, ns) a stream may stay silent.
     pub timeout_nanos: i64,
+    /// Out-of-order segments one stream holds while the data before them is missing.
+    pub max_held_segments: usize,
+    /// Bytes of out-of-order segments one stream holds, and how far ahead of
+    /// the next byte expected a segment may start to be held.
+    pub max_held_bytes: usize,
 }
 
 impl Default for DnsTcpLimits {
     fn default() -> Self {
-        DnsTcpLimits { max_streams: 4096, max_message: 65_535, max_bytes: 32 << 20, timeout_nanos: 60_000_000_000 }
+        DnsTcpLimits {
+            max_streams: 4096,
+            max_message: 65_535,
+            max_bytes: 32 << 20,
+            timeout_nanos: 60_000_000_000,
+            max_held_segments: 32,
+            max_held_bytes: 64 << 10,
+        }
     }
 }
 
@@ -84,7 +104,11 @@ pub struct DnsTcpStats {
     pub split: u64,
     /// Segments carrying data taken before (retransmissions, overlaps): that data is dropped.
     pub retransmitted: u64,
-    /// Segments that started beyond the next byte expected (data lost or out of order).
+    /// Segments that started beyond the next byte expected and were held
+    /// until the data before them came (put back in order).
+    pub reordered: u64,
+    /// Times data before held segments was taken as lost, or a segment
+    /// started beyond the next byte expected and could not be held.
     pub gaps: u64,
     /// Segments skipped while resynchronising (after a gap, or picked up mid-stream).
     pub resync_skipped: u64,
@@ -127,6 +151,8 @@ struct Stream {
     skip: usize,
     /// Waiting for a segment that starts like a message.
     resync: bool,
+    /// Out-of-order segments (first sequence number, bytes), by sequence number.
+    held: Vec<(u32, Vec<u8>)>,
 }
 
 /// Where one message is in [`Messages::bytes`].
@@ -221,8 +247,11 @@ impl DnsTcp {
         let slot = match self.slots.find(&key) {
             // A new connection on the same ports (a retransmitted SYN leaves it be).
             Some(slot) if syn => {
-                if let Some(s) = self.slots.get_mut(slot).filter(|s| s.next_seq != seq.wrapping_add(1)) {
-                    s.restart(seq.wrapping_add(1), false);
+                if self.slots.get(slot).is_some_and(|s| s.next_seq != seq.wrapping_add(1)) {
+                    self.drop_held(slot);
+                    if let Some(s) = self.slots.get_mut(slot) {
+                        s.restart(seq.wrapping_add(1), false);
+                    }
                 }
                 slot
             }
@@ -236,6 +265,8 @@ impl DnsTcp {
             self.feed(slot, now, start, data, stats);
         }
         if flags & FIN != 0 {
+            // Nothing more comes: what is still missing is lost.
+            self.take_held_as_lost(slot, stats);
             stats.closed += 1;
             self.release(slot);
         }
@@ -254,10 +285,85 @@ impl DnsTcp {
         self.out = messages;
     }
 
-    /// Adds the bytes of one segment starting at sequence number `start`.
+    /// Adds the bytes of one segment starting at sequence number `start`:
+    /// held if it starts beyond the next byte expected (and the stream can
+    /// hold it), taken in order otherwise, and then every held segment the
+    /// stream has caught up with.
     fn feed(&mut self, slot: usize, now: i64, start: u32, data: &[u8], stats: &mut DnsTcpStats) {
         let Some(s) = self.slots.get_mut(slot) else { return };
         s.last_ts = now;
+        let ahead = start.wrapping_sub(s.next_seq) as i32;
+        if ahead > 0 && !s.resync {
+            if self.hold(slot, start, ahead.unsigned_abs() as usize, data) {
+                stats.reordered += 1;
+                if self.bytes > self.limits.max_bytes {
+                    self.make_room(Some(slot), stats);
+                }
+                return;
+            }
+            // Too many held, or too far ahead: what is missing is taken as lost.
+            self.take_held_as_lost(slot, stats);
+        }
+        self.feed_in_order(slot, start, data, stats);
+        self.take_held_in_order(slot, stats);
+    }
+
+    /// Holds a copy of an out-of-order segment, `ahead` bytes beyond the
+    /// next byte expected; false if the stream's bounds do not allow it.
+    fn hold(&mut self, slot: usize, start: u32, ahead: usize, data: &[u8]) -> bool {
+        let limits = self.limits;
+        let Some(s) = self.slots.get_mut(slot) else { return false };
+        let held: usize = s.held.iter().map(|(_, d)| d.len()).sum();
+        if s.held.len() >= limits.max_held_segments
+            || held + data.len() > limits.max_held_bytes
+            || ahead + data.len() > limits.max_held_bytes
+        {
+            return false;
+        }
+        let at = s.held.partition_point(|&(seq, _)| (seq.wrapping_sub(start) as i32) <= 0);
+        let copy = data.to_vec();
+        self.bytes += copy.capacity();
+        s.held.insert(at, (start, copy));
+        true
+    }
+
+    /// Takes the held segments the stream has caught up with, in order.
+    fn take_held_in_order(&mut self, slot: usize, stats: &mut DnsTcpStats) {
+        loop {
+            let Some(s) = self.slots.get_mut(slot) else { return };
+            let next = s.next_seq;
+            if !s.held.first().is_some_and(|&(seq, _)| (seq.wrapping_sub(next) as i32) <= 0) {
+                return;
+            }
+            let (start, data) = s.held.remove(0);
+            self.bytes -= data.capacity();
+            self.feed_in_order(slot, start, &data, stats);
+        }
+    }
+
+    /// The data before the held segments is lost: takes them in order, the
+    /// first after a gap (the stream resynchronises there).
+    fn take_held_as_lost(&mut self, slot: usize, stats: &mut DnsTcpStats) {
+        let Some(s) = self.slots.get_mut(slot) else { return };
+        let held = std::mem::take(&mut s.held);
+        for (start, data) in held {
+            self.bytes -= data.capacity();
+            self.feed_in_order(slot, start, &data, stats);
+        }
+    }
+
+    /// Forgets the held segments.
+    fn drop_held(&mut self, slot: usize) {
+        let Some(s) = self.slots.get_mut(slot) else { return };
+        for (_, data) in s.held.drain(..) {
+            self.bytes -= data.capacity();
+        }
+    }
+
+    /// Takes one segment's bytes at the next byte expected; a segment that
+    /// starts beyond it is a gap (the stream resynchronises there).
+    fn feed_in_order(&mut self, slot: usize, start: u32, data: &[u8], stats: &mut DnsTcpStats) {
+        let Some(s) = self.slots.get_mut(slot) else { return };
         let end = start.wrapping_add(data.len() as u32);
         // Signed distance in sequence space (RFC 793 arithmetic, modulo 2^32).
         let ahead = start.wrapping_sub(s.next_seq) as i32;
@@ -311,6 +417,7 @@ impl DnsTcp {
     }
 
     fn release(&mut self, slot: usize) {
+        self.drop_held(slot);
         let Some(s) = self.slots.get_mut(slot) else { return };
         let Some(key) = s.key.take() else { return };
         self.bytes -= s.buf.capacity();
@@ -531,22 +638,74 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_drops_the_incomplete_message_and_resynchronises() {
-        let s = stream(4);
-        let len = s.len() / 4; // each message framed has the same length
+    fn out_of_order_segments_are_held_and_put_back_in_order() {
+        let s = stream(3);
+        let len = s.len() / 3; // each message framed has the same length
         let mut r = Run::new(DnsTcpLimits::default());
         r.syn();
+        // The stream in four segments, sent last first.
+        let cuts = [0, len / 2, len + 3, 2 * len + 1, s.len()];
+        for k in (1..4).rev() {
+            assert_eq!(r.client(cuts[k], &s[cuts[k]..cuts[k + 1]]), [], "segment {k} is held");
+        }
+        assert_eq!(r.stats.reordered, 3);
+        assert!(r.dns.bytes() > 0);
+        assert_eq!(r.client(0, &s[..cuts[1]]), [(0, true), (1, true), (2, true)]);
+        assert_eq!((r.stats.gaps, r.stats.messages, r.stats.retransmitted), (0, 3, 0));
+        // A held segment sent twice: the copy is old data once the first is taken.
+        let mut r = Run::new(DnsTcpLimits::default());
+        r.syn();
+        assert_eq!(r.client(len, &s[len..]), []);
+        assert_eq!(r.client(len, &s[len..]), []);
+        assert_eq!(r.client(0, &s[..len]), ids(0..3));
+        assert_eq!(r.stats.retransmitted, 1);
+    }
+
+    #[test]
+    fn missing_data_is_taken_as_lost_past_the_held_bounds() {
+        let s = stream(4);
+        let len = s.len() / 4;
+        let mut r = Run::new(DnsTcpLimits { max_held_segments: 1, ..DnsTcpLimits::default() });
+        r.syn();
         assert_eq!(r.client(0, &s[..len + 5]), ids(0..1));
-        // Bytes len+5 .. 2*len+3 are lost; the next segment starts inside message 1.
+        // Bytes len+5 .. 2*len-3 are lost; the next segment starts inside message 1: held.
         assert_eq!(r.client(2 * len - 3, &s[2 * len - 3..2 * len + 4]), []);
-        assert_eq!(r.stats.gaps, 1);
-        assert_eq!(r.stats.resync_skipped, 1);
+        assert_eq!((r.stats.reordered, r.stats.gaps), (1, 0));
+        // Another one cannot be held: the missing bytes are lost. The held
+        // segment starts inside a message (skipped); the next one starts
+        // beyond it again (a second gap) and like a message: back in step.
+        assert_eq!(r.client(3 * len, &s[3 * len..]), [(3, false)]);
+        assert_eq!((r.stats.gaps, r.stats.resync_skipped), (2, 1));
         // The late segment is old data now.
         assert_eq!(r.client(len + 5, &s[len + 5..2 * len - 3]), []);
         assert_eq!(r.stats.retransmitted, 1);
-        // A gap again, to a segment that starts like a message: back in step.
-        assert_eq!(r.client(3 * len, &s[3 * len..]), [(3, false)]);
-        assert_eq!(r.stats.gaps, 2);
+        assert_eq!(r.dns.bytes(), r.dns.slots.values().map(|(_, s)| s.buf.capacity()).sum::<usize>());
+        // Too far ahead to hold (beyond max_held_bytes): lost at once.
+        let mut r = Run::new(DnsTcpLimits { max_held_bytes: len, ..DnsTcpLimits::default() });
+        r.syn();
+        assert_eq!(r.client(2 * len, &s[2 * len..]), ids(2..4));
+        assert_eq!((r.stats.reordered, r.stats.gaps), (0, 1));
+    }
+
+    #[test]
+    fn fin_takes_what_is_still_missing_as_lost() {
+        let s = stream(3);
+        let len = s.len() / 3;
+        let mut r = Run::new(DnsTcpLimits::default());
+        r.syn();
+        assert_eq!(r.client(len, &s[len..2 * len]), []);
+        let fin = tcp(
+            CLIENT,
+            SERVER,
+            40000,
+            53,
+            flags::ACK | flags::FIN,
+            ISN.wrapping_add(1 + 2 * len as u32),
+            &s[2 * len..],
+        );
+        assert_eq!(r.frame(&fin), ids(1..3), "the held segment starts a message");
+        assert_eq!((r.stats.gaps, r.stats.closed), (1, 1));
+        assert_eq!(r.dns.bytes(), 0);
     }
 
     #[test]
@@ -674,6 +833,36 @@ mod tests {
             }
             prop_assert_eq!(got, (0..n).collect::<Vec<_>>());
             prop_assert_eq!(r.stats.messages, u64::from(n));
+        }
+
+        /// The same, with the segments sent in any order: every message
+        /// comes out once, in stream order, and nothing is taken as lost.
+        #[test]
+        fn any_order_of_segments_yields_every_message_once(
+            n in 1u16..12,
+            cuts in proptest::collection::vec(1usize..400, 0..30),
+            order in proptest::collection::vec(any::<u64>(), 31),
+        ) {
+            let s = stream(n);
+            let mut points: Vec<usize> = cuts.into_iter().filter(|&c| c < s.len()).collect();
+            points.extend([0, s.len()]);
+            points.sort_unstable();
+            points.dedup();
+            let mut segments: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
+            // A shuffle: each segment sorted by a random key of its own.
+            let keys: Vec<u64> = order.iter().zip(0u64..).map(|(k, i)| k ^ i).collect();
+            let mut keyed: Vec<(u64, (usize, usize))> = segments.drain(..).zip(&keys).map(|(seg, &k)| (k, seg)).collect();
+            keyed.sort_unstable();
+            segments.extend(keyed.into_iter().map(|(_, seg)| seg));
+            let mut r = Run::new(DnsTcpLimits::default());
+            r.syn();
+            let mut got = Vec::new();
+            for (from, to) in segments {
+                got.extend(r.client(from, &s[from..to]).into_iter().map(|(id, _)| id));
+            }
+            prop_assert_eq!(got, (0..n).collect::<Vec<_>>());
+            prop_assert_eq!(r.stats.gaps, 0);
+            prop_assert_eq!(r.dns.bytes(), r.dns.slots.values().map(|(_, s)| s.buf.capacity()).sum::<usize>());
         }
     }
 }

@@ -77,3 +77,36 @@ fn the_summary_and_the_stats_file_count_the_reassembly() {
     assert_eq!(stats["dns_tcp"]["gaps"], 0);
     assert!(stats["dns_tcp"]["split"].as_u64().unwrap() >= 60, "{stats}");
 }
+
+#[test]
+fn segments_sent_out_of_order_hide_no_message() {
+    // The tunnel's client segments, each pair of consecutive data segments of
+    // one direction sent the other way round (the capture's times kept in
+    // order): a client that reorders its writes, or a network that does.
+    let mut s = scenario::dns_tcp_tunnel();
+    let data_segment = |p: &ferret_synth::SynthPacket| {
+        let pkt = ferret::decode::Packet::decode(p.link_type, &p.frame, 1, p.ts_nanos, p.frame.len() as u32);
+        (pkt.is_tcp() && !pkt.payload.is_empty()).then(|| pkt.ports())
+    };
+    let mut swapped = 0;
+    let mut i = 0;
+    while i + 1 < s.packets.len() {
+        let (a, b) = (data_segment(&s.packets[i]), data_segment(&s.packets[i + 1]));
+        if a.is_some() && a == b {
+            let (x, y) = s.packets.split_at_mut(i + 1);
+            std::mem::swap(&mut x[i].frame, &mut y[0].frame);
+            swapped += 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    assert!(swapped >= 30, "{swapped} pairs swapped");
+    let (alerts, engine) = scan_bytes(rules(RULES), &capture_bytes(&s, Format::PcapMicros));
+    let t = engine.stats().dns_tcp;
+    assert_eq!(count(&alerts, 1), 120, "every query, as in order: {t:?}");
+    assert_eq!(count(&alerts, 2), 120, "{t:?}");
+    assert_eq!(t.messages, 240);
+    assert!(t.reordered >= 30, "{t:?}");
+    assert_eq!((t.gaps, t.resync_skipped), (0, 0), "{t:?}");
+}
