@@ -630,7 +630,8 @@ fn run_sweep(args: SweepArgs) -> i32 {
         idle_nanos: config.state_idle_nanos.unwrap_or(TableLimits::default().idle_nanos),
         memcap_bytes: config.state_memcap_bytes.unwrap_or(TableLimits::default().memcap_bytes),
     };
-    let compiled = crate::sweep::variants(&axes, &base, limits, |layers| {
+    let new_engine = |rules| engine_for(rules, limits, &config);
+    let compiled = crate::sweep::variants(&axes, &base, new_engine, |layers| {
         load::compile_with(texts.clone(), layers).map_err(|f| f.problems.concat())
     });
     let mut variants = match compiled {
@@ -856,7 +857,7 @@ fn run_scan(mut args: ScanArgs) -> i32 {
             return EXIT_ERROR;
         }
     }
-    let mut engine = Engine::with_limits(rules, limits);
+    let mut engine = engine_for(rules, limits, &config);
     engine.set_packet_alert_max(args.packet_alert_max);
     let mut extras = match ScanExtras::new(args.stats.as_deref(), args.extract.as_deref(), args.report.as_deref()) {
         Ok(e) => e,
@@ -1085,6 +1086,15 @@ fn run_report(args: ReportArgs) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// An engine for `rules` bounded by the state limits `tables` and the
+/// config's reassembly limits (`defrag`, `dns_tcp`).
+fn engine_for(rules: Arc<crate::engine::ruleset::RuleSet>, tables: TableLimits, config: &Config) -> Engine {
+    let mut engine = Engine::with_limits(rules, tables);
+    engine.set_defrag_limits(config.defrag);
+    engine.set_dns_tcp_limits(config.dns_tcp);
+    engine
 }
 
 /// The machine's cores, for `--threads` (1 if they cannot be told).

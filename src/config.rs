@@ -1,6 +1,7 @@
 //! The YAML configuration file (`ferret.yaml`): variables, networks with their
 //! own variable values, rule paths, rules to disable, alerts to suppress,
-//! outputs, state limits and the sensor's live-capture settings.
+//! outputs, state limits, reassembly limits (IP fragments, DNS over TCP) and
+//! the sensor's live-capture settings.
 //!
 //! Read with serde-saphyr (pure Rust) into a tree of located nodes, then
 //! checked section by section, refusing unknown keys; every problem, not only
@@ -20,6 +21,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::engine::compile::{NetworkVars, VarLayers};
+use crate::engine::defrag::DefragLimits;
+use crate::engine::dns_tcp::DnsTcpLimits;
 use crate::engine::header::Net;
 use crate::engine::suppress::{addr_set, Disable, Suppress, Suppression, Track};
 use crate::load::{LoadFailure, RuleSource};
@@ -75,6 +78,10 @@ pub struct Config {
     pub state_idle_nanos: Option<u64>,
     /// `state.memcap`, in bytes.
     pub state_memcap_bytes: Option<usize>,
+    /// `defrag`: the bounds of IP reassembly, defaults where not written.
+    pub defrag: DefragLimits,
+    /// `dns_tcp`: the bounds of DNS-over-TCP reassembly, defaults where not written.
+    pub dns_tcp: DnsTcpLimits,
     /// `disable`: rules to leave out, each with its place in the file.
     pub disable: Vec<Disable>,
     /// `suppress`: alerts to drop, each with its place in the file.
@@ -153,7 +160,8 @@ pub fn parse(path: &str, text: &str, dir: &Path) -> Result<Config, LoadFailure> 
 }
 
 /// The config's sections.
-const SECTIONS: &[&str] = &["vars", "networks", "rules", "disable", "suppress", "outputs", "state", "sensor"];
+const SECTIONS: &[&str] =
+    &["vars", "networks", "rules", "disable", "suppress", "outputs", "state", "defrag", "dns_tcp", "sensor"];
 
 /// Checks the sections of a config as it reads them, collecting problems.
 struct Cx<'t> {
@@ -166,7 +174,8 @@ struct Cx<'t> {
 
 impl Cx<'_> {
     fn root(&mut self, root: Node) {
-        let help = "the sections are vars, networks, rules, disable, suppress, outputs, state and sensor; see ferret.example.yaml";
+        let help = "the sections are vars, networks, rules, disable, suppress, outputs, state, defrag, dns_tcp \
+                    and sensor; see ferret.example.yaml";
         for (key, value) in self.fields(root, "", SECTIONS, Some(help)) {
             match key.as_str() {
                 "vars" => {
@@ -187,6 +196,8 @@ impl Cx<'_> {
                 "suppress" => self.suppress(value),
                 "outputs" => self.outputs(value),
                 "sensor" => self.sensor(value),
+                "defrag" => self.defrag(value),
+                "dns_tcp" => self.dns_tcp(value),
                 _ => self.state(value),
             }
         }
@@ -751,44 +762,164 @@ impl Cx<'_> {
 
     fn state(&mut self, node: Node) {
         for (key, value) in self.fields(node, "state", &["max_entries", "idle", "memcap"], None) {
-            if key == "memcap" {
-                let bytes = match &value.kind {
-                    NodeKind::Int(n) => usize::try_from(*n).ok(),
-                    NodeKind::Str(s) => parse_size(s),
-                    _ => None,
-                };
-                match bytes.filter(|b| *b > 0) {
-                    Some(b) => self.config.state_memcap_bytes = Some(b),
-                    None => self.problems.push(Diagnostic::new(
-                        format!("state.memcap: {} is not a size in bytes", value.kind.describe()),
-                        widen(self.text, value.span),
-                        "expected e.g. 64MiB",
-                    )),
+            let what = format!("state.{key}");
+            match key.as_str() {
+                "memcap" => {
+                    if let Some(b) = self.size(value, &what, "64MiB") {
+                        self.config.state_memcap_bytes = Some(b);
+                    }
                 }
-                continue;
-            }
-            if key == "max_entries" {
-                match value.kind {
+                // 0 is taken as 1 (a table that keeps one key).
+                "max_entries" => match value.kind {
                     NodeKind::Int(n) if n >= 0 => self.config.state_max_entries = usize::try_from(n).ok(),
-                    other => self.expected("state.max_entries", "a whole number", &other, value.span),
+                    other => self.expected(&what, "a whole number", &other, value.span),
+                },
+                _ => {
+                    if let Some(n) = self.duration(value, &what, "300s or 5m") {
+                        self.config.state_idle_nanos = Some(n);
+                    }
                 }
-                continue;
-            }
-            let Some((idle, span)) = self.string(value, "state.idle") else { continue };
-            match parse_value(&idle).ok().and_then(|v| match v.kind {
-                ValueKind::Number(n) if n >= 1.0 => Some(n as u64),
-                _ => None,
-            }) {
-                Some(n) if idle.trim_end().ends_with(|c: char| c.is_ascii_alphabetic()) => {
-                    self.config.state_idle_nanos = Some(n)
-                }
-                _ => self.problems.push(Diagnostic::new(
-                    format!("state.idle: '{idle}' is not a duration"),
-                    widen(self.text, span),
-                    "expected e.g. 300s or 5m",
-                )),
             }
         }
+    }
+
+    /// `defrag`: the bounds of IP reassembly (Suricata's `defrag` trackers,
+    /// memcap, max-frags and timeout). A key not written keeps its default.
+    fn defrag(&mut self, node: Node) {
+        let known = ["max_datagrams", "memcap", "max_fragments", "timeout"];
+        let mut limits = self.config.defrag;
+        for (key, value) in self.fields(node, "defrag", &known, None) {
+            let what = format!("defrag.{key}");
+            match key.as_str() {
+                "max_datagrams" => set(&mut limits.max_datagrams, self.count(value, &what)),
+                "max_fragments" => set(&mut limits.max_fragments, self.count(value, &what)),
+                "memcap" => set(&mut limits.max_bytes, self.size(value, &what, "32MiB")),
+                _ => set(&mut limits.timeout_nanos, self.timeout(value, &what)),
+            }
+        }
+        self.config.defrag = limits;
+    }
+
+    /// `dns_tcp`: the bounds of DNS-over-TCP reassembly. A key not written
+    /// keeps its default.
+    fn dns_tcp(&mut self, node: Node) {
+        let known = ["max_streams", "max_message", "memcap", "timeout"];
+        let mut limits = self.config.dns_tcp;
+        for (key, value) in self.fields(node, "dns_tcp", &known, None) {
+            let what = format!("dns_tcp.{key}");
+            match key.as_str() {
+                "max_streams" => set(&mut limits.max_streams, self.count(value, &what)),
+                "max_message" => set(&mut limits.max_message, self.message_len(value, &what)),
+                "memcap" => set(&mut limits.max_bytes, self.size(value, &what, "32MiB")),
+                _ => set(&mut limits.timeout_nanos, self.timeout(value, &what)),
+            }
+        }
+        self.config.dns_tcp = limits;
+    }
+
+    /// A whole number above zero.
+    fn count(&mut self, node: Node, what: &str) -> Option<usize> {
+        match node.kind {
+            NodeKind::Int(0) => {
+                self.zero(what, node.span, "a whole number such as 1000");
+                None
+            }
+            NodeKind::Int(n) if n > 0 && usize::try_from(n).is_ok() => usize::try_from(n).ok(),
+            other => {
+                self.expected(what, "a positive whole number", &other, node.span);
+                None
+            }
+        }
+    }
+
+    /// A size in bytes above zero: a whole number or a string such as `64MiB`.
+    fn size(&mut self, node: Node, what: &str, example: &str) -> Option<usize> {
+        let bytes = match &node.kind {
+            NodeKind::Int(0) => {
+                self.zero(what, node.span, &format!("a size such as {example}"));
+                return None;
+            }
+            NodeKind::Int(n) => usize::try_from(*n).ok(),
+            NodeKind::Str(s) => parse_size(s),
+            _ => None,
+        };
+        if bytes.is_none() {
+            self.problems.push(Diagnostic::new(
+                format!("{what}: {} is not a size in bytes", node.kind.describe()),
+                widen(self.text, node.span),
+                format!("expected e.g. {example}"),
+            ));
+        }
+        bytes
+    }
+
+    /// `dns_tcp.max_message`: a length a DNS-over-TCP prefix can give (1 to 65,535 bytes).
+    fn message_len(&mut self, node: Node, what: &str) -> Option<usize> {
+        let span = node.span;
+        let len = self.size(node, what, "16KiB")?;
+        if len > usize::from(u16::MAX) {
+            self.problems.push(
+                Diagnostic::new(format!("{what}: {len} bytes is beyond 65535"), widen(self.text, span), "too long")
+                    .with_help("a DNS message over TCP is at most 65535 bytes (its length prefix is 16 bits)"),
+            );
+            return None;
+        }
+        Some(len)
+    }
+
+    /// A duration above zero in nanoseconds: a string such as `300s` or `5m`.
+    fn duration(&mut self, node: Node, what: &str, example: &str) -> Option<u64> {
+        let (text, span) = self.string(node, what)?;
+        let with_unit = text.trim_end().ends_with(|c: char| c.is_ascii_alphabetic());
+        match parse_value(&text).ok().map(|v| v.kind) {
+            Some(ValueKind::Number(n)) if with_unit && n >= 1.0 => Some(n as u64),
+            Some(ValueKind::Number(n)) if with_unit && n == 0.0 => {
+                self.zero(what, span, &format!("a duration such as {example}"));
+                None
+            }
+            _ => {
+                self.problems.push(Diagnostic::new(
+                    format!("{what}: '{text}' is not a duration"),
+                    widen(self.text, span),
+                    format!("expected e.g. {example}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A reassembly timeout: a duration above zero, in nanoseconds of packet time.
+    fn timeout(&mut self, node: Node, what: &str) -> Option<i64> {
+        let span = node.span;
+        let nanos = self.duration(node, what, "60s")?;
+        let timeout = i64::try_from(nanos).ok();
+        if timeout.is_none() {
+            self.problems.push(Diagnostic::new(
+                format!("{what}: longer than ferret can count"),
+                widen(self.text, span),
+                "expected e.g. 60s",
+            ));
+        }
+        timeout
+    }
+
+    /// A bound set to zero, where zero would keep nothing.
+    fn zero(&mut self, what: &str, span: Span, expected: &str) {
+        self.problems.push(
+            Diagnostic::new(
+                format!("{what}: must be more than 0"),
+                widen(self.text, span),
+                format!("expected {expected}"),
+            )
+            .with_help("0 would keep nothing; leave the key out for the default"),
+        );
+    }
+}
+
+/// Sets `slot` to `value` if there is one.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
     }
 }
 
@@ -1196,6 +1327,62 @@ mod tests {
         assert!(e.contains("ferret.yaml:3:13"), "{e}");
         let e = parse_text("state:\n  idle: soon\n").unwrap_err();
         assert!(e.contains("state.idle: 'soon' is not a duration"), "{e}");
+    }
+
+    #[test]
+    fn reassembly_limits_are_read_and_default_where_not_written() {
+        let c = parse_text(
+            "defrag:\n  max_datagrams: 100\n  memcap: 1MiB\n  max_fragments: 16\n  timeout: 30s\n\
+             dns_tcp:\n  max_streams: 64\n  max_message: 16KiB\n  memcap: 65536\n  timeout: 2m\n",
+        )
+        .unwrap();
+        let defrag =
+            DefragLimits { max_datagrams: 100, max_bytes: 1 << 20, max_fragments: 16, timeout_nanos: 30_000_000_000 };
+        assert_eq!(c.defrag, defrag);
+        let dns_tcp =
+            DnsTcpLimits { max_streams: 64, max_message: 16 << 10, max_bytes: 65536, timeout_nanos: 120_000_000_000 };
+        assert_eq!(c.dns_tcp, dns_tcp);
+        let c = parse_text("defrag:\n  max_fragments: 2\ndns_tcp: {}\n").unwrap();
+        assert_eq!(c.defrag, DefragLimits { max_fragments: 2, ..DefragLimits::default() });
+        assert_eq!(c.dns_tcp, DnsTcpLimits::default());
+        let c = parse_text("dns_tcp:\n  max_message: 65535\n").unwrap();
+        assert_eq!(c.dns_tcp.max_message, 65535);
+        assert_eq!(parse_text("").unwrap().defrag, DefragLimits::default());
+    }
+
+    #[test]
+    fn bad_reassembly_limits_are_located() {
+        let e = parse_text(
+            "defrag:\n  max_fragments: 0\n  memcap: 0\n  timeout: 0s\n  max_datagrams: many\n\
+             dns_tcp:\n  max_mesage: 512\n  max_message: 70000\n  memcap: lots\n  timeout: 60\n  max_streams: -4\n",
+        )
+        .unwrap_err();
+        let expected = [
+            ("defrag.max_fragments: must be more than 0", "ferret.yaml:2:18"),
+            ("defrag.memcap: must be more than 0", "ferret.yaml:3:11"),
+            ("defrag.timeout: must be more than 0", "ferret.yaml:4:12"),
+            ("defrag.max_datagrams: expected a positive whole number, found string \"many\"", "ferret.yaml:5:18"),
+            (
+                "dns_tcp: unknown field `max_mesage`, expected one of `max_streams`, `max_message`, `memcap`, `timeout`",
+                "ferret.yaml:7:3",
+            ),
+            ("dns_tcp.max_message: 70000 bytes is beyond 65535", "ferret.yaml:8:16"),
+            ("dns_tcp.memcap: string \"lots\" is not a size in bytes", "ferret.yaml:9:11"),
+            ("dns_tcp.timeout: expected a string, found number 60", "ferret.yaml:10:12"),
+            ("dns_tcp.max_streams: expected a positive whole number, found number -4", "ferret.yaml:11:16"),
+        ];
+        let mut rest = e.as_str();
+        for (message, location) in expected {
+            let at = rest.find(&format!("error: {message}\n")).unwrap_or_else(|| panic!("{message} in order:\n{e}"));
+            rest = &rest[at..];
+            let next = rest[1..].find("error: ").map_or(rest.len(), |i| i + 1);
+            assert!(rest[..next].contains(&format!("--> {location}\n")), "{location}:\n{}", &rest[..next]);
+        }
+        assert_eq!(e.matches("error: ").count(), expected.len(), "{e}");
+        assert!(e.contains("help: 0 would keep nothing; leave the key out for the default"), "{e}");
+        let e = parse_text("defrg: {}\n").unwrap_err();
+        assert!(e.contains("`state`, `defrag`, `dns_tcp`, `sensor`"), "{e}");
+        assert!(e.contains("state, defrag, dns_tcp and sensor; see ferret.example.yaml"), "{e}");
     }
 
     #[test]

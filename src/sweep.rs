@@ -15,7 +15,6 @@ use crate::capture::{CaptureData, CaptureError, PacketReader};
 use crate::decode::Packet;
 use crate::engine::compile::VarLayers;
 use crate::engine::ruleset::RuleSet;
-use crate::engine::tables::TableLimits;
 use crate::engine::Engine;
 use crate::rules::ast::{Value, ValueKind};
 use crate::rules::span::Span;
@@ -87,11 +86,12 @@ impl Variant {
     }
 }
 
-/// Compiles one engine per combination; `compile` builds a rule set from layers.
+/// Compiles one engine per combination; `compile` builds a rule set from
+/// layers, `new_engine` an engine for it (with the run's limits).
 pub fn variants(
     axes: &[Axis],
     base: &VarLayers,
-    limits: TableLimits,
+    new_engine: impl Fn(Arc<RuleSet>) -> Engine,
     mut compile: impl FnMut(&VarLayers) -> Result<RuleSet, String>,
 ) -> Result<Vec<Variant>, String> {
     combinations(axes)?
@@ -104,12 +104,7 @@ pub fn variants(
                     .push((axis.name.clone(), Value { kind: ValueKind::Number(*v), span: Span::default() }));
             }
             let rules = compile(&layers)?;
-            Ok(Variant {
-                values,
-                engine: Engine::with_limits(Arc::new(rules), limits),
-                alerts: 0,
-                pairs: HashSet::new(),
-            })
+            Ok(Variant { values, engine: new_engine(Arc::new(rules)), alerts: 0, pairs: HashSet::new() })
         })
         .collect()
 }

@@ -59,6 +59,10 @@ pub struct Engine {
     flows_in_alerts: bool,
     /// Most alerts one packet may raise (Suricata's `packet-alert-max`); `None`: no limit.
     alert_max: Option<usize>,
+    /// Bounds of IP reassembly.
+    defrag_limits: defrag::DefragLimits,
+    /// Bounds of DNS-over-TCP reassembly.
+    dns_tcp_limits: dns_tcp::DnsTcpLimits,
     /// IP reassembly, created at the first fragment.
     defrag: Option<Box<defrag::Defrag>>,
     /// DNS-over-TCP stream reassembly, created at the first TCP segment on
@@ -98,6 +102,8 @@ impl Engine {
             flows,
             flows_in_alerts: false,
             alert_max: None,
+            defrag_limits: defrag::DefragLimits::default(),
+            dns_tcp_limits: dns_tcp::DnsTcpLimits::default(),
             defrag: None,
             dns_tcp: None,
             dns_rules,
@@ -118,6 +124,22 @@ impl Engine {
     /// `noalert` rules take no place. `None` (the default) keeps every alert.
     pub fn set_packet_alert_max(&mut self, max: Option<usize>) {
         self.alert_max = max;
+    }
+
+    /// Bounds IP reassembly by `limits` (Suricata's `defrag` settings)
+    /// instead of [`defrag::DefragLimits::default`]. Set it before the first
+    /// packet: a reassembler already at work keeps the bounds it began with.
+    /// Kept across [`Engine::replace_rules`].
+    pub fn set_defrag_limits(&mut self, limits: defrag::DefragLimits) {
+        self.defrag_limits = limits;
+    }
+
+    /// Bounds DNS-over-TCP reassembly by `limits` instead of
+    /// [`dns_tcp::DnsTcpLimits::default`]. Set it before the first packet: a
+    /// reassembler already at work keeps the bounds it began with. Kept
+    /// across [`Engine::replace_rules`].
+    pub fn set_dns_tcp_limits(&mut self, limits: dns_tcp::DnsTcpLimits) {
+        self.dns_tcp_limits = limits;
     }
 
     /// The rule set in use.
@@ -227,7 +249,8 @@ impl Engine {
         let Some(frag) = &pkt.fragment else {
             return self.inspect_with_messages(pkt, pre, FragStatus::default(), emit);
         };
-        let defrag = self.defrag.get_or_insert_with(|| Box::new(defrag::Defrag::new(defrag::DefragLimits::default())));
+        let limits = self.defrag_limits;
+        let defrag = self.defrag.get_or_insert_with(|| Box::new(defrag::Defrag::new(limits)));
         let outcome = defrag.insert(pkt, frag, &mut self.stats.defrag);
         self.inspect(pkt, pre, frag_only(outcome.status), emit);
         let Some(status) = outcome.complete else { return };
@@ -254,7 +277,7 @@ impl Engine {
         if !self.dns_rules || !pkt.is_dns_stream_segment() {
             return;
         }
-        let limits = dns_tcp::DnsTcpLimits::default();
+        let limits = self.dns_tcp_limits;
         let streams = self.dns_tcp.get_or_insert_with(|| Box::new(dns_tcp::DnsTcp::new(limits)));
         if streams.insert(pkt, &mut self.stats.dns_tcp) == 0 {
             return;
@@ -494,4 +517,77 @@ fn keep_most_severe(rules: &ruleset::RuleSet, matched: &mut Vec<u32>, max: usize
         kept <= max
     });
     matched.sort_unstable();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use defrag::DefragLimits;
+    use dns_tcp::DnsTcpLimits;
+    use ferret_synth::frame::{dns_query, dns_tcp as framed, flags, fragments, icmp_echo, tcp};
+    use std::net::Ipv4Addr;
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 53);
+    const RULES: &str = r#"
+alert icmp any any -> any any { id 1 msg "echo" when payload.len > 0 }
+alert dns any any -> any 53 { id 2 msg "query {dns.qname}" when not dns.is_response }
+"#;
+
+    fn rules() -> Arc<RuleSet> {
+        Arc::new(crate::load::compile_texts(vec![("t.rules".into(), RULES.into())], &[]).expect("the rules compile"))
+    }
+
+    /// Feeds Ethernet frames one millisecond apart; returns the alerts raised.
+    fn feed(engine: &mut Engine, frames: &[Vec<u8>]) -> usize {
+        let mut alerts = 0;
+        for (n, frame) in (1..).zip(frames) {
+            let pkt = Packet::decode(1, frame, n, n as i64 * 1_000_000, frame.len() as u32);
+            engine.process(&pkt, &mut |_| alerts += 1);
+        }
+        alerts
+    }
+
+    /// An echo request of 3,000 bytes, in three IPv4 fragments.
+    fn three_fragments() -> Vec<Vec<u8>> {
+        let frags = fragments(&icmp_echo(CLIENT, SERVER, false, 1, 1, &[0x5a; 3000]), 1500, 7);
+        assert_eq!(frags.len(), 3);
+        frags
+    }
+
+    /// A SYN, then one segment holding a query for a 60-character name.
+    fn long_query() -> Vec<Vec<u8>> {
+        let name = format!("{}.example", "a".repeat(51));
+        let message = framed(&dns_query(9, &name, 1));
+        vec![
+            tcp(CLIENT, SERVER, 40000, 53, flags::SYN, 100, &[]),
+            tcp(CLIENT, SERVER, 40000, 53, flags::ACK | flags::PSH, 101, &message),
+        ]
+    }
+
+    #[test]
+    fn configured_defrag_limits_bound_reassembly_across_a_reload() {
+        let mut engine = Engine::new(rules());
+        assert_eq!(feed(&mut engine, &three_fragments()), 1, "the rebuilt echo request");
+        assert_eq!((engine.stats().defrag.reassembled, engine.stats().defrag.too_many_fragments), (1, 0));
+
+        let mut engine = Engine::new(rules());
+        engine.set_defrag_limits(DefragLimits { max_fragments: 2, ..DefragLimits::default() });
+        engine.replace_rules(rules());
+        assert_eq!(feed(&mut engine, &three_fragments()), 0, "given up at the third fragment");
+        assert_eq!((engine.stats().defrag.reassembled, engine.stats().defrag.too_many_fragments), (0, 1));
+    }
+
+    #[test]
+    fn configured_dns_tcp_limits_bound_reassembly_across_a_reload() {
+        let mut engine = Engine::new(rules());
+        assert_eq!(feed(&mut engine, &long_query()), 1, "the query");
+        assert_eq!((engine.stats().dns_tcp.messages, engine.stats().dns_tcp.too_large), (1, 0));
+
+        let mut engine = Engine::new(rules());
+        engine.set_dns_tcp_limits(DnsTcpLimits { max_message: 40, ..DnsTcpLimits::default() });
+        engine.replace_rules(rules());
+        assert_eq!(feed(&mut engine, &long_query()), 0, "the query is skipped");
+        assert_eq!((engine.stats().dns_tcp.messages, engine.stats().dns_tcp.too_large), (0, 1));
+    }
 }

@@ -28,6 +28,7 @@ mod flood;
 mod fuzz_seeds;
 mod hostile;
 mod index;
+mod limits;
 mod link_types;
 mod outputs;
 mod real_captures;
