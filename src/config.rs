@@ -803,7 +803,7 @@ impl Cx<'_> {
     /// `dns_tcp`: the bounds of DNS-over-TCP reassembly. A key not written
     /// keeps its default.
     fn dns_tcp(&mut self, node: Node) {
-        let known = ["max_streams", "max_message", "memcap", "timeout"];
+        let known = ["max_streams", "max_message", "memcap", "timeout", "max_held_segments", "max_held_bytes"];
         let mut limits = self.config.dns_tcp;
         for (key, value) in self.fields(node, "dns_tcp", &known, None) {
             let what = format!("dns_tcp.{key}");
@@ -811,6 +811,8 @@ impl Cx<'_> {
                 "max_streams" => set(&mut limits.max_streams, self.count(value, &what)),
                 "max_message" => set(&mut limits.max_message, self.message_len(value, &what)),
                 "memcap" => set(&mut limits.max_bytes, self.size(value, &what, "32MiB")),
+                "max_held_segments" => set(&mut limits.max_held_segments, self.count(value, &what)),
+                "max_held_bytes" => set(&mut limits.max_held_bytes, self.size(value, &what, "64KiB")),
                 _ => set(&mut limits.timeout_nanos, self.timeout(value, &what)),
             }
         }
@@ -1333,14 +1335,21 @@ mod tests {
     fn reassembly_limits_are_read_and_default_where_not_written() {
         let c = parse_text(
             "defrag:\n  max_datagrams: 100\n  memcap: 1MiB\n  max_fragments: 16\n  timeout: 30s\n\
-             dns_tcp:\n  max_streams: 64\n  max_message: 16KiB\n  memcap: 65536\n  timeout: 2m\n",
+             dns_tcp:\n  max_streams: 64\n  max_message: 16KiB\n  memcap: 65536\n  timeout: 2m\n\
+             \x20 max_held_segments: 8\n  max_held_bytes: 16KiB\n",
         )
         .unwrap();
         let defrag =
             DefragLimits { max_datagrams: 100, max_bytes: 1 << 20, max_fragments: 16, timeout_nanos: 30_000_000_000 };
         assert_eq!(c.defrag, defrag);
-        let dns_tcp =
-            DnsTcpLimits { max_streams: 64, max_message: 16 << 10, max_bytes: 65536, timeout_nanos: 120_000_000_000 };
+        let dns_tcp = DnsTcpLimits {
+            max_streams: 64,
+            max_message: 16 << 10,
+            max_bytes: 65536,
+            timeout_nanos: 120_000_000_000,
+            max_held_segments: 8,
+            max_held_bytes: 16 << 10,
+        };
         assert_eq!(c.dns_tcp, dns_tcp);
         let c = parse_text("defrag:\n  max_fragments: 2\ndns_tcp: {}\n").unwrap();
         assert_eq!(c.defrag, DefragLimits { max_fragments: 2, ..DefragLimits::default() });
@@ -1363,7 +1372,7 @@ mod tests {
             ("defrag.timeout: must be more than 0", "ferret.yaml:4:12"),
             ("defrag.max_datagrams: expected a positive whole number, found string \"many\"", "ferret.yaml:5:18"),
             (
-                "dns_tcp: unknown field `max_mesage`, expected one of `max_streams`, `max_message`, `memcap`, `timeout`",
+                "dns_tcp: unknown field `max_mesage`, expected one of `max_streams`, `max_message`, `memcap`, `timeout`, `max_held_segments`, `max_held_bytes`",
                 "ferret.yaml:7:3",
             ),
             ("dns_tcp.max_message: 70000 bytes is beyond 65535", "ferret.yaml:8:16"),

@@ -43,7 +43,8 @@
 //! event is counted in [`DnsTcpStats`]. A freed stream's buffer is kept for
 //! the next stream when it is small ([`KEEP_CAPACITY`]), and the messages
 //! are handed out in one buffer the engine lends and gives back, so steady
-//! DNS over TCP allocates nothing once warm. Only TCP segments to or from
+//! DNS over TCP in order allocates nothing once warm (a held out-of-order
+//! segment is a copy). Only TCP segments to or from
 //! port 53 get here, and only when some rule reads a DNS field.
 
 use std::net::IpAddr;
@@ -332,7 +333,7 @@ impl DnsTcp {
         loop {
             let Some(s) = self.slots.get_mut(slot) else { return };
             let next = s.next_seq;
-            if !s.held.first().is_some_and(|&(seq, _)| (seq.wrapping_sub(next) as i32) <= 0) {
+            if s.held.first().is_none_or(|&(seq, _)| (seq.wrapping_sub(next) as i32) > 0) {
                 return;
             }
             let (start, data) = s.held.remove(0);
