@@ -836,6 +836,47 @@ mod tests {
             prop_assert_eq!(r.stats.messages, u64::from(n));
         }
 
+        /// Hostile traffic (random sequence numbers, flags, lengths and
+        /// ports, on tight bounds): nothing panics, the bytes counted are
+        /// the bytes held, and a stream holds no more than its bounds.
+        #[test]
+        fn random_segments_keep_the_byte_count_true(
+            segments in proptest::collection::vec(
+                (0u16..4, any::<u32>(), 0usize..200, 0u8..32, any::<bool>()),
+                1..120,
+            ),
+        ) {
+            let limits = DnsTcpLimits {
+                max_streams: 3,
+                max_bytes: 2048,
+                max_held_segments: 4,
+                max_held_bytes: 512,
+                ..DnsTcpLimits::default()
+            };
+            let mut r = Run::new(limits);
+            let s = stream(8);
+            for (port, seq, len, flags, near) in segments {
+                // Half the segments land near the stream's start, so some are in order.
+                let seq = if near { ISN.wrapping_add(seq % 300) } else { seq };
+                let at = (seq as usize) % s.len();
+                let data = &s[at..(at + len).min(s.len())];
+                r.frame(&tcp(CLIENT, SERVER, 40000 + port, 53, flags, seq, data));
+                let held: usize = r
+                    .dns
+                    .slots
+                    .values()
+                    .filter(|(_, st)| st.key.is_some())
+                    .map(|(_, st)| st.buf.capacity() + st.held.iter().map(|(_, d)| d.capacity()).sum::<usize>())
+                    .sum();
+                prop_assert_eq!(r.dns.bytes(), held);
+                for (_, st) in r.dns.slots.values() {
+                    prop_assert!(st.held.len() <= 4);
+                    prop_assert!(st.held.iter().map(|(_, d)| d.len()).sum::<usize>() <= 512);
+                }
+                prop_assert!(r.dns.streams() <= 3);
+            }
+        }
+
         /// The same, with the segments sent in any order: every message
         /// comes out once, in stream order, and nothing is taken as lost.
         #[test]
