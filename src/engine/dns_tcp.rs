@@ -589,6 +589,16 @@ mod tests {
         }
     }
 
+    /// The offsets where segments of a stream of `len` bytes start (and the
+    /// end): 0, the `cuts` inside the stream, `len`; sorted, no repeats.
+    fn cut_points(len: usize, cuts: Vec<usize>) -> Vec<usize> {
+        let mut points: Vec<usize> = cuts.into_iter().filter(|&c| c < len).collect();
+        points.extend([0, len]);
+        points.sort_unstable();
+        points.dedup();
+        points
+    }
+
     fn ids(range: std::ops::Range<u16>) -> Vec<(u16, bool)> {
         range.map(|i| (i, false)).collect()
     }
@@ -819,10 +829,7 @@ mod tests {
             repeat in proptest::collection::vec(any::<bool>(), 30),
         ) {
             let s = stream(n);
-            let mut points: Vec<usize> = cuts.into_iter().filter(|&c| c < s.len()).collect();
-            points.extend([0, s.len()]);
-            points.sort_unstable();
-            points.dedup();
+            let points = cut_points(s.len(), cuts);
             let mut r = Run::new(DnsTcpLimits::default());
             r.syn();
             let mut got = Vec::new();
@@ -886,10 +893,7 @@ mod tests {
             order in proptest::collection::vec(any::<u64>(), 31),
         ) {
             let s = stream(n);
-            let mut points: Vec<usize> = cuts.into_iter().filter(|&c| c < s.len()).collect();
-            points.extend([0, s.len()]);
-            points.sort_unstable();
-            points.dedup();
+            let points = cut_points(s.len(), cuts);
             let mut segments: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
             // A shuffle: each segment sorted by a random key of its own.
             let keys: Vec<u64> = order.iter().zip(0u64..).map(|(k, i)| k ^ i).collect();
