@@ -105,8 +105,9 @@ pub struct DnsTcpStats {
     pub split: u64,
     /// Segments carrying data taken before (retransmissions, overlaps): that data is dropped.
     pub retransmitted: u64,
-    /// Segments that started beyond the next byte expected and were held
-    /// until the data before them came (put back in order).
+    /// Segments that started beyond the next byte expected and were held:
+    /// put back in order when the data before them came, or taken after a
+    /// gap (see `gaps`) when it did not.
     pub reordered: u64,
     /// Times data before held segments was taken as lost, or a segment
     /// started beyond the next byte expected and could not be held.

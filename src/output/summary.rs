@@ -75,7 +75,7 @@ pub fn write_summary(stats: &Stats, rules: &RuleSet, tables: &[TableStats], out:
     if t.segments > 0 {
         let _ = writeln!(
             out,
-            "dns over tcp: {} segments, {} messages ({} split across segments), {} retransmitted segments, {} put back in order, {} gaps, {} segments skipped resynchronising, {} bad length prefixes, {} messages too large; streams: {} closed, {} timed out, {} evicted",
+            "dns over tcp: {} segments, {} messages ({} split across segments), {} retransmitted segments, {} held out of order, {} gaps, {} segments skipped resynchronising, {} bad length prefixes, {} messages too large; streams: {} closed, {} timed out, {} evicted",
             t.segments, t.messages, t.split, t.retransmitted, t.reordered, t.gaps, t.resync_skipped, t.bad_length, t.too_large, t.closed, t.timeouts, t.evicted
         );
     }
