@@ -252,6 +252,12 @@ impl Defrag {
         self.out = buf;
     }
 
+    /// The bytes of the datagram last rebuilt (once given back with
+    /// [`Defrag::restore`]), until the next one is rebuilt.
+    pub fn last_datagram(&self) -> &[u8] {
+        &self.out
+    }
+
     fn open(&mut self, key: Key, ts: i64) -> usize {
         let slot = self.slots.insert(key);
         if let Some(d) = self.slots.get_mut(slot) {

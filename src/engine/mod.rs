@@ -65,6 +65,8 @@ pub struct Engine {
     dns_tcp_limits: dns_tcp::DnsTcpLimits,
     /// IP reassembly, created at the first fragment.
     defrag: Option<Box<defrag::Defrag>>,
+    /// The packet last processed completed a datagram ([`Engine::completed_datagram`]).
+    completed: bool,
     /// DNS-over-TCP stream reassembly, created at the first TCP segment on
     /// port 53 when some rule reads a DNS field.
     dns_tcp: Option<Box<dns_tcp::DnsTcp>>,
@@ -105,6 +107,7 @@ impl Engine {
             defrag_limits: defrag::DefragLimits::default(),
             dns_tcp_limits: dns_tcp::DnsTcpLimits::default(),
             defrag: None,
+            completed: false,
             dns_tcp: None,
             dns_rules,
         }
@@ -229,6 +232,14 @@ impl Engine {
         self.process_one(pkt, Some(Prepared { cache, messages, entries }), emit);
     }
 
+    /// The IP datagram the packet last processed completed, rebuilt from its
+    /// fragments (a raw IP packet, [`LINKTYPE_RAW`]; matched with that
+    /// packet's number and time), for what watches packets after the engine
+    /// (a report's payload samples). `None` if it completed none.
+    pub fn completed_datagram(&self) -> Option<&[u8]> {
+        self.defrag.as_deref().filter(|_| self.completed).map(defrag::Defrag::last_datagram)
+    }
+
     /// Which tables keep something of every packet they apply to, whether a
     /// rule matches it or not (see [`Keeps::nothing_of`]).
     pub fn keeps(&self) -> Keeps {
@@ -246,6 +257,7 @@ impl Engine {
     /// given to the reassembler, and the datagram it completes matched too.
     fn process_one(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
+        self.completed = false;
         let Some(frag) = &pkt.fragment else {
             return self.inspect_with_messages(pkt, pre, FragStatus::default(), emit);
         };
@@ -261,6 +273,7 @@ impl Engine {
         self.inspect_with_messages(&whole, None, status, emit);
         if let Some(defrag) = self.defrag.as_mut() {
             defrag.restore(datagram);
+            self.completed = true;
         }
     }
 
@@ -496,7 +509,7 @@ struct Prepared<'m> {
 }
 
 /// The link type of a raw IPv4 or IPv6 packet: how a rebuilt datagram is decoded.
-const LINKTYPE_RAW: u32 = 101;
+pub const LINKTYPE_RAW: u32 = 101;
 
 /// Keeps in `matched` (rule indexes in load order) the `max` most severe rules
 /// that alert, earliest first among equals, and every `noalert` rule; the

@@ -157,9 +157,10 @@ impl Sample {
 /// The inspected ICMP payloads and DNS query names.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Inspected {
-    /// Every ICMP and ICMPv6 packet: payload length and entropy.
+    /// Every ICMP and ICMPv6 packet, and every one rebuilt from IP
+    /// fragments: payload length and entropy.
     pub icmp: Sample,
-    /// DNS packets ([`Packet::carries_dns`]); points for those with a question
+    /// DNS packets ([`Packet::carries_dns`], rebuilt datagrams too); points for those with a question
     /// name: its length and entropy.
     pub dns: Sample,
 }
@@ -328,6 +329,20 @@ impl PacketObserver for Collector {
         if flagged {
             self.keep_frame(raw);
         }
+        self.sample(pkt, flagged);
+    }
+
+    /// A rebuilt datagram is no captured packet (its fragments were
+    /// counted), but its ICMP payload or DNS name is what the rules judged:
+    /// it is sampled, so a fragmented tunnel shows in the charts.
+    fn datagram(&mut self, pkt: &Packet<'_>, alerts: u32) {
+        self.sample(pkt, alerts > 0);
+    }
+}
+
+impl Collector {
+    /// Offers an ICMP payload or a DNS query name to its sample.
+    fn sample(&mut self, pkt: &Packet<'_>, flagged: bool) {
         match pkt.transport {
             Transport::Icmp(_) | Transport::Icmp6(_) => {
                 if let Some(slot) = self.icmp.slot(flagged, &mut self.rng) {

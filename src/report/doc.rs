@@ -653,8 +653,9 @@ fn protocols(r: &Report, chart: &dyn Fn(&str) -> Option<String>) -> Section {
         )])),
         Some(rows) => {
             blocks.push(Block::Para(vec![t(
-                "Every packet read, counted once by its highest decoded layer. DNS is UDP or TCP with port 53 on \
-                 either side and is not counted again under UDP or TCP.",
+                "Every packet read, counted once by its highest decoded layer (an IP fragment under Other). DNS \
+                 is UDP or TCP with port 53 on either side, or a UDP message with DNS's shape on any other port, \
+                 and is not counted again under UDP or TCP.",
             )]));
             blocks.push(Block::Table {
                 id: "protocols",

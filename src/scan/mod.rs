@@ -60,6 +60,11 @@ pub trait PacketObserver {
     fn start_file(&mut self, index: usize, name: &str);
     /// One packet: its raw record, its decoded view and how many alerts it raised.
     fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32);
+    /// The IP datagram the packet just seen completed, rebuilt from its
+    /// fragments and matched as a packet of its own (with that packet's
+    /// number and time); `alerts` is the packet's count. Not a captured
+    /// packet: nothing counts it as one.
+    fn datagram(&mut self, _pkt: &Packet<'_>, _alerts: u32) {}
     /// False if [`PacketObserver::packet`] does nothing (then a packet no
     /// rule can match need not be handed to the thread that calls it).
     fn sees_packets(&self) -> bool {
@@ -88,6 +93,11 @@ impl<O: PacketObserver> PacketObserver for Option<O> {
     fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32) {
         if let Some(o) = self {
             o.packet(raw, pkt, alerts);
+        }
+    }
+    fn datagram(&mut self, pkt: &Packet<'_>, alerts: u32) {
+        if let Some(o) = self {
+            o.datagram(pkt, alerts);
         }
     }
     fn sees_packets(&self) -> bool {
@@ -365,6 +375,7 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
                 return ControlFlow::Break(());
             }
             observer.packet(raw, &pkt, alerts);
+            observe_datagram(engine, &pkt, alerts, observer);
             on_packet(number, u64::from(raw.orig_len));
             ControlFlow::Continue(())
         });
@@ -387,6 +398,16 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
         if polled == Poll::End {
             return Ok(SourceEnd::Complete(number));
         }
+    }
+}
+
+/// Shows `observer` the datagram `pkt` completed, if any (see
+/// [`PacketObserver::datagram`]).
+fn observe_datagram<O: PacketObserver>(engine: &Engine, pkt: &Packet<'_>, alerts: u32, observer: &mut O) {
+    if let Some(datagram) = engine.completed_datagram().filter(|_| observer.sees_packets()) {
+        let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
+        let whole = Packet::decode(crate::engine::LINKTYPE_RAW, datagram, pkt.number, pkt.ts_nanos, len);
+        observer.datagram(&whole, alerts);
     }
 }
 

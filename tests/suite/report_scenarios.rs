@@ -105,3 +105,39 @@ fn ordinary_pings_are_not_flagged() {
     let alerts = scan_scenario(default_rules(), &Scenario { name: "pings", packets }, Format::PcapMicros);
     assert!(alerts.is_empty(), "{:?}", hits(&alerts));
 }
+
+/// A fragmented ICMP tunnel: the report's ICMP sample holds the rebuilt
+/// echo payloads the rules flagged (not only the unfragmented ICMP), on one
+/// thread and on two, while the fragments themselves count under Other.
+#[test]
+fn a_fragmented_tunnel_shows_in_the_report_sample() {
+    use ferret::report::collect::Collector;
+    use ferret::scan::{scan_threads, Input, VecSink};
+    let scenario = ferret_synth::scenario::fragmented_icmp_tunnel();
+    let bytes = capture_bytes(&scenario, Format::PcapMicros);
+    for threads in [1, 2] {
+        let mut engine = ferret::engine::Engine::new(default_rules());
+        let mut alerts = VecSink::default();
+        let mut collector = Collector::new(false);
+        let source = ferret::capture::Source::from_bytes("frag.pcap", bytes.clone());
+        scan_threads(
+            &mut engine,
+            vec![Input::opened(source)],
+            &mut [&mut alerts],
+            &mut collector,
+            &mut (),
+            |_, _| {},
+            threads,
+        )
+        .unwrap();
+        let got = collector.finish();
+        let icmp = &got.inspected.icmp;
+        let reassembled = engine.stats().defrag.reassembled;
+        assert!(reassembled >= 40, "{reassembled} datagrams");
+        assert!(icmp.flagged >= reassembled, "threads {threads}: {icmp:?}");
+        let big: Vec<_> = icmp.points.iter().filter(|p| p.flagged() && p.length() > 1480).collect();
+        assert!(!big.is_empty(), "the rebuilt payloads, longer than any fragment, are sampled");
+        assert!(big.iter().all(|p| p.entropy() > 7.5));
+        assert_eq!(got.protocols.other, engine.stats().defrag.fragments, "fragments count under Other");
+    }
+}
