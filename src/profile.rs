@@ -16,7 +16,9 @@ use crate::capture::{CaptureData, PacketReader};
 use crate::decode::entropy;
 use crate::decode::features::{Features, Field, FieldValue};
 use crate::decode::Packet;
+use crate::engine::defrag::{Defrag, DefragLimits, DefragStats};
 use crate::engine::networks::NetworkMap;
+use crate::engine::LINKTYPE_RAW;
 
 /// How packets are grouped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +172,8 @@ pub struct ProfileOptions<'n> {
     pub by: GroupBy,
     /// Configured networks (empty without a config).
     pub networks: &'n NetworkMap,
+    /// Bounds of IP reassembly (the config's `defrag`, as `scan` uses them).
+    pub defrag: DefragLimits,
 }
 
 impl Profile {
@@ -181,11 +185,27 @@ impl Profile {
         opts: &ProfileOptions<'_>,
     ) -> Result<(), crate::capture::CaptureError> {
         let reader = PacketReader::new(data.bytes())?;
+        // Fragments are put back together as `scan` does, so a network that
+        // pings with payloads beyond its MTU is profiled by what the rules
+        // will judge: the whole payloads.
+        let mut defrag: Option<Defrag> = None;
+        let mut defrag_stats = DefragStats::default();
         for raw in reader {
             let raw = raw?;
             self.packets += 1;
             let pkt = Packet::decode(raw.link_type, raw.data, self.packets, raw.ts_nanos, raw.orig_len);
-            self.add_packet(&pkt, opts);
+            let Some(frag) = &pkt.fragment else {
+                self.add_packet(&pkt, opts);
+                continue;
+            };
+            let d = defrag.get_or_insert_with(|| Defrag::new(opts.defrag));
+            if d.insert(&pkt, frag, &mut defrag_stats).complete.is_none() {
+                continue;
+            }
+            let datagram = d.take_datagram();
+            let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
+            self.add_packet(&Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len), opts);
+            d.restore(datagram);
         }
         Ok(())
     }
@@ -378,6 +398,31 @@ mod tests {
         let mut d = Distribution::default();
         [0.0, 0.5, 7.99, 8.0].iter().for_each(|v| d.push(*v));
         assert_eq!(d.histogram(0.0, 8.0, 8), vec![2, 0, 0, 0, 0, 0, 0, 2]);
+    }
+
+    #[test]
+    fn fragmented_pings_are_profiled_whole() {
+        use crate::capture::writer::{PcapOptions, PcapWriter};
+        use ferret_synth::frame::{fragments, icmp_echo};
+        use std::net::Ipv4Addr;
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        let mut frames = fragments(&icmp_echo(a, b, false, 1, 1, &[0x5a; 3000]), 1500, 7);
+        assert_eq!(frames.len(), 3);
+        frames.push(icmp_echo(a, b, false, 1, 2, &[0x5a; 56]));
+        let mut w = PcapWriter::new(Vec::new(), PcapOptions::default()).unwrap();
+        for (i, f) in (1..).zip(&frames) {
+            w.write_packet(i * 1_000_000, f, f.len() as u32).unwrap();
+        }
+        let data = CaptureData::from_vec(w.into_inner());
+        let map = NetworkMap::new(Vec::new()).unwrap();
+        let opts = ProfileOptions { by: GroupBy::Host, networks: &map, defrag: DefragLimits::default() };
+        let mut profile = Profile::default();
+        profile.add_capture(&data, &opts).unwrap();
+        assert_eq!(profile.packets, 4);
+        let lengths = profile.groups.values_mut().next().unwrap().metrics.get_mut(&Metric::IcmpLen).unwrap();
+        assert_eq!(lengths.percentile(100.0), Some(3000.0), "the rebuilt payload");
+        assert_eq!(lengths.percentile(0.0), Some(56.0));
+        assert_eq!(lengths.count(), 2, "one value per ping, none per fragment");
     }
 
     #[test]
