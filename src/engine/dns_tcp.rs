@@ -287,6 +287,12 @@ impl DnsTcp {
         self.out = messages;
     }
 
+    /// The messages the last segment completed (once given back with
+    /// [`DnsTcp::restore`]), until the next segment.
+    pub fn last_messages(&self) -> &Messages {
+        &self.out
+    }
+
     /// Adds the bytes of one segment starting at sequence number `start`:
     /// held if it starts beyond the next byte expected (and the stream can
     /// hold it), taken in order otherwise, and then every held segment the

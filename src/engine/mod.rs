@@ -67,6 +67,9 @@ pub struct Engine {
     defrag: Option<Box<defrag::Defrag>>,
     /// The packet last processed completed a datagram ([`Engine::completed_datagram`]).
     completed: bool,
+    /// The packet last processed completed DNS messages that were matched
+    /// ([`Engine::completed_dns_messages`]).
+    messages_matched: bool,
     /// DNS-over-TCP stream reassembly, created at the first TCP segment on
     /// port 53 when some rule reads a DNS field.
     dns_tcp: Option<Box<dns_tcp::DnsTcp>>,
@@ -108,6 +111,7 @@ impl Engine {
             dns_tcp_limits: dns_tcp::DnsTcpLimits::default(),
             defrag: None,
             completed: false,
+            messages_matched: false,
             dns_tcp: None,
             dns_rules,
         }
@@ -240,6 +244,17 @@ impl Engine {
         self.defrag.as_deref().filter(|_| self.completed).map(defrag::Defrag::last_datagram)
     }
 
+    /// The DNS messages the packet last processed (`segment`, a TCP segment
+    /// to or from port 53) completed in its stream and the engine matched,
+    /// each as the packet it was matched as (the segment's headers, the
+    /// message with its length prefix as payload), for what watches packets
+    /// after the engine (a report's DNS sample). Empty if none.
+    pub fn completed_dns_messages<'s>(&'s self, segment: &Packet<'s>) -> impl Iterator<Item = Packet<'s>> + 's {
+        let segment = *segment;
+        let streams = self.dns_tcp.as_deref().filter(|_| self.messages_matched);
+        streams.into_iter().flat_map(|s| s.last_messages().iter()).map(move |(m, _)| message_packet(&segment, m))
+    }
+
     /// Which tables keep something of every packet they apply to, whether a
     /// rule matches it or not (see [`Keeps::nothing_of`]).
     pub fn keeps(&self) -> Keeps {
@@ -258,6 +273,7 @@ impl Engine {
     fn process_one(&mut self, pkt: &Packet<'_>, pre: Option<Prepared<'_>>, emit: &mut impl FnMut(Alert)) {
         self.stats.count_packet(pkt);
         self.completed = false;
+        self.messages_matched = false;
         let Some(frag) = &pkt.fragment else {
             return self.inspect_with_messages(pkt, pre, FragStatus::default(), emit);
         };
@@ -299,11 +315,10 @@ impl Engine {
         // A segment a pass rule passed is passed whole, its messages too.
         if !segment.passed {
             for (payload, split) in messages.iter() {
-                // Whole (not snapped: a cut segment is never reassembled).
-                let whole = Packet { payload, cap_len: pkt.wire_len, fragment: None, ..*pkt };
                 let message = Some(StreamMessage { split, flow: segment.flow });
-                self.inspect(&whole, None, Matching { frag, message }, emit);
+                self.inspect(&message_packet(pkt, payload), None, Matching { frag, message }, emit);
             }
+            self.messages_matched = true;
         }
         if let Some(streams) = self.dns_tcp.as_mut() {
             streams.restore(messages);
@@ -506,6 +521,13 @@ struct Prepared<'m> {
     messages: &'m [DnsMessage<'static>],
     /// The pass and alert entries, if prepared with the rule set in use.
     entries: Option<(&'m [u32], &'m [u32])>,
+}
+
+/// One DNS message out of a TCP stream as a packet: the headers of the
+/// segment that completed it, the message (with its length prefix) as
+/// payload, whole (not snapped: a cut segment is never reassembled).
+fn message_packet<'m>(segment: &Packet<'m>, message: &'m [u8]) -> Packet<'m> {
+    Packet { payload: message, cap_len: segment.wire_len, fragment: None, ..*segment }
 }
 
 /// The link type of a raw IPv4 or IPv6 packet: how a rebuilt datagram is decoded.

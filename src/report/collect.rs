@@ -160,7 +160,8 @@ pub struct Inspected {
     /// Every ICMP and ICMPv6 packet, and every one rebuilt from IP
     /// fragments: payload length and entropy.
     pub icmp: Sample,
-    /// DNS packets ([`Packet::carries_dns`], rebuilt datagrams too); points for those with a question
+    /// DNS packets ([`Packet::carries_dns`], rebuilt datagrams too; on TCP
+    /// streams each message, not the segments); points for those with a question
     /// name: its length and entropy.
     pub dns: Sample,
 }
@@ -329,13 +330,17 @@ impl PacketObserver for Collector {
         if flagged {
             self.keep_frame(raw);
         }
-        self.sample(pkt, flagged);
+        // The DNS of a TCP stream is sampled message by message (below).
+        if !pkt.is_dns_stream_segment() {
+            self.sample(pkt, flagged);
+        }
     }
 
-    /// A rebuilt datagram is no captured packet (its fragments were
-    /// counted), but its ICMP payload or DNS name is what the rules judged:
-    /// it is sampled, so a fragmented tunnel shows in the charts.
-    fn datagram(&mut self, pkt: &Packet<'_>, alerts: u32) {
+    /// A rebuilt datagram or a DNS message out of a TCP stream is no
+    /// captured packet (its fragments or segments were counted), but its
+    /// ICMP payload or DNS name is what the rules judged: it is sampled, so
+    /// a fragmented or segmented tunnel shows in the charts.
+    fn matched_apart(&mut self, pkt: &Packet<'_>, alerts: u32) {
         self.sample(pkt, alerts > 0);
     }
 }

@@ -60,11 +60,13 @@ pub trait PacketObserver {
     fn start_file(&mut self, index: usize, name: &str);
     /// One packet: its raw record, its decoded view and how many alerts it raised.
     fn packet(&mut self, raw: &RawPacket<'_>, pkt: &Packet<'_>, alerts: u32);
-    /// The IP datagram the packet just seen completed, rebuilt from its
-    /// fragments and matched as a packet of its own (with that packet's
-    /// number and time); `alerts` is the packet's count. Not a captured
-    /// packet: nothing counts it as one.
-    fn datagram(&mut self, _pkt: &Packet<'_>, _alerts: u32) {}
+    /// A packet the engine matched apart from the one just seen, with that
+    /// one's number and time: the IP datagram it completed (rebuilt from its
+    /// fragments), or a DNS message it completed in a TCP stream (then the
+    /// rules read the message's DNS fields, not the segment's). `alerts` is
+    /// the captured packet's count. Not a captured packet: nothing counts it
+    /// as one.
+    fn matched_apart(&mut self, _pkt: &Packet<'_>, _alerts: u32) {}
     /// False if [`PacketObserver::packet`] does nothing (then a packet no
     /// rule can match need not be handed to the thread that calls it).
     fn sees_packets(&self) -> bool {
@@ -95,9 +97,9 @@ impl<O: PacketObserver> PacketObserver for Option<O> {
             o.packet(raw, pkt, alerts);
         }
     }
-    fn datagram(&mut self, pkt: &Packet<'_>, alerts: u32) {
+    fn matched_apart(&mut self, pkt: &Packet<'_>, alerts: u32) {
         if let Some(o) = self {
-            o.datagram(pkt, alerts);
+            o.matched_apart(pkt, alerts);
         }
     }
     fn sees_packets(&self) -> bool {
@@ -375,7 +377,7 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
                 return ControlFlow::Break(());
             }
             observer.packet(raw, &pkt, alerts);
-            observe_datagram(engine, &pkt, alerts, observer);
+            observe_matched_apart(engine, &pkt, alerts, observer);
             on_packet(number, u64::from(raw.orig_len));
             ControlFlow::Continue(())
         });
@@ -401,13 +403,25 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
     }
 }
 
-/// Shows `observer` the datagram `pkt` completed, if any (see
-/// [`PacketObserver::datagram`]).
-fn observe_datagram<O: PacketObserver>(engine: &Engine, pkt: &Packet<'_>, alerts: u32, observer: &mut O) {
-    if let Some(datagram) = engine.completed_datagram().filter(|_| observer.sees_packets()) {
+/// Shows `observer` what the engine matched apart from `pkt`: the datagram
+/// it completed, the DNS messages it completed (see
+/// [`PacketObserver::matched_apart`]).
+fn observe_matched_apart<O: PacketObserver>(engine: &Engine, pkt: &Packet<'_>, alerts: u32, observer: &mut O) {
+    if !observer.sees_packets() {
+        return;
+    }
+    if let Some(datagram) = engine.completed_datagram() {
         let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
         let whole = Packet::decode(crate::engine::LINKTYPE_RAW, datagram, pkt.number, pkt.ts_nanos, len);
-        observer.datagram(&whole, alerts);
+        observer.matched_apart(&whole, alerts);
+        // A datagram that is itself a DNS-over-TCP segment.
+        for message in engine.completed_dns_messages(&whole) {
+            observer.matched_apart(&message, alerts);
+        }
+        return;
+    }
+    for message in engine.completed_dns_messages(pkt) {
+        observer.matched_apart(&message, alerts);
     }
 }
 

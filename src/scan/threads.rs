@@ -573,7 +573,7 @@ fn finish<O: PacketObserver>(
             offset: frame.offset,
         };
         observer.packet(&raw, &pkt, alerts);
-        super::observe_datagram(engine, &pkt, alerts, observer);
+        super::observe_matched_apart(engine, &pkt, alerts, observer);
         on_packet(frame.number, u64::from(frame.orig_len));
     }
     Ok(())

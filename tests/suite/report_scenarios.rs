@@ -106,31 +106,27 @@ fn ordinary_pings_are_not_flagged() {
     assert!(alerts.is_empty(), "{:?}", hits(&alerts));
 }
 
+/// Scans `bytes` with the default rules on `threads` threads, a report's
+/// collector watching: the engine afterwards, and what was collected.
+fn collect(bytes: &[u8], threads: usize) -> (ferret::engine::Engine, ferret::report::collect::Collected) {
+    use ferret::scan::{scan_threads, Input, VecSink};
+    let mut engine = ferret::engine::Engine::new(default_rules());
+    let mut alerts = VecSink::default();
+    let mut collector = ferret::report::collect::Collector::new(false);
+    let source = ferret::capture::Source::from_bytes("x.pcap", bytes.to_vec());
+    let inputs = vec![Input::opened(source)];
+    scan_threads(&mut engine, inputs, &mut [&mut alerts], &mut collector, &mut (), |_, _| {}, threads).unwrap();
+    (engine, collector.finish())
+}
+
 /// A fragmented ICMP tunnel: the report's ICMP sample holds the rebuilt
 /// echo payloads the rules flagged (not only the unfragmented ICMP), on one
 /// thread and on two, while the fragments themselves count under Other.
 #[test]
 fn a_fragmented_tunnel_shows_in_the_report_sample() {
-    use ferret::report::collect::Collector;
-    use ferret::scan::{scan_threads, Input, VecSink};
-    let scenario = ferret_synth::scenario::fragmented_icmp_tunnel();
-    let bytes = capture_bytes(&scenario, Format::PcapMicros);
+    let bytes = capture_bytes(&ferret_synth::scenario::fragmented_icmp_tunnel(), Format::PcapMicros);
     for threads in [1, 2] {
-        let mut engine = ferret::engine::Engine::new(default_rules());
-        let mut alerts = VecSink::default();
-        let mut collector = Collector::new(false);
-        let source = ferret::capture::Source::from_bytes("frag.pcap", bytes.clone());
-        scan_threads(
-            &mut engine,
-            vec![Input::opened(source)],
-            &mut [&mut alerts],
-            &mut collector,
-            &mut (),
-            |_, _| {},
-            threads,
-        )
-        .unwrap();
-        let got = collector.finish();
+        let (engine, got) = collect(&bytes, threads);
         let icmp = &got.inspected.icmp;
         let reassembled = engine.stats().defrag.reassembled;
         assert!(reassembled >= 40, "{reassembled} datagrams");
@@ -139,5 +135,23 @@ fn a_fragmented_tunnel_shows_in_the_report_sample() {
         assert!(!big.is_empty(), "the rebuilt payloads, longer than any fragment, are sampled");
         assert!(big.iter().all(|p| p.entropy() > 7.5));
         assert_eq!(got.protocols.other, engine.stats().defrag.fragments, "fragments count under Other");
+    }
+}
+
+/// A DNS-over-TCP tunnel: the report's DNS sample holds every message the
+/// engine took out of the streams (most split across segments), not the
+/// segments, on one thread and on two.
+#[test]
+fn a_segmented_dns_tunnel_shows_in_the_report_sample() {
+    let bytes = capture_bytes(&ferret_synth::scenario::dns_tcp_tunnel(), Format::PcapMicros);
+    for threads in [1, 2] {
+        let (engine, got) = collect(&bytes, threads);
+        let t = engine.stats().dns_tcp;
+        assert_eq!(t.messages, 240);
+        let dns = &got.inspected.dns;
+        assert!(dns.seen >= t.messages, "threads {threads}: {} seen, {t:?}", dns.seen);
+        // Every message has a question: one point each (the sample keeps them all).
+        let long = dns.points.iter().filter(|p| p.length() > 40).count();
+        assert!(long >= 120, "threads {threads}: {long} tunnel names of {} points", dns.points.len());
     }
 }
