@@ -510,8 +510,8 @@ fn run_profile(args: ProfileArgs) -> i32 {
         ProfileBy::Network => crate::profile::GroupBy::Network,
         ProfileBy::Host => crate::profile::GroupBy::Host,
     };
-    let defrag = config.as_ref().map(|c| c.defrag).unwrap_or_default();
-    let opts = crate::profile::ProfileOptions { by, networks: &map, defrag };
+    let (defrag, dns_tcp) = config.as_ref().map(|c| (c.defrag, c.dns_tcp)).unwrap_or_default();
+    let opts = crate::profile::ProfileOptions { by, networks: &map, defrag, dns_tcp };
     let mut profile = crate::profile::Profile::default();
     let mut code = for_each_capture(&args.captures, "profiled", |data| profile.add_capture(data, &opts));
     let sources = rule_sources(&args.rules, config.as_ref());

@@ -17,6 +17,7 @@ use crate::decode::entropy;
 use crate::decode::features::{Features, Field, FieldValue};
 use crate::decode::Packet;
 use crate::engine::defrag::{Defrag, DefragLimits, DefragStats};
+use crate::engine::dns_tcp::{message_packet, DnsTcp, DnsTcpLimits, DnsTcpStats};
 use crate::engine::networks::NetworkMap;
 use crate::engine::LINKTYPE_RAW;
 
@@ -156,6 +157,15 @@ pub struct Group {
     pub metrics: BTreeMap<Metric, Distribution>,
 }
 
+/// IP and DNS-over-TCP reassembly over one capture, created when first needed.
+#[derive(Default)]
+struct Reassembly {
+    defrag: Option<Defrag>,
+    defrag_stats: DefragStats,
+    dns_tcp: Option<DnsTcp>,
+    dns_tcp_stats: DnsTcpStats,
+}
+
 /// The profile of some captures.
 #[derive(Debug, Default)]
 pub struct Profile {
@@ -174,6 +184,8 @@ pub struct ProfileOptions<'n> {
     pub networks: &'n NetworkMap,
     /// Bounds of IP reassembly (the config's `defrag`, as `scan` uses them).
     pub defrag: DefragLimits,
+    /// Bounds of DNS-over-TCP reassembly (the config's `dns_tcp`).
+    pub dns_tcp: DnsTcpLimits,
 }
 
 impl Profile {
@@ -185,29 +197,50 @@ impl Profile {
         opts: &ProfileOptions<'_>,
     ) -> Result<(), crate::capture::CaptureError> {
         let reader = PacketReader::new(data.bytes())?;
-        // Fragments are put back together as `scan` does, so a network that
-        // pings with payloads beyond its MTU is profiled by what the rules
-        // will judge: the whole payloads.
-        let mut defrag: Option<Defrag> = None;
-        let mut defrag_stats = DefragStats::default();
+        // Fragments and DNS-over-TCP streams are put back together as `scan`
+        // does, so a network is profiled by what the rules will judge: whole
+        // ping payloads beyond its MTU, whole DNS messages however segmented.
+        let mut whole = Reassembly::default();
         for raw in reader {
             let raw = raw?;
             self.packets += 1;
             let pkt = Packet::decode(raw.link_type, raw.data, self.packets, raw.ts_nanos, raw.orig_len);
             let Some(frag) = &pkt.fragment else {
-                self.add_packet(&pkt, opts);
+                self.add_whole(&pkt, &mut whole, opts);
                 continue;
             };
-            let d = defrag.get_or_insert_with(|| Defrag::new(opts.defrag));
-            if d.insert(&pkt, frag, &mut defrag_stats).complete.is_none() {
+            let d = whole.defrag.get_or_insert_with(|| Defrag::new(opts.defrag));
+            if d.insert(&pkt, frag, &mut whole.defrag_stats).complete.is_none() {
                 continue;
             }
             let datagram = d.take_datagram();
             let len = u32::try_from(datagram.len()).unwrap_or(u32::MAX);
-            self.add_packet(&Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len), opts);
-            d.restore(datagram);
+            let rebuilt = Packet::decode(LINKTYPE_RAW, &datagram, pkt.number, pkt.ts_nanos, len);
+            self.add_whole(&rebuilt, &mut whole, opts);
+            if let Some(d) = whole.defrag.as_mut() {
+                d.restore(datagram);
+            }
         }
         Ok(())
+    }
+
+    /// A packet that is not a fragment: a segment of a DNS-over-TCP stream
+    /// is measured by the messages it completes, anything else as it is.
+    fn add_whole(&mut self, pkt: &Packet<'_>, whole: &mut Reassembly, opts: &ProfileOptions<'_>) {
+        if !pkt.is_dns_stream_segment() {
+            return self.add_packet(pkt, opts);
+        }
+        let streams = whole.dns_tcp.get_or_insert_with(|| DnsTcp::new(opts.dns_tcp));
+        if streams.insert(pkt, &mut whole.dns_tcp_stats) == 0 {
+            return;
+        }
+        let messages = streams.take_messages();
+        for (message, _) in messages.iter() {
+            self.add_packet(&message_packet(pkt, message), opts);
+        }
+        if let Some(streams) = whole.dns_tcp.as_mut() {
+            streams.restore(messages);
+        }
     }
 
     fn add_packet(&mut self, pkt: &Packet<'_>, opts: &ProfileOptions<'_>) {
@@ -400,6 +433,16 @@ mod tests {
         assert_eq!(d.histogram(0.0, 8.0, 8), vec![2, 0, 0, 0, 0, 0, 0, 2]);
     }
 
+    /// The profile of one capture, by host, with default reassembly bounds.
+    fn profile_of(capture: Vec<u8>) -> Profile {
+        let map = NetworkMap::new(Vec::new()).unwrap();
+        let (defrag, dns_tcp) = (DefragLimits::default(), DnsTcpLimits::default());
+        let opts = ProfileOptions { by: GroupBy::Host, networks: &map, defrag, dns_tcp };
+        let mut profile = Profile::default();
+        profile.add_capture(&CaptureData::from_vec(capture), &opts).unwrap();
+        profile
+    }
+
     #[test]
     fn fragmented_pings_are_profiled_whole() {
         use crate::capture::writer::{PcapOptions, PcapWriter};
@@ -413,16 +456,25 @@ mod tests {
         for (i, f) in (1..).zip(&frames) {
             w.write_packet(i * 1_000_000, f, f.len() as u32).unwrap();
         }
-        let data = CaptureData::from_vec(w.into_inner());
-        let map = NetworkMap::new(Vec::new()).unwrap();
-        let opts = ProfileOptions { by: GroupBy::Host, networks: &map, defrag: DefragLimits::default() };
-        let mut profile = Profile::default();
-        profile.add_capture(&data, &opts).unwrap();
+        let mut profile = profile_of(w.into_inner());
         assert_eq!(profile.packets, 4);
         let lengths = profile.groups.values_mut().next().unwrap().metrics.get_mut(&Metric::IcmpLen).unwrap();
         assert_eq!(lengths.percentile(100.0), Some(3000.0), "the rebuilt payload");
         assert_eq!(lengths.percentile(0.0), Some(56.0));
         assert_eq!(lengths.count(), 2, "one value per ping, none per fragment");
+    }
+
+    #[test]
+    fn dns_over_tcp_is_profiled_message_by_message() {
+        let scenario = ferret_synth::scenario::dns_tcp_tunnel();
+        let mut bytes = Vec::new();
+        scenario.write_pcap(&mut bytes, false).unwrap();
+        let profile = profile_of(bytes);
+        let names: usize =
+            profile.groups.values().filter_map(|g| g.metrics.get(&Metric::DnsQnameLen)).map(Distribution::count).sum();
+        // Queries are profiled (answers are not): all 120 of the tunnel's,
+        // most split across segments, and no segment measured on its own.
+        assert_eq!(names, 120);
     }
 
     #[test]

@@ -481,6 +481,14 @@ impl Stream {
     }
 }
 
+/// One message out of a stream as a packet: the headers of the `segment`
+/// that completed it, the `message` (with its length prefix) as payload,
+/// whole (not snapped: a cut segment is never reassembled). What the engine
+/// matches, and what a report or a profile measures.
+pub fn message_packet<'m>(segment: &Packet<'m>, message: &'m [u8]) -> Packet<'m> {
+    Packet { payload: message, cap_len: segment.wire_len, fragment: None, ..*segment }
+}
+
 /// Copies every whole message at the start of `s.buf` to `out` and returns
 /// how many bytes of the buffer they (and anything dropped) took.
 /// `held_before`: the buffer held bytes before this segment's, so the first

@@ -252,7 +252,10 @@ impl Engine {
     pub fn completed_dns_messages<'s>(&'s self, segment: &Packet<'s>) -> impl Iterator<Item = Packet<'s>> + 's {
         let segment = *segment;
         let streams = self.dns_tcp.as_deref().filter(|_| self.messages_matched);
-        streams.into_iter().flat_map(|s| s.last_messages().iter()).map(move |(m, _)| message_packet(&segment, m))
+        streams
+            .into_iter()
+            .flat_map(|s| s.last_messages().iter())
+            .map(move |(m, _)| dns_tcp::message_packet(&segment, m))
     }
 
     /// Which tables keep something of every packet they apply to, whether a
@@ -316,7 +319,7 @@ impl Engine {
         if !segment.passed {
             for (payload, split) in messages.iter() {
                 let message = Some(StreamMessage { split, flow: segment.flow });
-                self.inspect(&message_packet(pkt, payload), None, Matching { frag, message }, emit);
+                self.inspect(&dns_tcp::message_packet(pkt, payload), None, Matching { frag, message }, emit);
             }
             self.messages_matched = true;
         }
@@ -521,13 +524,6 @@ struct Prepared<'m> {
     messages: &'m [DnsMessage<'static>],
     /// The pass and alert entries, if prepared with the rule set in use.
     entries: Option<(&'m [u32], &'m [u32])>,
-}
-
-/// One DNS message out of a TCP stream as a packet: the headers of the
-/// segment that completed it, the message (with its length prefix) as
-/// payload, whole (not snapped: a cut segment is never reassembled).
-fn message_packet<'m>(segment: &Packet<'m>, message: &'m [u8]) -> Packet<'m> {
-    Packet { payload: message, cap_len: segment.wire_len, fragment: None, ..*segment }
 }
 
 /// The link type of a raw IPv4 or IPv6 packet: how a rebuilt datagram is decoded.
