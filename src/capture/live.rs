@@ -302,7 +302,14 @@ impl LiveCapture {
             let ts_nanos = i64::from(header.ts.tv_sec)
                 .saturating_mul(1_000_000_000)
                 .saturating_add(i64::from(header.ts.tv_usec).saturating_mul(scale));
-            each(RawPacket { ts_nanos, link_type, data: packet.data, orig_len: header.len, offset: *offset });
+            each(RawPacket {
+                ts_nanos,
+                link_type,
+                data: packet.data,
+                orig_len: header.len,
+                offset: *offset,
+                next: &[],
+            });
             *offset = offset.saturating_add(packet.data.len() as u64);
         });
         result.map_err(|e| self.read_error(pcap_message(&e)))

@@ -180,6 +180,11 @@ pub struct RawPacket<'a> {
     pub orig_len: u32,
     /// Byte offset of this packet's record (pcap) or block (pcapng) in the file.
     pub offset: u64,
+    /// The next packet's captured bytes when the source holds them already
+    /// (a mapped or buffered pcap file), else empty: a hint, so that what
+    /// processing that packet will need can be loaded while this one is
+    /// processed ([`crate::engine::Engine::preload`]). Never read as a packet.
+    pub next: &'a [u8],
 }
 
 /// A capture that cannot be read further, and where the problem is.

@@ -168,7 +168,21 @@ impl<'a> PcapReader<'a> {
         // Cannot overflow: u32::MAX * 10^9 + u32::MAX * 1000 < i64::MAX.
         let ts_nanos =
             i64::from(header.ts_sec) * 1_000_000_000 + i64::from(header.ts_fraction) * state.fraction_to_nanos;
-        Ok(RawPacket { ts_nanos, link_type: state.link_type, data, orig_len: header.orig_len, offset })
+        let next = self.peek();
+        Ok(RawPacket { ts_nanos, link_type: state.link_type, data, orig_len: header.orig_len, offset, next })
+    }
+
+    /// The captured bytes of the record at the reading position, if whole
+    /// and sound; empty otherwise (see [`RawPacket::next`]).
+    #[inline]
+    fn peek(&self) -> &'a [u8] {
+        let state = self.state;
+        let header_len = state.record_header_len;
+        let Some(rest) = self.bytes.get(self.pos..) else { return &[] };
+        match RecordHeader::parse(rest, state.order, header_len) {
+            Some(h) if h.caplen <= MAX_CAPLEN => rest.get(header_len..header_len + h.caplen as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 }
 
@@ -229,6 +243,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_packet_shows_the_next_ones_bytes_when_whole() {
+        let file = write_file(PcapOptions::default());
+        let mut reader = PacketReader::new(&file).unwrap();
+        let mut seen = Vec::new();
+        while let Some(Ok(p)) = reader.next() {
+            seen.push((p.data.to_vec(), p.next.to_vec()));
+        }
+        let data: Vec<Vec<u8>> = sample_packets().into_iter().map(|p| p.1).collect();
+        for (i, (_, next)) in seen.iter().enumerate() {
+            assert_eq!(next, data.get(i + 1).unwrap_or(&Vec::new()), "packet {i}");
+        }
+        // The next record cut short: nothing to show.
+        let cut = &file[..file.len() - 1];
+        let mut reader = PacketReader::new(cut).unwrap();
+        let third = reader.nth(2).unwrap().unwrap();
+        assert!(third.next.is_empty());
     }
 
     #[test]

@@ -339,7 +339,7 @@ impl<'a> PcapngReader<'a> {
             .ok_or(CaptureErrorKind::CaplenExceedsBlock { caplen, room: room.len() as u64 })?;
         let ts_nanos = interface.clock.to_nanos(u64::from(ts_high) << 32 | u64::from(ts_low));
         self.last_ts_nanos = ts_nanos;
-        Ok(RawPacket { ts_nanos, link_type: interface.link_type, data, orig_len, offset })
+        Ok(RawPacket { ts_nanos, link_type: interface.link_type, data, orig_len, offset, next: &[] })
     }
 
     /// A Simple Packet Block: interface 0, the previous packet's timestamp, caplen inferred.
@@ -355,7 +355,14 @@ impl<'a> PcapngReader<'a> {
             caplen = caplen.min(interface.snaplen as usize);
         }
         let (data, _padding) = room.split_at_checked(caplen).unwrap_or((room, &[]));
-        Ok(RawPacket { ts_nanos: self.last_ts_nanos, link_type: interface.link_type, data, orig_len, offset })
+        Ok(RawPacket {
+            ts_nanos: self.last_ts_nanos,
+            link_type: interface.link_type,
+            data,
+            orig_len,
+            offset,
+            next: &[],
+        })
     }
 }
 

@@ -414,7 +414,7 @@ mod tests {
         let mut c = Collector::new(false);
         c.start_file(0, "x.pcap");
         for (i, f) in frames.iter().enumerate() {
-            let raw = RawPacket { ts_nanos: 1, link_type: 1, data: f, orig_len: f.len() as u32, offset: 0 };
+            let raw = RawPacket { ts_nanos: 1, link_type: 1, data: f, orig_len: f.len() as u32, offset: 0, next: &[] };
             let pkt = Packet::decode(1, f, i as u64 + 1, 1, f.len() as u32);
             c.packet(&raw, &pkt, 0);
         }

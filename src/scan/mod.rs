@@ -368,6 +368,7 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
         let polled = source.poll(supervisor.wait(), BATCH, |raw| {
             number += 1;
             let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
+            engine.preload(raw.link_type, raw.next);
             let mut alerts = 0u32;
             engine.process(&pkt, &mut |alert| {
                 alerts += 1;

@@ -549,6 +549,9 @@ fn finish<O: PacketObserver>(
         if let Some(next) = learned.peek() {
             crate::prefetch::prefetch_whole(*next);
         }
+        if let Some(next) = frames.get(i + 1) {
+            engine.preload(next.link_type, frame_data(map.as_deref(), bytes, next));
+        }
         let pkt = match prepared.and_then(|l| Some((l.pkt.clone()?, l))) {
             Some(((pkt, payload), learned)) => {
                 let pkt = Packet::attach(pkt, data, payload);
@@ -571,6 +574,7 @@ fn finish<O: PacketObserver>(
             data,
             orig_len: frame.orig_len,
             offset: frame.offset,
+            next: &[],
         };
         observer.packet(&raw, &pkt, alerts);
         super::observe_matched_apart(engine, &pkt, alerts, observer);
