@@ -439,9 +439,15 @@ impl FlowTable {
         for _ in 0..2 * n {
             let i = self.hand;
             self.hand = if i + 1 < n { i + 1 } else { 0 };
-            // What evicting an entry further on would touch: its index word
-            // (the entry's line itself comes with the sequential walk).
-            if let Some(ahead) = self.entries.get((i + HAND_AHEAD) % n) {
+            // What evicting the entries further on would touch, in two
+            // stages: the line of the entry twice as far ahead (the hand
+            // moves one step a new flow, too slowly for the hardware to
+            // see a stream), and the index word of the one half as far,
+            // whose line was asked for that many steps ago.
+            if let Some(far) = self.entries.get(wrap(i + 2 * HAND_AHEAD, n)) {
+                prefetch(far);
+            }
+            if let Some(ahead) = self.entries.get(wrap(i + HAND_AHEAD, n)) {
                 if let Some(word) = self.buckets.get(home(ahead.key, mask)) {
                     prefetch(word);
                 }
@@ -501,6 +507,15 @@ impl FlowTable {
         if let Some(h) = self.buckets.get_mut(hole) {
             *h = 0;
         }
+    }
+}
+
+/// `i` taken round `n` entries, without a division in the common case.
+fn wrap(i: usize, n: usize) -> usize {
+    if i < n {
+        i
+    } else {
+        i % n
     }
 }
 

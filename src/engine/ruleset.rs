@@ -321,7 +321,11 @@ impl RuleSet {
         for proto in packet_groups(f, self.has_dns_rules(pass)).into_iter().flatten() {
             let Some(group) = self.groups.get(group_index(proto)) else { continue };
             let index = if pass { &group.pass_index } else { &group.alert_index };
-            index.candidates(f, out);
+            // Most packets meet a group or two with no rules of the kind
+            // (no pass rules at all, often): not even the call is made.
+            if !index.is_empty() {
+                index.candidates(f, out);
+            }
         }
         out.sort_unstable();
         out.dedup();
