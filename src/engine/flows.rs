@@ -85,7 +85,7 @@ struct Entry {
     pkts: [u64; 2],
     bytes: [u64; 2],
     /// [`CLIENT_IS_LOW`], [`PASSED`], [`REFERENCED`]. The client is the
-    /// lower endpoint of the key when `CLIENT_IS_LOW` (see [`FlowKey::of`]).
+    /// lower endpoint of the key when `CLIENT_IS_LOW` (see [`FlowKey::new`]).
     flags: u8,
 }
 
@@ -147,23 +147,20 @@ pub struct FlowTable {
     evicted: u64,
 }
 
-type Endpoint = (IpAddr, Option<u16>);
-
 /// A packet's flow: its endpoints, lower first, and the words that identify it.
 struct FlowKey {
     /// Protocol, address family, ports or not, and the ports.
     head: u64,
     /// The addresses (IPv4: both in `addrs[0]`).
     addrs: [u128; 2],
-    low: Endpoint,
-    high: Endpoint,
     /// The packet's source is the lower endpoint.
     src_is_low: bool,
 }
 
 impl FlowKey {
-    /// The flow of `pkt`; None for packets without IP. Endpoints are ordered
-    /// as `(IpAddr, Option<u16>)` orders them (the address, then the port).
+    /// The flow of `pkt`; None for packets without IP (as
+    /// [`FlowTable::observe`] keys it).
+    #[cfg(test)]
     fn of(pkt: &Packet<'_>) -> Option<FlowKey> {
         let ip = pkt.ip()?;
         Some(FlowKey::new(ip.proto, ip.src, ip.dst, pkt.ports()))
@@ -216,11 +213,11 @@ impl FlowKey {
         Some(FlowKey::new(proto, src, dst, ports))
     }
 
-    /// The flow of a packet from `src` to `dst`, with its ports if TCP or UDP.
+    /// The flow of a packet from `src` to `dst`, with its ports if TCP or
+    /// UDP. Endpoints are ordered by address, then port: the lower one is
+    /// the key's first.
     fn new(proto: u8, src: IpAddr, dst: IpAddr, ports: Option<(u16, u16)>) -> FlowKey {
         let (sport, dport) = ports.unwrap_or((0, 0));
-        let src_end = (src, ports.map(|p| p.0));
-        let dst_end = (dst, ports.map(|p| p.1));
         let (v6, s, d) = match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => (false, u128::from(u32::from(s)), u128::from(u32::from(d))),
             // (A mixed pair never comes from decoding; the family bit keeps
@@ -228,15 +225,14 @@ impl FlowKey {
             (s, d) => (true, addr_bits(s), addr_bits(d)),
         };
         let src_is_low = (s, sport) <= (d, dport);
-        let (low, high, lo_port, hi_port, lo_addr, hi_addr) =
-            if src_is_low { (src_end, dst_end, sport, dport, s, d) } else { (dst_end, src_end, dport, sport, d, s) };
+        let (lo_port, hi_port, lo_addr, hi_addr) = if src_is_low { (sport, dport, s, d) } else { (dport, sport, d, s) };
         let head = u64::from(proto) << 40
             | u64::from(v6) << 33
             | u64::from(ports.is_some()) << 32
             | u64::from(lo_port) << 16
             | u64::from(hi_port);
         let addrs = if v6 { [lo_addr, hi_addr] } else { [lo_addr << 32 | hi_addr, 0] };
-        FlowKey { head, addrs, low, high, src_is_low }
+        FlowKey { head, addrs, src_is_low }
     }
 
     /// The key's hash under `seed`: what identifies the flow in its table.
@@ -310,7 +306,9 @@ impl FlowTable {
 
     /// Counts `pkt` in its flow and returns the flow's counters (None for packets without IP).
     pub fn observe(&mut self, pkt: &Packet<'_>) -> Option<FlowInfo> {
-        let flow = FlowKey::of(pkt)?;
+        let ip = pkt.ip()?;
+        let ports = pkt.ports();
+        let flow = FlowKey::new(ip.proto, ip.src, ip.dst, ports);
         let key = self.key_of(&flow);
         self.clock = self.clock.max(pkt.ts_nanos);
         let (clock, idle) = (self.clock, self.idle);
@@ -337,7 +335,9 @@ impl FlowTable {
             *p += 1;
             *b += u64::from(pkt.wire_len);
         }
-        let (client, server) = if client_is_low { (flow.low, flow.high) } else { (flow.high, flow.low) };
+        let src = (ip.src, ports.map(|p| p.0));
+        let dst = (ip.dst, ports.map(|p| p.1));
+        let (client, server) = if to_server { (src, dst) } else { (dst, src) };
         let [pkts_toserver, pkts_toclient] = entry.pkts;
         let [bytes_toserver, bytes_toclient] = entry.bytes;
         Some(FlowInfo {
@@ -540,6 +540,8 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashMap;
     use std::net::{Ipv4Addr, Ipv6Addr};
+
+    type Endpoint = (IpAddr, Option<u16>);
 
     fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
         frame::udp(src.into(), dst.into(), sport, dport, b"hello")

@@ -352,10 +352,13 @@ impl Engine {
             Some(m) => (prematch::Scope::Message, m.flow),
             None => (prematch::Scope::of(pkt), self.flows.as_mut().and_then(|t| t.observe(pkt))),
         };
-        let (mut f, pre) = match pre {
-            Some(p) => (Features::attach(pkt, p.cache, p.messages), p.entries),
-            None => (Features::new(pkt), None),
+        // (Built in place: a tuple of the features and the entries cost a
+        // copy of the features, about a tenth of a packet's instructions.)
+        let mut f = match &pre {
+            Some(p) => Features::attach(pkt, p.cache, p.messages),
+            None => Features::new(pkt),
         };
+        let pre = pre.and_then(|p| p.entries);
         f.set_frag(frag);
         if let Some(m) = message {
             f.set_dns_message(m.split);
