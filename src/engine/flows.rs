@@ -30,6 +30,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 
 use crate::decode::Packet;
+use crate::engine::keymap::{find, home, place, unindex, word};
 use crate::engine::tables::{keyed_hasher, state_hasher, TableLimits};
 use crate::prefetch::prefetch;
 
@@ -106,22 +107,6 @@ fn flow_id(key: u64, start_nanos: i64) -> u64 {
     h.write_u64(key);
     h.write_i64(start_nanos);
     (h.finish() & ID_MASK).max(1)
-}
-
-/// An index word: the upper half of the key hash (the tag, whose low bits
-/// pick the home bucket) and the entry's number + 1 (0 is an empty bucket).
-fn word(key: u64, entry: u32) -> u64 {
-    (key & !0xffff_ffff) | u64::from(entry.wrapping_add(1))
-}
-
-/// The entry a non-empty index word points at.
-fn entry_of(word: u64) -> u32 {
-    (word as u32).wrapping_sub(1)
-}
-
-/// The home bucket of a key or index word in an index of `mask + 1` buckets.
-fn home(key_or_word: u64, mask: usize) -> usize {
-    (key_or_word >> 32) as usize & mask
 }
 
 /// How many entries ahead of the clock hand eviction starts loading what
@@ -314,7 +299,7 @@ impl FlowTable {
         let (clock, idle) = (self.clock, self.idle);
         let i = match self.find(key) {
             Some(i) => {
-                let entry = self.entries.get_mut(i as usize)?;
+                let entry = self.entries.get_mut(i)?;
                 if clock.saturating_sub(entry.last_seen) as u64 >= idle {
                     // Idle too long: forgotten, and this packet starts a new flow.
                     *entry = Entry::new(key, clock, flow.src_is_low);
@@ -326,7 +311,7 @@ impl FlowTable {
             }
             None => self.insert(Entry::new(key, clock, flow.src_is_low))?,
         };
-        let entry = self.entries.get_mut(i as usize)?;
+        let entry = self.entries.get_mut(i)?;
         let client_is_low = entry.flags & CLIENT_IS_LOW != 0;
         let to_server = flow.src_is_low == client_is_low;
         let side = usize::from(!to_server);
@@ -374,36 +359,20 @@ impl FlowTable {
     /// it, both ways, raise no alerts.
     pub fn pass(&mut self, key: u64, ts: i64) {
         self.clock = self.clock.max(ts);
-        if let Some(entry) = self.find(key).and_then(|i| self.entries.get_mut(i as usize)) {
+        if let Some(entry) = self.find(key).and_then(|i| self.entries.get_mut(i)) {
             entry.flags |= PASSED;
         }
     }
 
     /// The entry of `key`, if held.
-    fn find(&self, key: u64) -> Option<u32> {
-        let mask = self.buckets.len() - 1;
-        let tag = key & !0xffff_ffff;
-        let mut pos = home(key, mask);
-        // At most one pass over the index (it always has an empty bucket).
-        for _ in 0..self.buckets.len() {
-            let w = *self.buckets.get(pos)?;
-            if w == 0 {
-                return None;
-            }
-            if w & !0xffff_ffff == tag {
-                let i = entry_of(w);
-                if self.entries.get(i as usize).is_some_and(|e| e.key == key) {
-                    return Some(i);
-                }
-            }
-            pos = (pos + 1) & mask;
-        }
-        None
+    fn find(&self, key: u64) -> Option<usize> {
+        let holds = |i: usize| self.entries.get(i).is_some_and(|e| e.key == key);
+        find(&self.buckets, key, holds).map(|(_, i)| i)
     }
 
     /// A new flow: in a new entry, or (full) in the place of one evicted.
     /// Returns its entry.
-    fn insert(&mut self, entry: Entry) -> Option<u32> {
+    fn insert(&mut self, entry: Entry) -> Option<usize> {
         let key = entry.key;
         let i = if self.entries.len() < self.capacity {
             if self.entries.len() == self.entries.capacity() {
@@ -415,13 +384,13 @@ impl FlowTable {
             if 2 * self.entries.len() > self.buckets.len() {
                 self.grow();
             }
-            (self.entries.len() - 1) as u32
+            self.entries.len() - 1
         } else {
             let i = self.victim();
             self.unindex(i);
             *self.entries.get_mut(i)? = entry;
             self.evicted += 1;
-            i as u32
+            i
         };
         place(&mut self.buckets, word(key, i));
         Some(i)
@@ -472,12 +441,11 @@ impl FlowTable {
         self.buckets = bigger;
     }
 
-    /// Removes entry `i` from the index, shifting back the words after it
-    /// that would not be found past the hole.
+    /// Removes entry `i` from the index.
     fn unindex(&mut self, i: usize) {
         let Some(key) = self.entries.get(i).map(|e| e.key) else { return };
         let mask = self.buckets.len() - 1;
-        let target = word(key, i as u32);
+        let target = word(key, i);
         let mut hole = home(key, mask);
         // Find the word (it is there: every held entry is indexed).
         loop {
@@ -487,26 +455,7 @@ impl FlowTable {
                 Some(_) => hole = (hole + 1) & mask,
             }
         }
-        let mut pos = hole;
-        loop {
-            pos = (pos + 1) & mask;
-            let w = match self.buckets.get(pos) {
-                Some(&w) if w != 0 => w,
-                _ => break,
-            };
-            // `w` may fill the hole if its home is not after the hole, cyclically, up to `pos`.
-            let from_home = pos.wrapping_sub(home(w, mask)) & mask;
-            let from_hole = pos.wrapping_sub(hole) & mask;
-            if from_home >= from_hole {
-                if let Some(h) = self.buckets.get_mut(hole) {
-                    *h = w;
-                }
-                hole = pos;
-            }
-        }
-        if let Some(h) = self.buckets.get_mut(hole) {
-            *h = 0;
-        }
+        unindex(&mut self.buckets, hole);
     }
 }
 
@@ -516,20 +465,6 @@ fn wrap(i: usize, n: usize) -> usize {
         i
     } else {
         i % n
-    }
-}
-
-/// Puts index word `w` in the first free bucket from its home (there is one:
-/// the index is never full).
-fn place(buckets: &mut [u64], w: u64) {
-    let mask = buckets.len() - 1;
-    let mut pos = home(w, mask);
-    while let Some(b) = buckets.get_mut(pos) {
-        if *b == 0 {
-            *b = w;
-            return;
-        }
-        pos = (pos + 1) & mask;
     }
 }
 
@@ -741,9 +676,9 @@ mod tests {
             let words = self.buckets.iter().filter(|&&w| w != 0).count();
             assert_eq!(words, self.entries.len());
             for (i, e) in self.entries.iter().enumerate() {
-                assert_eq!(self.find(e.key), Some(i as u32), "entry {i} unreachable or duplicated");
+                assert_eq!(self.find(e.key), Some(i), "entry {i} unreachable or duplicated");
                 let mut pos = home(e.key, mask);
-                while self.buckets[pos] != word(e.key, i as u32) {
+                while self.buckets[pos] != word(e.key, i) {
                     assert_ne!(self.buckets[pos], 0, "an empty bucket before entry {i}'s word");
                     pos = (pos + 1) & mask;
                 }

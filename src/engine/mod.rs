@@ -17,6 +17,7 @@ pub mod field;
 pub mod flows;
 pub mod header;
 pub mod index;
+mod keymap;
 pub mod networks;
 pub mod predicate;
 pub mod prematch;

@@ -17,13 +17,14 @@
 //! than N distinct values), and `limit` then allows at most N alerts per key
 //! per window.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::decode::features::{Features, FieldValue};
 use crate::engine::alert::{KeyText, StateReport};
 use crate::engine::field::{self, FieldType};
+use crate::engine::keymap::KeyMap;
 use crate::engine::predicate::Field;
 use crate::engine::ruleset::{CompiledRule, RuleSet};
 use crate::engine::state::{KeyItem, Window};
@@ -173,24 +174,6 @@ fn random_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x6665_7272_6574_u64)
 }
 
-/// Keys are already hashes; the map must not hash them again.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 pub(crate) struct Slot<V> {
     value: V,
     last_seen: i64,
@@ -200,9 +183,7 @@ pub(crate) struct Slot<V> {
 pub(crate) struct Table<V> {
     /// Seed of this table's key hashes ([`keyed_hasher`]).
     pub(crate) seed: u64,
-    map: HashMap<u64, Slot<V>, BuildHasherDefault<IdentityHasher>>,
-    /// The map has room for twice `max_entries` (see [`Table::make_room`]).
-    roomy: bool,
+    map: KeyMap<Slot<V>>,
     /// Keys in the order they were last queued; an entry whose slot was seen
     /// later is re-queued instead of dropped (second chance).
     order: VecDeque<(u64, i64)>,
@@ -214,16 +195,17 @@ pub(crate) struct Table<V> {
 }
 
 impl<V: Footprint> Table<V> {
-    /// What one key costs besides its state's heap: its map slot (key,
-    /// value, control byte; counted twice, for the map of a full table keeps
-    /// room for twice its keys) and its place in the eviction queue.
-    const SLOT_BYTES: usize = 2 * (std::mem::size_of::<(u64, Slot<V>)>() + 1) + std::mem::size_of::<(u64, i64)>();
+    /// What one key costs besides its state's heap: its entry (key and
+    /// value; counted twice, for the entries grow by doubling), its index
+    /// words and its place in the eviction queue.
+    const SLOT_BYTES: usize = 2 * std::mem::size_of::<(u64, Slot<V>)>()
+        + KeyMap::<Slot<V>>::WORDS_PER_KEY * std::mem::size_of::<u64>()
+        + std::mem::size_of::<(u64, i64)>();
 
     pub(crate) fn new(sid: u64, clause: &'static str, limits: TableLimits, window: Window) -> Self {
         Table {
             seed: random_seed(),
-            map: HashMap::default(),
-            roomy: false,
+            map: KeyMap::default(),
             order: VecDeque::new(),
             max_entries: limits.max_entries.max(1),
             memcap: limits.memcap_bytes,
@@ -262,9 +244,6 @@ impl<V: Footprint> Table<V> {
         // A new key. On a full table it takes over the state of the least
         // recently seen key, recycled (cleared, small buffers kept).
         let full = self.map.len() >= self.max_entries;
-        if full && !self.roomy {
-            self.make_room();
-        }
         let evicted = if full { self.evict_one() } else { None };
         let mut value = evicted.map_or_else(V::default, |mut v| {
             v.recycle();
@@ -282,26 +261,11 @@ impl<V: Footprint> Table<V> {
         result
     }
 
-    /// Makes room in the map for twice the keys of a full table, once it
-    /// is full. Removals leave tombstones; when they fill the map, hashbrown
-    /// clears them in place if at most half its room is live and grows
-    /// otherwise. With room for twice the keys, a full table's churn (one
-    /// key evicted, one created) clears tombstones in place and never
-    /// grows the map. A table that never fills grows as it needs.
-    fn make_room(&mut self) {
-        let room = self.max_entries.saturating_mul(2).max(32);
-        // Afterwards the map holds at least `room` keys without growing.
-        self.map.reserve(room.saturating_sub(self.map.len()));
-        self.roomy = true;
-    }
-
     /// Looks `key` up ahead of an [`Table::update`] soon after, so that the
     /// misses of several tables' lookups overlap, and asks for the rest of
     /// its slot.
     pub(crate) fn prefetch(&self, key: u64) {
-        if let Some(slot) = self.map.get(&key) {
-            crate::prefetch::prefetch_whole(slot);
-        }
+        self.map.prefetch(key);
     }
 
     /// Over budget: evicts the least recently seen keys, the one just
