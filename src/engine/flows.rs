@@ -40,8 +40,6 @@ const ID_MASK: u64 = (1 << 51) - 1;
 /// What a flow has counted, as the alert on one of its packets reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowInfo {
-    /// The flow's id: positive, the same for both directions, stable within a run.
-    pub id: u64,
     /// Time of the flow's first packet (ns since the epoch).
     pub start_nanos: i64,
     /// The client (the source of the flow's first packet) and its port.
@@ -64,6 +62,14 @@ pub struct FlowInfo {
     pub passed: bool,
     /// The flow's key in its table (for [`FlowTable::pass`]).
     pub key: u64,
+}
+
+impl FlowInfo {
+    /// The flow's id: positive, the same for both directions, stable within
+    /// a run (its key and start time hashed, so only an alert computes it).
+    pub fn id(&self) -> u64 {
+        flow_id(self.key, self.start_nanos)
+    }
 }
 
 /// An entry's flags.
@@ -326,7 +332,6 @@ impl FlowTable {
         let [pkts_toserver, pkts_toclient] = entry.pkts;
         let [bytes_toserver, bytes_toclient] = entry.bytes;
         Some(FlowInfo {
-            id: flow_id(key, entry.start_nanos),
             start_nanos: entry.start_nanos,
             client,
             server,
@@ -495,9 +500,9 @@ mod tests {
         let a = t.observe(&Packet::decode(1, &q, 1, 1_000, q.len() as u32)).unwrap();
         let b = t.observe(&Packet::decode(1, &r, 2, 2_000, r.len() as u32)).unwrap();
         let c = t.observe(&Packet::decode(1, &other, 3, 3_000, other.len() as u32)).unwrap();
-        assert_eq!(a.id, b.id);
-        assert_ne!(a.id, c.id);
-        assert!(a.id > 0 && a.id <= ID_MASK);
+        assert_eq!(a.id(), b.id());
+        assert_ne!(a.id(), c.id());
+        assert!(a.id() > 0 && a.id() <= ID_MASK);
         assert!(a.to_server && !b.to_server);
         assert!(a.first_in_direction && b.first_in_direction);
         assert_eq!((b.pkts_toserver, b.pkts_toclient), (1, 1));
@@ -521,10 +526,10 @@ mod tests {
         see(&mut t, &c, 4);
         assert_eq!((t.len(), t.evicted()), (2, 1));
         let a4 = see(&mut t, &a, 5);
-        assert_eq!((a4.pkts_toserver, a4.id), (3, a1.id), "a was kept");
+        assert_eq!((a4.pkts_toserver, a4.id()), (3, a1.id()), "a was kept");
         let b2 = see(&mut t, &b, 6);
         assert_eq!((b2.pkts_toserver, b2.start_nanos), (1, 6), "b was evicted and starts over");
-        assert_ne!(b2.id, 0);
+        assert_ne!(b2.id(), 0);
     }
 
     #[test]
@@ -539,7 +544,7 @@ mod tests {
                 ts += 1;
                 let frame = udp([10, 1, 0, host as u8], 4000, [10, 9, 9, 9], 443);
                 let info = t.observe(&Packet::decode(1, &frame, 1, ts, 60)).unwrap();
-                assert_eq!(*id.get_or_insert(info.id), info.id, "flow {host} restarted in round {round}");
+                assert_eq!(*id.get_or_insert(info.id()), info.id(), "flow {host} restarted in round {round}");
                 assert_eq!(info.pkts_toserver, u64::from(round) + 1);
             }
             for k in 0..40u32 {
@@ -560,13 +565,13 @@ mod tests {
         let a = udp([10, 0, 0, 1], 1, [10, 0, 0, 2], 53);
         let b = udp([10, 0, 0, 3], 1, [10, 0, 0, 2], 53);
         t.observe(&Packet::decode(1, &a, 1, 100, 60)).unwrap();
-        let before = t.observe(&Packet::decode(1, &b, 2, 105, 60)).unwrap().id;
+        let before = t.observe(&Packet::decode(1, &b, 2, 105, 60)).unwrap().id();
         assert_eq!(t.observe(&Packet::decode(1, &a, 3, 109, 60)).unwrap().pkts_toserver, 2);
         // 10 ns after b's last packet: b has expired, a (seen at 109) has not.
         assert_eq!(t.observe(&Packet::decode(1, &a, 4, 115, 60)).unwrap().pkts_toserver, 3);
         let again = t.observe(&Packet::decode(1, &b, 5, 116, 60)).unwrap();
         assert_eq!((again.pkts_toserver, again.start_nanos), (1, 116));
-        assert_ne!(again.id, before);
+        assert_ne!(again.id(), before);
         assert_eq!(t.len(), 2, "b's slot is reused, not doubled");
     }
 
@@ -723,7 +728,7 @@ mod tests {
             self.clock = self.clock.max(pkt.ts_nanos);
             let restarted = got.pkts_toserver + got.pkts_toclient == 1;
             let fresh = ModelFlow {
-                id: got.id,
+                id: got.id(),
                 start: self.clock,
                 client: src,
                 pkts: [0; 2],
@@ -751,8 +756,8 @@ mod tests {
             flow.pkts[side] += 1;
             flow.bytes[side] += u64::from(pkt.wire_len);
             let server = if flow.client == src { dst } else { src };
+            assert_eq!(got.id(), flow.id, "one id per flow");
             let want = FlowInfo {
-                id: flow.id,
                 start_nanos: flow.start,
                 client: flow.client,
                 server,

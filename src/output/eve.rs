@@ -76,7 +76,7 @@ pub fn write_alert(alert: &Alert, file: Option<&str>, ctx: &EveContext, out: &mu
     w.timestamp(alert.ts_nanos);
     if let Some(flow) = &alert.flow {
         w.key("flow_id");
-        w.uint(flow.id);
+        w.uint(flow.id());
     }
     if let Some(iface) = &ctx.in_iface {
         w.key("in_iface");
@@ -898,7 +898,7 @@ mod reference {
         let dns = alert.dns.as_ref().map(DnsJson::new);
         let eve = EveAlert {
             timestamp,
-            flow_id: alert.flow.map(|f| f.id),
+            flow_id: alert.flow.map(|f| f.id()),
             in_iface: ctx.in_iface.as_deref(),
             pcap_cnt: (alert.packet > 0).then_some(ctx.packets_before + alert.packet),
             event_type: "alert",
@@ -1060,7 +1060,6 @@ mod tests {
             },
         });
         let flow = r.coin().then(|| FlowInfo {
-            id: r.next() >> 1,
             start_nanos: r.next() as i64 >> 2,
             client: (r.ip(), r.coin().then(|| r.next() as u16)),
             server: (r.ip(), r.coin().then(|| r.next() as u16)),
