@@ -98,6 +98,12 @@ pub struct FragStatus {
 }
 
 impl Field {
+    /// True for the fields only the engine's flow table sets (a packet's
+    /// place in its flow), for every packet.
+    pub fn set_by_flow_table(self) -> bool {
+        matches!(self, Field::FlowToServer | Field::FlowEstablished | Field::FlowFirst)
+    }
+
     /// True for the fields whose value the engine's state sets (the flow
     /// table, the echo table, the reassembler), not the packet alone.
     pub fn set_by_engine(self) -> bool {

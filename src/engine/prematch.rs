@@ -108,6 +108,19 @@ pub fn prematch(
     Prematched { start: start as u32, pass: pass as u32, alert: alert as u32 }
 }
 
+/// True if the engine's state sets none of `pkt`'s fields but its place in
+/// its flow: the packet is neither an IP fragment nor ICMP. Reassembly marks
+/// only fragments (and the datagrams it rebuilds, never matched ahead), echo
+/// memory only ICMP, DNS-over-TCP reassembly only the messages it takes out
+/// of a stream (never matched ahead either); on any other packet those
+/// fields keep here the values the engine leaves them at. So a rule reading
+/// them (`ip.frag.overlap`, `icmp.reply_mismatch`, ...) is settled ahead on
+/// such a packet, and one that cannot match it (most, on TCP and UDP) no
+/// longer sends every packet to the thread that keeps the state.
+fn engine_state_known(pkt: &Packet<'_>) -> bool {
+    pkt.fragment.is_none() && pkt.icmp().is_none()
+}
+
 /// Appends the entries of `candidates`: matched ones and open ones, up to
 /// the first match if `first_only`, of the rules `scope` admits. True if one matched.
 fn settle(
@@ -119,9 +132,10 @@ fn settle(
     first_only: bool,
 ) -> bool {
     let mut any = false;
+    let known = engine_state_known(f.packet());
     for &i in candidates {
         let Some(rule) = rules.rule(i).filter(|r| scope.admits(r)) else { continue };
-        if rule.reads_engine_state {
+        if rule.reads_engine_state && (rule.reads_flow_state || !known) {
             out.push(i);
         } else if rule.matches(f) {
             out.push(i | MATCHED);
@@ -132,4 +146,56 @@ fn settle(
         }
     }
     any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferret_synth::frame;
+    use std::net::Ipv4Addr;
+
+    fn rules(conditions: &[&str]) -> RuleSet {
+        let text: String = conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("alert ip any any -> any any {{ id {}  when {c} }}\n", i + 1))
+            .collect();
+        crate::load::compile_texts(vec![("t.rules".into(), text)], &[]).unwrap()
+    }
+
+    /// The entries prematch leaves for `frame`: (rule id, matched already).
+    fn entries(set: &RuleSet, frame: &[u8]) -> Vec<(u64, bool)> {
+        let pkt = Packet::decode(1, frame, 1, 1, frame.len() as u32);
+        let mut f = Features::new(&pkt);
+        let (mut candidates, mut out) = (Vec::new(), Vec::new());
+        let pre = prematch(set, &mut f, &mut candidates, &mut out);
+        let (pass, alert) = pre.split(&out);
+        pass.iter().chain(alert).map(|&e| (set.rule(e & !MATCHED).unwrap().sid, e & MATCHED != 0)).collect()
+    }
+
+    const ENGINE_FIELDS: [&str; 4] = ["ip.frag.overlap", "icmp.reply_mismatch", "not ip.reassembled", "flow.to_server"];
+
+    #[test]
+    fn fields_the_engine_sets_are_settled_ahead_on_plain_packets() {
+        let set = rules(&ENGINE_FIELDS);
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        // TCP and UDP: reassembly and echo memory set nothing; the fields
+        // hold their defaults, so their rules are settled here. Only the
+        // flow's rule waits for the flow table.
+        for frame in [frame::tcp(a, b, 40000, 443, 0x10, 1, b"data"), frame::udp(a, b, 5000, 53, b"q")] {
+            assert_eq!(entries(&set, &frame), vec![(3, true), (4, false)]);
+        }
+    }
+
+    #[test]
+    fn fields_the_engine_sets_wait_for_it_on_icmp_and_fragments() {
+        let set = rules(&ENGINE_FIELDS);
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        let open = vec![(1, false), (2, false), (3, false), (4, false)];
+        assert_eq!(entries(&set, &frame::icmp_echo(a, b, true, 1, 1, b"ping")), open, "echo memory");
+        let whole = frame::udp(a, b, 5000, 9, &[7; 64]);
+        let first = frame::fragments(&whole, 48, 9).remove(0);
+        // (A UDP fragment is no candidate for the ICMP field's rule.)
+        assert_eq!(entries(&set, &first), vec![(1, false), (3, false), (4, false)], "reassembly");
+    }
 }

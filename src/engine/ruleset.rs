@@ -101,6 +101,10 @@ pub struct CompiledRule {
     /// in its flow, the echo correlation fields): it can only be evaluated in
     /// packet order, not ahead on another thread (see [`crate::engine::prematch`]).
     pub reads_engine_state: bool,
+    /// Among those values, a packet's place in its flow, which only the flow
+    /// table knows, for every packet (the others it knows ahead for most
+    /// packets: see [`crate::engine::prematch`]).
+    pub reads_flow_state: bool,
     /// The condition reads a DNS field: on DNS over TCP it is matched
     /// against each message taken out of the stream, not the segments
     /// (see [`crate::engine::prematch::Scope`]).

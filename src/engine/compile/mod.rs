@@ -313,6 +313,7 @@ impl RuleCx<'_> {
             node.fields(&mut read);
         }
         let reads_engine_state = read.iter().any(|f| f.set_by_engine());
+        let reads_flow_state = read.iter().any(|f| f.set_by_flow_table());
         let reads_dns = read.iter().any(|f| crate::engine::field::info(*f).layer == crate::engine::field::Layer::Dns);
         let msg = msg.unwrap_or_else(|| Template::parse(&format!("rule {sid}")).unwrap_or_default());
         for f in msg.fields().chain(recommends.iter().flat_map(Template::fields)) {
@@ -338,6 +339,7 @@ impl RuleCx<'_> {
             recommends,
             measured,
             reads_engine_state,
+            reads_flow_state,
             reads_dns,
             state,
             source: RuleSource { path: file.path.clone(), line: line.line },
