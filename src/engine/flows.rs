@@ -12,18 +12,21 @@
 //! The table is its own, made for churn: a scan of busy traffic starts a flow
 //! on most packets, so a new flow on a full table must cost about what a
 //! known one does, and both must touch as few cache lines as they can, for
-//! the table is larger than the caches. Each flow is one 64-byte slot (key
-//! hash, counters, flags) of one open-addressing array, with linear probing
-//! and backward-shift deletion (no tombstones, so churn never degrades it):
-//! finding a flow reads its home line and seldom the next. A full table
-//! evicts by the CLOCK policy, an approximation of least recently seen: a
-//! hand walks the slots in order, sparing once each flow seen again since
-//! it last passed and evicting the first flow that was not or is idle. The
-//! hand's walk is sequential, so the slots it reads are prefetched, where an
-//! exact recency list touched two more random lines per packet (about half
-//! the cost of a new flow). Idle flows are forgotten when their next packet
-//! or the hand finds them. The keys are hashed with a per-run random seed
-//! (foldhash): the 5-tuple is attacker-controlled. Counting a packet
+//! the table is larger than the caches. Each flow is one 64-byte entry (key
+//! hash, counters, flags) of one dense array; a compact open-addressing index
+//! of tagged words (`engine::keymap`'s, with linear probing and
+//! backward-shift deletion, so churn never degrades it) finds it: finding a
+//! flow reads one index line and its entry's line. A full table evicts by
+//! the CLOCK policy, an approximation of least recently seen: a hand walks
+//! the entries in order, sparing once each flow seen again since it last
+//! passed and evicting the first flow that was not or is idle; the new flow
+//! takes the evicted entry in place. The hand's walk is sequential, so what
+//! it will touch is asked for ahead, where an exact recency list touched two
+//! more random lines per packet and chained the victim's misses. The scan
+//! loop asks for the next packet's index line ahead too
+//! ([`FlowTable::prefetch_frame`]). Idle flows are forgotten when their next
+//! packet or the hand finds them. The keys are hashed with a per-run random
+//! seed (foldhash): the 5-tuple is attacker-controlled. Counting a packet
 //! allocates nothing; the table doubles, amortized, only until its bound.
 
 use std::hash::Hasher;
