@@ -14,11 +14,17 @@ use super::DecodeError;
 const AF_INET: u32 = 2;
 const AF_INET6: [u32; 3] = [24, 28, 30];
 
+/// True for the link types whose frames are a bare IPv4 or IPv6 packet
+/// (`LINKTYPE_RAW` and its variants).
+pub(crate) fn is_raw_ip(link_type: u32) -> bool {
+    matches!(link_type, 12 | 14 | 101 | 228 | 229)
+}
+
 /// Slices `frame` according to `link_type`.
 pub(super) fn slice(link_type: u32, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, DecodeError> {
     match link_type {
         1 => LaxSlicedPacket::from_ethernet(frame).map_err(|_| DecodeError::TruncatedLink),
-        12 | 14 | 101 | 228 | 229 => from_ip(frame),
+        t if is_raw_ip(t) => from_ip(frame),
         0 | 108 => {
             let (&bytes, rest) = frame.split_first_chunk::<4>().ok_or(DecodeError::TruncatedLink)?;
             // NULL is in the capturing host's byte order, which the file does not

@@ -16,6 +16,7 @@ pub mod entropy;
 pub mod features;
 pub mod fragment;
 mod link;
+pub(crate) use link::is_raw_ip;
 pub mod name_shape;
 pub mod pattern;
 

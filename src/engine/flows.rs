@@ -33,7 +33,7 @@ use std::hash::Hasher;
 use std::net::IpAddr;
 
 use crate::decode::Packet;
-use crate::engine::keymap::{find, home, place, unindex, word};
+use crate::engine::keymap::{bucket_of, find, home, place, unindex, word};
 use crate::engine::tables::{keyed_hasher, state_hasher, TableLimits};
 use crate::prefetch::prefetch;
 
@@ -175,7 +175,7 @@ impl FlowKey {
                 }
                 at + 2
             }
-            12 | 14 | 101 | 228 | 229 => 0,
+            t if crate::decode::is_raw_ip(t) => 0,
             _ => return None,
         };
         let version = frame.get(at)? >> 4;
@@ -452,18 +452,9 @@ impl FlowTable {
     /// Removes entry `i` from the index.
     fn unindex(&mut self, i: usize) {
         let Some(key) = self.entries.get(i).map(|e| e.key) else { return };
-        let mask = self.buckets.len() - 1;
-        let target = word(key, i);
-        let mut hole = home(key, mask);
-        // Find the word (it is there: every held entry is indexed).
-        loop {
-            match self.buckets.get(hole) {
-                Some(&w) if w == target => break,
-                Some(&0) | None => return,
-                Some(_) => hole = (hole + 1) & mask,
-            }
+        if let Some(bucket) = bucket_of(&self.buckets, word(key, i)) {
+            unindex(&mut self.buckets, bucket);
         }
-        unindex(&mut self.buckets, hole);
     }
 }
 

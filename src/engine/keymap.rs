@@ -113,16 +113,24 @@ impl<V> KeyMap<V> {
     }
 
     /// Holds `value` under `key`, returning the value it replaces.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: u64, value: V) -> Option<V> {
         if let Some((_, i)) = self.find(key) {
             return self.entries.get_mut(i).map(|e| std::mem::replace(&mut e.1, value));
         }
+        self.insert_absent(key, value);
+        None
+    }
+
+    /// Holds `value` under `key`, which the caller has just failed to find
+    /// (a lookup fewer than [`KeyMap::insert`]; a key held already would be
+    /// held twice).
+    pub(crate) fn insert_absent(&mut self, key: u64, value: V) {
         if 2 * (self.entries.len() + 1) > self.index.len() {
             self.rebuild(self.index.len() * 2);
         }
         self.entries.push((key, value));
         place(&mut self.index, word(key, self.entries.len() - 1));
-        None
     }
 
     /// Removes `key`, returning its value.
@@ -133,15 +141,8 @@ impl<V> KeyMap<V> {
         if i != last {
             // The last entry moves into the hole: its word follows it.
             let moved = self.entries.get(last)?.0;
-            let mask = self.index.len() - 1;
-            let mut pos = home(moved, mask);
-            let old = word(moved, last);
-            while let Some(w) = self.index.get_mut(pos) {
-                if *w == old {
-                    *w = word(moved, i);
-                    break;
-                }
-                pos = (pos + 1) & mask;
+            if let Some(w) = bucket_of(&self.index, word(moved, last)).and_then(|b| self.index.get_mut(b)) {
+                *w = word(moved, i);
             }
         }
         Some(self.entries.swap_remove(i).1)
@@ -173,6 +174,21 @@ pub(super) fn find(index: &[u64], key: u64, holds: impl Fn(usize) -> bool) -> Op
             return Some((pos, entry_of(w)));
         }
         pos = (pos + 1) & mask;
+    }
+    None
+}
+
+/// The bucket of `index` holding word `w` exactly, if any.
+pub(super) fn bucket_of(index: &[u64], w: u64) -> Option<usize> {
+    let mask = index.len() - 1;
+    let mut pos = home(w, mask);
+    // At most one pass over the index (it always has an empty bucket).
+    for _ in 0..index.len() {
+        match *index.get(pos)? {
+            0 => return None,
+            b if b == w => return Some(pos),
+            _ => pos = (pos + 1) & mask,
+        }
     }
     None
 }

@@ -251,7 +251,8 @@ impl<V: Footprint> Table<V> {
         });
         let result = update(&mut value);
         self.stats.bytes += Self::SLOT_BYTES + value.heap_bytes();
-        self.map.insert(key, Slot { value, last_seen: self.clock });
+        // `key` was not found above: one lookup, not two.
+        self.map.insert_absent(key, Slot { value, last_seen: self.clock });
         self.order.push_back((key, self.clock));
         self.stats.inserted += 1;
         let held = self.map.len();
