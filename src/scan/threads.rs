@@ -58,6 +58,10 @@ const AHEAD: usize = 16;
 /// kernel buffer one poll hands over.)
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// How many times a worker tries the source's lock, pausing between tries,
+/// before it sleeps on it (tens of microseconds: a few chunks' reading).
+const SPINS: u32 = 2000;
+
 /// On a file, the supervisor runs after this many packets at least (as
 /// often as on one thread); on a stream or an interface, after every chunk
 /// and whenever the source has nothing to read.
@@ -283,15 +287,29 @@ impl<'s> Ring<'s> {
         let _flag = PanicFlag(&self.failed);
         while !self.closing.load(Ordering::SeqCst) {
             let epoch = self.epoch.load(Ordering::SeqCst);
-            // Waits for the source if another thread is reading: a chunk is
-            // read in microseconds (the scan thread waits on an idle stream
-            // only when no chunk is in flight, when there is nothing to do).
-            let read = self.read_chunk(&mut lock(&self.reader), Duration::ZERO);
+            let read = self.read_chunk(&mut self.lock_reader(), Duration::ZERO);
             match read {
                 Some(read) => self.prepare(read),
                 None => self.sleep_unless_changed(epoch),
             }
         }
+    }
+
+    /// The source, for a worker. Another thread reading holds it for the
+    /// microseconds a chunk takes, so the worker spins a while before it
+    /// sleeps on the lock: waking a sleeper took longer than the read it
+    /// waited for (a tenth of the worker's time went to waiting). The scan
+    /// thread holds it longer only to wait on an idle stream, with no chunk
+    /// in flight, when there is nothing to do anyway.
+    fn lock_reader(&self) -> MutexGuard<'_, Reader<'s>> {
+        for _ in 0..SPINS {
+            match self.reader.try_lock() {
+                Ok(reader) => return reader,
+                Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+            }
+        }
+        lock(&self.reader)
     }
 
     /// Sleeps until the epoch moves on from `epoch` (at once if it has).
