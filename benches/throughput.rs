@@ -133,7 +133,9 @@ fn scan(bytes: &[u8], rules: &Arc<RuleSet>) -> u64 {
     let mut alerts = 0u64;
     for (i, raw) in PacketReader::new(bytes).unwrap().enumerate() {
         let raw = raw.unwrap();
-        let pkt = Packet::decode(raw.link_type, raw.data, i as u64 + 1, raw.ts_nanos, raw.orig_len);
+        // Decoded in place, as the scan loop does.
+        let mut pkt = Packet::undecoded(raw.link_type, raw.data.len(), i as u64 + 1, raw.ts_nanos, raw.orig_len);
+        pkt.decode_frame(raw.data);
         engine.process(&pkt, &mut |_| alerts += 1);
     }
     leave(engine);

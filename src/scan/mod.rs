@@ -367,7 +367,9 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
     loop {
         let polled = source.poll(supervisor.wait(), BATCH, |raw| {
             number += 1;
-            let pkt = Packet::decode(raw.link_type, raw.data, number, raw.ts_nanos, raw.orig_len);
+            // Decoded in place: `Packet::decode` would copy the packet out.
+            let mut pkt = Packet::undecoded(raw.link_type, raw.data.len(), number, raw.ts_nanos, raw.orig_len);
+            pkt.decode_frame(raw.data);
             engine.preload(raw.link_type, raw.next);
             let mut alerts = 0u32;
             engine.process(&pkt, &mut |alert| {

@@ -138,7 +138,8 @@ impl Chunk {
                 crate::prefetch::prefetch_lines(head.get(..128).unwrap_or(head));
             }
             let data = frame_data(map, bytes, frame);
-            let pkt = Packet::decode(frame.link_type, data, frame.number, frame.ts_nanos, frame.orig_len);
+            let mut pkt = Packet::undecoded(frame.link_type, data.len(), frame.number, frame.ts_nanos, frame.orig_len);
+            pkt.decode_frame(data);
             let mut f = Features::new(&pkt);
             let pre = prematch(rules, &mut f, candidates, entries);
             if pre.pass == 0 && pre.alert == 0 && keeps.is_some_and(|k| k.nothing_of(&pkt)) {
