@@ -241,6 +241,8 @@ fn packet_groups(f: &mut Features<'_, '_>, dns_rules: bool) -> [Option<Proto>; 3
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     groups: [Group; 7],
+    /// Some rule is a pass rule (most rule sets have none).
+    has_pass: bool,
     networks: NetworkMap,
     scoped: bool,
     disabled: Vec<DisabledRule>,
@@ -271,7 +273,8 @@ impl RuleSet {
             group.alert_index = pick(&group.alert);
         }
         let scoped = rules.iter().any(|r| r.scoped.is_some());
-        RuleSet { rules, groups, networks, scoped, disabled: Vec::new(), warnings: Vec::new() }
+        let has_pass = rules.iter().any(|r| r.action == Action::Pass);
+        RuleSet { rules, groups, has_pass, networks, scoped, disabled: Vec::new(), warnings: Vec::new() }
     }
 
     /// The same set, noting the rules `disable` left out and what loading warns of.
@@ -322,6 +325,10 @@ impl RuleSet {
     /// rule that matches is among them ([`RuleSet::walk`] is the reference).
     pub fn candidates(&self, f: &mut Features<'_, '_>, pass: bool, out: &mut Vec<u32>) {
         out.clear();
+        if pass && !self.has_pass {
+            // No pass rules at all: no group to look at.
+            return;
+        }
         for proto in packet_groups(f, self.has_dns_rules(pass)).into_iter().flatten() {
             let Some(group) = self.groups.get(group_index(proto)) else { continue };
             let index = if pass { &group.pass_index } else { &group.alert_index };
