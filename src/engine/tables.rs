@@ -569,13 +569,12 @@ impl StateTables {
                 Trigger::Threshold { count, window, key, table } => {
                     let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
-                    ("threshold", v, *window, &*key, v.count >= *count, None)
+                    ("threshold", v, *window, &*key, v.count >= *count, false)
                 }
                 Trigger::Rate { count, window, key, table } => {
                     let k = hash(i, table.seed, key, f);
                     let v = table.update(k, ts, |w| w.record(ts, number, window.nanos));
-                    let per_sec = v.count as f64 / (window.nanos as f64 / 1e9);
-                    ("rate", v, *window, &*key, v.count as f64 > *count, Some(per_sec))
+                    ("rate", v, *window, &*key, v.count as f64 > *count, true)
                 }
                 Trigger::Distinct { field, count, window, key, table } => {
                     let k = hash(i, table.seed, key, f);
@@ -584,12 +583,12 @@ impl StateTables {
                         continue;
                     };
                     let v = table.update(k, ts, |d| d.record(value, ts, number, window.nanos));
-                    ("distinct", v, *window, &*key, v.count > *count, None)
+                    ("distinct", v, *window, &*key, v.count > *count, false)
                 }
                 Trigger::Fixed { kind, count, window, key, table } => {
                     let k = hash(i, table.seed, key, f);
                     let (ok, v) = table.update(k, ts, |c| c.record(*kind, *count, window.nanos, ts, number));
-                    (kind.keyword(), v, *window, &*key, ok, None)
+                    (kind.keyword(), v, *window, &*key, ok, false)
                 }
             };
             fire &= ok;
@@ -609,7 +608,7 @@ impl StateTables {
             let Some(view) = allowed else {
                 return Decision::Limited;
             };
-            seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: None });
+            seen.get_or_insert(Seen { clause: "limit", view, window: *window, key, rate: false });
         }
         Decision::Fire(seen.map(|seen| seen.report(number, f)))
     }
@@ -645,7 +644,8 @@ struct Seen<'k> {
     view: WindowView,
     window: Window,
     key: &'k [KeyItem],
-    rate: Option<f64>,
+    /// The clause is a rate: the report gives matches per second.
+    rate: bool,
 }
 
 impl Seen<'_> {
@@ -655,7 +655,7 @@ impl Seen<'_> {
             key: render_key(self.key, f),
             count: self.view.count,
             window_nanos: self.window.nanos,
-            rate_per_sec: self.rate,
+            rate_per_sec: self.rate.then(|| self.view.count as f64 / (self.window.nanos as f64 / 1e9)),
             first_packet: self.view.first_packet,
             last_packet: number,
         }
