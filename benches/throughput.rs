@@ -134,7 +134,7 @@ fn scan(bytes: &[u8], rules: &Arc<RuleSet>) -> u64 {
     for (i, raw) in PacketReader::new(bytes).unwrap().enumerate() {
         let raw = raw.unwrap();
         // Decoded in place, as the scan loop does.
-        let mut pkt = Packet::undecoded(raw.link_type, raw.data.len(), i as u64 + 1, raw.ts_nanos, raw.orig_len);
+        let mut pkt = Packet::undecoded(raw.link_type, i as u64 + 1, raw.ts_nanos, raw.orig_len);
         pkt.decode_frame(raw.data);
         engine.process(&pkt, &mut |_| alerts += 1);
     }

@@ -257,22 +257,22 @@ impl<'a> Packet<'a> {
 
     /// Decodes `frame`, captured with link type `link_type`.
     pub fn decode(link_type: u32, frame: &'a [u8], number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
-        let mut pkt = Packet::undecoded(link_type, frame.len(), number, ts_nanos, wire_len);
+        let mut pkt = Packet::undecoded(link_type, number, ts_nanos, wire_len);
         pkt.decode_frame(frame);
         pkt
     }
 
-    /// A packet of `cap_len` captured bytes with nothing decoded yet: then
-    /// [`Packet::decode_frame`] does what [`Packet::decode`] does, in the
-    /// place the caller keeps the packet (a returned packet is copied once
-    /// more: a call to `memcpy` for 168 bytes, a few percent of a scan).
+    /// A packet with nothing decoded yet: then [`Packet::decode_frame`] does
+    /// what [`Packet::decode`] does, in the place the caller keeps the packet
+    /// (a returned packet is copied once more: a call to `memcpy` for 168
+    /// bytes, a few percent of a scan).
     #[inline]
-    pub fn undecoded(link_type: u32, cap_len: usize, number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
+    pub fn undecoded(link_type: u32, number: u64, ts_nanos: i64, wire_len: u32) -> Packet<'a> {
         Packet {
             number,
             ts_nanos,
             wire_len,
-            cap_len: u32::try_from(cap_len).unwrap_or(u32::MAX),
+            cap_len: 0,
             link_type,
             vlan: false,
             network: Network::None,
@@ -285,6 +285,7 @@ impl<'a> Packet<'a> {
 
     /// Decodes `frame` into a packet fresh from [`Packet::undecoded`].
     pub fn decode_frame(&mut self, frame: &'a [u8]) {
+        self.cap_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
         // The common case by hand (no `LaxSlicedPacket` built and moved
         // around); anything else, and anything it is unsure of, through etherparse.
         if self.link_type != 1 || !self.fill_common(frame) {

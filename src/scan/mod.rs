@@ -368,7 +368,7 @@ pub fn scan_source<O: PacketObserver, S: Supervisor, P: FnMut(u64, u64)>(
         let polled = source.poll(supervisor.wait(), BATCH, |raw| {
             number += 1;
             // Decoded in place: `Packet::decode` would copy the packet out.
-            let mut pkt = Packet::undecoded(raw.link_type, raw.data.len(), number, raw.ts_nanos, raw.orig_len);
+            let mut pkt = Packet::undecoded(raw.link_type, number, raw.ts_nanos, raw.orig_len);
             pkt.decode_frame(raw.data);
             engine.preload(raw.link_type, raw.next);
             let mut alerts = 0u32;

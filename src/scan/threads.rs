@@ -138,7 +138,7 @@ impl Chunk {
                 crate::prefetch::prefetch_lines(head.get(..128).unwrap_or(head));
             }
             let data = frame_data(map, bytes, frame);
-            let mut pkt = Packet::undecoded(frame.link_type, data.len(), frame.number, frame.ts_nanos, frame.orig_len);
+            let mut pkt = Packet::undecoded(frame.link_type, frame.number, frame.ts_nanos, frame.orig_len);
             pkt.decode_frame(data);
             let mut f = Features::new(&pkt);
             let pre = prematch(rules, &mut f, candidates, entries);
