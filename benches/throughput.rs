@@ -30,6 +30,11 @@
 //! - `two_rules_eve`: the two rules through the whole scan loop on one
 //!   thread with EVE written (to a sink that drops the bytes, so the disk is
 //!   not measured) and the flow table EVE turns on: compare with `floor`;
+//! - `alerts_quiet` / `alerts_text`, `alerts_flows` / `alerts_eve`: the
+//!   `stateless` rules (an alert on every packet, 1.2 alerts a packet)
+//!   through the scan loop on one thread, writing nothing or the alert lines
+//!   `ferret scan` prints, and, with the flow table on, nothing or EVE (to
+//!   sinks that drop the bytes): what writing an alert costs;
 //! - `threads`: the default rules through the whole scan loop over the
 //!   capture as a mapped file, on one thread and on every core (at least 2):
 //!   the ratio between them is what `--threads` gains.
@@ -165,17 +170,44 @@ fn scan_loop(path: &std::path::Path, rules: &Arc<RuleSet>, threads: usize) -> u6
     count.0
 }
 
-/// [`scan_loop`] on one thread writing EVE, as `ferret scan --eve` does
-/// (flow table on), into a sink that drops the bytes; returns the alert count.
-fn scan_loop_eve(path: &std::path::Path, rules: &Arc<RuleSet>) -> u64 {
-    use ferret::output::sink::{EveSink, OUTPUT_BUFFER};
+/// What [`scan_loop_out`] writes the alerts as.
+#[derive(Clone, Copy)]
+enum Out {
+    /// Nothing (the alerts are counted).
+    Nothing,
+    /// Nothing, flow table on as EVE has it.
+    Flows,
+    /// EVE (flow table on), as `ferret scan --eve` writes it.
+    Eve,
+    /// The alert lines `ferret scan` prints.
+    Text,
+}
+
+/// [`scan_loop`] on one thread writing `out` into a sink that drops the
+/// bytes, so the disk is not measured; returns the alert count.
+fn scan_loop_out(path: &std::path::Path, rules: &Arc<RuleSet>, out: Out) -> u64 {
+    use ferret::output::sink::{EveSink, TextSink, OUTPUT_BUFFER};
     let mut engine = Engine::new(Arc::clone(rules));
-    engine.track_flows();
     let mut count = Count(0);
-    let mut eve = EveSink::new(std::io::BufWriter::with_capacity(OUTPUT_BUFFER, std::io::sink()));
+    let buffer = || std::io::BufWriter::with_capacity(OUTPUT_BUFFER, std::io::sink());
+    let (mut eve, mut text);
+    let mut sinks: Vec<&mut dyn ferret::scan::AlertSink> = vec![&mut count];
+    match out {
+        Out::Nothing => {}
+        Out::Flows => engine.track_flows(),
+        Out::Eve => {
+            engine.track_flows();
+            eve = EveSink::new(buffer());
+            sinks.push(&mut eve);
+        }
+        Out::Text => {
+            text = TextSink::new(buffer());
+            sinks.push(&mut text);
+        }
+    }
     let inputs = vec![ferret::scan::Input::File(path.to_path_buf())];
-    ferret::scan::scan_threads(&mut engine, inputs, &mut [&mut count, &mut eve], &mut (), &mut (), |_, _| {}, 1)
-        .unwrap();
+    ferret::scan::scan_threads(&mut engine, inputs, &mut sinks, &mut (), &mut (), |_, _| {}, 1).unwrap();
+    drop(sinks);
     leave(engine);
     count.0
 }
@@ -318,7 +350,17 @@ fn main() {
         rows.push((format!("{name} ({} rules)", set.rules().len()), Box::new(move || Some(scan(bytes, set)))));
     }
     let path = &path;
-    rows.push(("two_rules_eve (scan loop, EVE)".into(), Box::new(move || Some(scan_loop_eve(path, two)))));
+    rows.push(("two_rules_eve (scan loop, EVE)".into(), Box::new(move || Some(scan_loop_out(path, two, Out::Eve)))));
+    let every = find("stateless");
+    let outs = [
+        ("alerts_quiet", Out::Nothing),
+        ("alerts_text", Out::Text),
+        ("alerts_flows", Out::Flows),
+        ("alerts_eve", Out::Eve),
+    ];
+    for (name, out) in outs {
+        rows.push((format!("{name} (scan loop, 3 rules)"), Box::new(move || Some(scan_loop_out(path, every, out)))));
+    }
     for (name, threads) in [("threads_1", 1), ("threads_n", cores.max(2))] {
         rows.push((
             format!("{name} (default, {threads} threads)"),
@@ -339,6 +381,8 @@ fn main() {
         ("stateful", "stateless", "stateful / stateless"),
         ("default_stateful", "default_stateless", "default-size stateful / stateless"),
         ("threads_1", "threads_n", "scan loop 1 thread / N threads (speedup)"),
+        ("alerts_eve", "alerts_flows", "EVE for an alert on every packet / no output"),
+        ("alerts_text", "alerts_quiet", "alert lines for an alert on every packet / no output"),
     ]
     .iter()
     .filter_map(|(a, b, label)| Some(format!("{label}: {:.2}x", time_of(a)? / time_of(b)?)))

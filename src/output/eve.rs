@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::engine::alert::{Alert, DnsInfo, Measured};
 use crate::engine::flows::FlowInfo;
-use crate::output::time;
+use crate::output::{ascii, time};
 use crate::rules::ast::Severity;
 
 /// Suricata's severity number for a ferret severity (1 = most severe).
@@ -377,16 +377,23 @@ struct JsonWriter<'o> {
 }
 
 impl JsonWriter<'_> {
-    /// `"name":` after another member.
-    fn key(&mut self, name: &str) {
+    /// `"name":` after another member. Names are ferret's own, written in
+    /// the source (`'static`), and none needs escaping: they are copied as
+    /// they are.
+    #[inline(always)]
+    fn key(&mut self, name: &'static str) {
         self.out.push(b',');
         self.key_first(name);
     }
 
-    /// `"name":` as an object's first member.
-    fn key_first(&mut self, name: &str) {
-        self.string(name);
-        self.out.push(b':');
+    /// `"name":` as an object's first member (see [`JsonWriter::key`]).
+    #[inline(always)]
+    fn key_first(&mut self, name: &'static str) {
+        debug_assert!(!name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{name}");
+        self.out.reserve(name.len() + 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 
     fn string(&mut self, s: &str) {
@@ -405,11 +412,11 @@ impl JsonWriter<'_> {
     }
 
     fn uint(&mut self, n: u64) {
-        let _ = write!(self.out, "{n}");
+        ascii::push_uint(self.out, n);
     }
 
     fn int(&mut self, n: i64) {
-        let _ = write!(self.out, "{n}");
+        ascii::push_int(self.out, n);
     }
 
     fn bool(&mut self, b: bool) {
@@ -423,7 +430,9 @@ impl JsonWriter<'_> {
 
     /// An address as a string (no character of it needs escaping).
     fn ip(&mut self, ip: IpAddr) {
-        let _ = write!(self.out, "\"{ip}\"");
+        self.out.push(b'"');
+        ascii::push_ip(self.out, ip);
+        self.out.push(b'"');
     }
 
     /// An EVE timestamp as a string.
@@ -441,6 +450,15 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
+    // Most strings need no escape: one check of every byte (without a branch
+    // per byte, so the compiler does it many bytes at a time), one copy.
+    let plain = bytes.iter().fold(true, |plain, &b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -955,7 +973,7 @@ mod reference {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::alert::StateReport;
     use std::sync::Arc;
@@ -986,7 +1004,7 @@ mod tests {
     }
 
     /// A small deterministic generator (xorshift), so the cases are the same every run.
-    struct Rng(u64);
+    pub(crate) struct Rng(pub(crate) u64);
     impl Rng {
         fn next(&mut self) -> u64 {
             self.0 ^= self.0 << 13;
@@ -997,7 +1015,7 @@ mod tests {
         fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
-        fn coin(&mut self) -> bool {
+        pub(crate) fn coin(&mut self) -> bool {
             self.next() & 1 == 1
         }
         fn text(&mut self) -> String {
@@ -1023,14 +1041,16 @@ mod tests {
         }
     }
 
-    fn rules() -> Arc<crate::engine::ruleset::RuleSet> {
+    /// Two rules, one with every optional field.
+    pub(crate) fn rules() -> Arc<crate::engine::ruleset::RuleSet> {
         let text = "alert icmp any any -> any any { id 1 when payload.len > 1 }\n\
             alert dns any any -> any any { id 2 rev 3 severity critical class trojan-activity \
             tags [a, b-c] reference \"url,example.com/\\\"x\\\"\" reference \"cve,1\" when dns.qname.len > 0 }\n";
         Arc::new(crate::load::compile_texts(vec![("t.rules".into(), text.into())], &[]).unwrap())
     }
 
-    fn alert(rules: &Arc<crate::engine::ruleset::RuleSet>, r: &mut Rng) -> Alert {
+    /// An alert of `rules` with every part chosen by `r` (texts that need escaping, both address families).
+    pub(crate) fn alert(rules: &Arc<crate::engine::ruleset::RuleSet>, r: &mut Rng) -> Alert {
         let names = ["payload.len", "payload.entropy", "dns.qname", "ip.src", "a", "zz", "payload.len"];
         let measured = (0..r.below(5))
             .map(|_| {

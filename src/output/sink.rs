@@ -129,18 +129,23 @@ impl Output for OutputFile {
 /// Human lines.
 pub struct TextSink<W: Write> {
     out: W,
+    /// The line being written (reused).
+    line: Vec<u8>,
 }
 
 impl<W: Write> TextSink<W> {
     /// Writes lines to `out`.
     pub fn new(out: W) -> Self {
-        TextSink { out }
+        TextSink { out, line: Vec::with_capacity(256) }
     }
 }
 
 impl<W: Write> AlertSink for TextSink<W> {
     fn alert(&mut self, alert: &Alert, file: Option<&str>) -> io::Result<()> {
-        writeln!(self.out, "{}", text::alert_line(alert, file))
+        self.line.clear();
+        text::write_alert_line(alert, file, &mut self.line);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -55,35 +55,47 @@ pub fn eve_micros(ts_nanos: i64, out: &mut String) {
     out.push_str("+0000");
 }
 
-/// [`eve_micros`] appended to bytes, digit by digit (EVE lines are built as
-/// bytes, and formatting machinery costs more than the conversion).
-pub fn eve_micros_bytes(ts_nanos: i64, out: &mut Vec<u8>) {
+/// `YYYY-MM-DD{sep}hh:mm:ss.uuuuuu` digit by digit, for years 0 to 9999
+/// (None for others, which the formatting machinery writes).
+fn micros_text(ts_nanos: i64, sep: u8) -> Option<[u8; 26]> {
     let c = civil(ts_nanos);
     if !(0..=9999).contains(&c.year) {
-        let mut s = String::with_capacity(32);
-        eve_micros(ts_nanos, &mut s);
-        out.extend_from_slice(s.as_bytes());
-        return;
+        return None;
     }
-    let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
-        for k in (0..width).rev() {
-            out.push(b'0' + (n / 10u32.pow(k) % 10) as u8);
+    let mut text = *b"0000-00-00T00:00:00.000000";
+    let mut digits = |at: usize, width: usize, mut n: u32| {
+        for place in text.iter_mut().skip(at).take(width).rev() {
+            *place = b'0' + (n % 10) as u8;
+            n /= 10;
         }
     };
-    digits(out, c.year as u32, 4);
-    out.push(b'-');
-    digits(out, c.month, 2);
-    out.push(b'-');
-    digits(out, c.day, 2);
-    out.push(b'T');
-    digits(out, c.hour, 2);
-    out.push(b':');
-    digits(out, c.minute, 2);
-    out.push(b':');
-    digits(out, c.second, 2);
-    out.push(b'.');
-    digits(out, c.nanos / 1000, 6);
-    out.extend_from_slice(b"+0000");
+    digits(0, 4, c.year as u32);
+    digits(5, 2, c.month);
+    digits(8, 2, c.day);
+    digits(11, 2, c.hour);
+    digits(14, 2, c.minute);
+    digits(17, 2, c.second);
+    digits(20, 6, c.nanos / 1000);
+    if let Some(place) = text.get_mut(10) {
+        *place = sep;
+    }
+    Some(text)
+}
+
+/// [`eve_micros`] appended to bytes (EVE lines are built as bytes, and
+/// formatting machinery costs more than the conversion).
+pub fn eve_micros_bytes(ts_nanos: i64, out: &mut Vec<u8>) {
+    match micros_text(ts_nanos, b'T') {
+        Some(text) => {
+            out.extend_from_slice(&text);
+            out.extend_from_slice(b"+0000");
+        }
+        None => {
+            let mut s = String::with_capacity(32);
+            eve_micros(ts_nanos, &mut s);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
 }
 
 /// A shorter form for people: `2025-04-05 20:55:01.123456`.
@@ -93,12 +105,20 @@ pub fn human(ts_nanos: i64) -> String {
     out
 }
 
+/// [`human`] appended to bytes.
+pub fn human_bytes(ts_nanos: i64, out: &mut Vec<u8>) {
+    match micros_text(ts_nanos, b' ') {
+        Some(text) => out.extend_from_slice(&text),
+        None => out.extend_from_slice(human(ts_nanos).as_bytes()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn eve_bytes_are_eve_micros() {
+    fn byte_forms_are_the_string_forms() {
         let instants = [0, 1, -1, 1_743_886_501_123_456_789, 951_782_400_000_000_000, -1_000_000_000_000_000_000];
         let more = (0..2000i64).map(|i| i.wrapping_mul(0x1234_5678_9abc_def1) >> 3);
         for ts in instants.into_iter().chain(more).chain([i64::MIN, i64::MAX]) {
@@ -107,6 +127,9 @@ mod tests {
             let mut b = Vec::new();
             eve_micros_bytes(ts, &mut b);
             assert_eq!(b, s.as_bytes(), "{ts}");
+            b.clear();
+            human_bytes(ts, &mut b);
+            assert_eq!(b, human(ts).as_bytes(), "{ts}");
         }
     }
 
