@@ -11,7 +11,8 @@
 # 1,000 and 10,000 generated variants of them (as benches/throughput.rs
 # generates), the two rules writing EVE, the default rules, and stateful
 # clauses on every packet, each on one thread; then the default rules on
-# every core (--threads $(nproc)).
+# every core (--threads $(nproc)); then a rule that alerts on every packet,
+# printing nothing, the alert lines, or EVE (what writing an alert costs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -22,6 +23,8 @@ cargo build --release -q --example make-samples --example floor --bin ferret
 bin=./target/release/ferret
 printf 'alert ip any any -> any any {\n  id 1\n  when ip.ttl > 255\n}\n' > "$work/none.rules"
 printf 'alert ip any any -> any any {\n  id 2\n  when ip.ttl > 0\n  threshold 1000000000 within 10s by pair\n}\nalert ip any any -> any any {\n  id 3\n  when ip.ttl > 0\n  rate > 1000000000/s by src\n}\n' > "$work/state.rules"
+
+printf 'alert ip any any -> any any {\n  id 4\n  when ip.ttl > 0\n}\n' > "$work/every.rules"
 
 gen() { # N: the two report rules and N-2 address and fixed-length variants
   local n=$1 k v id
@@ -68,6 +71,9 @@ one=(--threads 1)
   run scan_default "$bin" scan -q --no-summary "${one[@]}" "$work/bench.pcap"
   run scan_default_threads_$cores "$bin" scan -q --no-summary --threads "$cores" "$work/bench.pcap"
   run scan_stateful "$bin" scan -q --no-summary "${one[@]}" -r "$work/state.rules" "$work/bench.pcap"
+  run every_quiet "$bin" scan -q --no-summary "${one[@]}" -r "$work/every.rules" "$work/bench.pcap"
+  run every_lines sh -c "\"\$0\" scan --no-summary --threads 1 -r \"\$1\" \"\$2\" > \"\$3\"" "$bin" "$work/every.rules" "$work/bench.pcap" "$work/lines.txt"
+  run every_eve "$bin" scan -q --no-summary "${one[@]}" -r "$work/every.rules" --eve "$work/eve.json" --eve-truncate "$work/bench.pcap"
 } > "$work/times"
 
 base=$(awk '$1=="scan_nomatch"{print $2}' "$work/times")
@@ -76,3 +82,5 @@ awk -v n="$n" -v base="$base" '{printf "%-26s %8.3f s  %10.0f packets/s  %5.2fx 
 awk -v c="$cores" '$1=="scan_default"{a=$2} $1==("scan_default_threads_" c){b=$2} END{if (b > 0) printf "default rules: --threads %d is %.2fx --threads 1\n", c, a/b}' "$work/times"
 awk '$1=="scan_two_rules_eve"{a=$2} $1=="scan_two_rules"{b=$2} END{if (b > 0) printf "two rules: writing EVE costs %.2fx not writing it\n", a/b}' "$work/times"
 awk '$1=="scan_two_rules_eve"{a=$2} $1=="floor"{b=$2} END{if (b > 0) printf "two rules with EVE / floor: %.2fx (issue 12 goal: <= 1.5x)\n", a/b}' "$work/times"
+awk '$1=="every_lines"{a=$2} $1=="every_quiet"{b=$2} END{if (b > 0) printf "an alert on every packet: alert lines cost %.2fx printing nothing\n", a/b}' "$work/times"
+awk '$1=="every_eve"{a=$2} $1=="every_quiet"{b=$2} END{if (b > 0) printf "an alert on every packet: EVE (with the flow table it turns on) costs %.2fx printing nothing\n", a/b}' "$work/times"
