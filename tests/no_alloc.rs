@@ -204,9 +204,9 @@ fn new_flows_on_a_full_flow_table_allocate_nothing() {
             let raw = raw.unwrap();
             let pkt = Packet::decode(raw.link_type, raw.data, 1, raw.ts_nanos, raw.orig_len);
             let before = allocations();
-            let info = flows.observe(&pkt).unwrap();
+            let seen = flows.observe(&pkt).unwrap();
             allocs += allocations() - before;
-            assert_eq!(info.pkts_toserver, 1, "a new flow");
+            assert_eq!(flows.info(&seen, &pkt).unwrap().pkts_toserver, 1, "a new flow");
             packets += 1;
         }
         (packets, allocs)

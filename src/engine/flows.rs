@@ -28,6 +28,9 @@
 //! packet or the hand finds them. The keys are hashed with a per-run random
 //! seed (foldhash): the 5-tuple is attacker-controlled. Counting a packet
 //! allocates nothing; the table doubles, amortized, only until its bound.
+//! Counting returns only where the packet fell in its flow ([`FlowSeen`]);
+//! the counters an alert carries ([`FlowInfo`]) are read from the entry,
+//! still in cache, only for a packet that raises one.
 
 use std::hash::Hasher;
 use std::net::IpAddr;
@@ -73,6 +76,26 @@ impl FlowInfo {
     pub fn id(&self) -> u64 {
         flow_id(self.key, self.start_nanos)
     }
+}
+
+/// Where a packet fell in its flow: what the engine and the rules read of
+/// every packet. The flow's counters ([`FlowInfo`]) are read only for a
+/// packet that raises an alert ([`FlowTable::info`]): building them for
+/// every packet was a tenth of counting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowSeen {
+    /// The flow's entry in its table.
+    entry: u32,
+    /// The flow's key in its table (for [`FlowTable::pass`]).
+    pub key: u64,
+    /// The packet went from client to server.
+    pub to_server: bool,
+    /// It is the flow's first packet in its direction.
+    pub first_in_direction: bool,
+    /// Both directions have been seen, this packet included.
+    pub established: bool,
+    /// A pass rule that applies to the flow has matched one of its packets.
+    pub passed: bool,
 }
 
 /// An entry's flags.
@@ -298,11 +321,12 @@ impl FlowTable {
         flow.hash(self.seed).max(1)
     }
 
-    /// Counts `pkt` in its flow and returns the flow's counters (None for packets without IP).
-    pub fn observe(&mut self, pkt: &Packet<'_>) -> Option<FlowInfo> {
+    /// Counts `pkt` in its flow and says where it fell in it (None for
+    /// packets without IP). The flow's counters, which an alert carries, are
+    /// read by [`FlowTable::info`], only for packets that raise one.
+    pub fn observe(&mut self, pkt: &Packet<'_>) -> Option<FlowSeen> {
         let ip = pkt.ip()?;
-        let ports = pkt.ports();
-        let flow = FlowKey::new(ip.proto, ip.src, ip.dst, ports);
+        let flow = FlowKey::new(ip.proto, ip.src, ip.dst, pkt.ports());
         let key = self.key_of(&flow);
         self.clock = self.clock.max(pkt.ts_nanos);
         let (clock, idle) = (self.clock, self.idle);
@@ -329,9 +353,27 @@ impl FlowTable {
             *p += 1;
             *b += u64::from(pkt.wire_len);
         }
+        Some(FlowSeen {
+            entry: i as u32,
+            key,
+            to_server,
+            first_in_direction,
+            established: entry.pkts[0] > 0 && entry.pkts[1] > 0,
+            passed: entry.flags & PASSED != 0,
+        })
+    }
+
+    /// The counters of the flow `seen` (what [`FlowTable::observe`] said of
+    /// `pkt`, the packet it counted last), as an alert on `pkt` carries them.
+    /// None if `pkt` has no IP or the flow is no longer held (only another
+    /// packet's `observe` can evict it).
+    pub fn info(&self, seen: &FlowSeen, pkt: &Packet<'_>) -> Option<FlowInfo> {
+        let ip = pkt.ip()?;
+        let entry = self.entries.get(seen.entry as usize).filter(|e| e.key == seen.key)?;
+        let ports = pkt.ports();
         let src = (ip.src, ports.map(|p| p.0));
         let dst = (ip.dst, ports.map(|p| p.1));
-        let (client, server) = if to_server { (src, dst) } else { (dst, src) };
+        let (client, server) = if seen.to_server { (src, dst) } else { (dst, src) };
         let [pkts_toserver, pkts_toclient] = entry.pkts;
         let [bytes_toserver, bytes_toclient] = entry.bytes;
         Some(FlowInfo {
@@ -342,11 +384,18 @@ impl FlowTable {
             bytes_toserver,
             pkts_toclient,
             bytes_toclient,
-            to_server,
-            first_in_direction,
-            passed: entry.flags & PASSED != 0,
-            key,
+            to_server: seen.to_server,
+            first_in_direction: seen.first_in_direction,
+            passed: seen.passed,
+            key: seen.key,
         })
+    }
+
+    /// [`FlowTable::observe`] then [`FlowTable::info`] (tests).
+    #[cfg(test)]
+    fn observe_info(&mut self, pkt: &Packet<'_>) -> Option<FlowInfo> {
+        let seen = self.observe(pkt)?;
+        self.info(&seen, pkt)
     }
 
     /// Starts loading the index word the flow of the packet in `frame`
@@ -491,9 +540,9 @@ mod tests {
         let q = udp([10, 0, 0, 1], 5555, [10, 0, 0, 2], 53);
         let r = udp([10, 0, 0, 2], 53, [10, 0, 0, 1], 5555);
         let other = udp([10, 0, 0, 1], 5556, [10, 0, 0, 2], 53);
-        let a = t.observe(&Packet::decode(1, &q, 1, 1_000, q.len() as u32)).unwrap();
-        let b = t.observe(&Packet::decode(1, &r, 2, 2_000, r.len() as u32)).unwrap();
-        let c = t.observe(&Packet::decode(1, &other, 3, 3_000, other.len() as u32)).unwrap();
+        let a = t.observe_info(&Packet::decode(1, &q, 1, 1_000, q.len() as u32)).unwrap();
+        let b = t.observe_info(&Packet::decode(1, &r, 2, 2_000, r.len() as u32)).unwrap();
+        let c = t.observe_info(&Packet::decode(1, &other, 3, 3_000, other.len() as u32)).unwrap();
         assert_eq!(a.id(), b.id());
         assert_ne!(a.id(), c.id());
         assert!(a.id() > 0 && a.id() <= ID_MASK);
@@ -512,7 +561,7 @@ mod tests {
         let mut t = FlowTable::new(limits(2, u64::MAX));
         let f = |port| udp([10, 0, 0, 1], port, [10, 0, 0, 2], 53);
         let (a, b, c) = (f(1), f(2), f(3));
-        let see = |t: &mut FlowTable, frame: &[u8], ts| t.observe(&Packet::decode(1, frame, 1, ts, 60)).unwrap();
+        let see = |t: &mut FlowTable, frame: &[u8], ts| t.observe_info(&Packet::decode(1, frame, 1, ts, 60)).unwrap();
         let a1 = see(&mut t, &a, 1);
         see(&mut t, &b, 2);
         // `a` seen again: `b` is the one not seen since.
@@ -537,7 +586,7 @@ mod tests {
             for (host, id) in ids.iter_mut().enumerate() {
                 ts += 1;
                 let frame = udp([10, 1, 0, host as u8], 4000, [10, 9, 9, 9], 443);
-                let info = t.observe(&Packet::decode(1, &frame, 1, ts, 60)).unwrap();
+                let info = t.observe_info(&Packet::decode(1, &frame, 1, ts, 60)).unwrap();
                 assert_eq!(*id.get_or_insert(info.id()), info.id(), "flow {host} restarted in round {round}");
                 assert_eq!(info.pkts_toserver, u64::from(round) + 1);
             }
@@ -545,7 +594,7 @@ mod tests {
                 ts += 1;
                 let n = round * 40 + k;
                 let frame = udp([10, 2, (n >> 8) as u8, n as u8], 5000 + (n >> 16) as u16, [10, 9, 9, 9], 53);
-                t.observe(&Packet::decode(1, &frame, 1, ts, 60)).unwrap();
+                t.observe_info(&Packet::decode(1, &frame, 1, ts, 60)).unwrap();
             }
             t.check();
         }
@@ -558,12 +607,12 @@ mod tests {
         let mut t = FlowTable::new(limits(100, 10));
         let a = udp([10, 0, 0, 1], 1, [10, 0, 0, 2], 53);
         let b = udp([10, 0, 0, 3], 1, [10, 0, 0, 2], 53);
-        t.observe(&Packet::decode(1, &a, 1, 100, 60)).unwrap();
-        let before = t.observe(&Packet::decode(1, &b, 2, 105, 60)).unwrap().id();
-        assert_eq!(t.observe(&Packet::decode(1, &a, 3, 109, 60)).unwrap().pkts_toserver, 2);
+        t.observe_info(&Packet::decode(1, &a, 1, 100, 60)).unwrap();
+        let before = t.observe_info(&Packet::decode(1, &b, 2, 105, 60)).unwrap().id();
+        assert_eq!(t.observe_info(&Packet::decode(1, &a, 3, 109, 60)).unwrap().pkts_toserver, 2);
         // 10 ns after b's last packet: b has expired, a (seen at 109) has not.
-        assert_eq!(t.observe(&Packet::decode(1, &a, 4, 115, 60)).unwrap().pkts_toserver, 3);
-        let again = t.observe(&Packet::decode(1, &b, 5, 116, 60)).unwrap();
+        assert_eq!(t.observe_info(&Packet::decode(1, &a, 4, 115, 60)).unwrap().pkts_toserver, 3);
+        let again = t.observe_info(&Packet::decode(1, &b, 5, 116, 60)).unwrap();
         assert_eq!((again.pkts_toserver, again.start_nanos), (1, 116));
         assert_ne!(again.id(), before);
         assert_eq!(t.len(), 2, "b's slot is reused, not doubled");
@@ -574,7 +623,7 @@ mod tests {
         let mut t = FlowTable::new(limits(2, 10));
         let f = |port| udp([10, 0, 0, 1], port, [10, 0, 0, 2], 53);
         let (a, b, c) = (f(1), f(2), f(3));
-        let see = |t: &mut FlowTable, frame: &[u8], ts| t.observe(&Packet::decode(1, frame, 1, ts, 60)).unwrap();
+        let see = |t: &mut FlowTable, frame: &[u8], ts| t.observe_info(&Packet::decode(1, frame, 1, ts, 60)).unwrap();
         see(&mut t, &a, 0);
         see(&mut t, &b, 1);
         // b seen again (marked), then idle; a seen again lately.
@@ -635,10 +684,10 @@ mod tests {
         let mut t = FlowTable::new(TableLimits::default());
         let q = udp([10, 0, 0, 1], 5555, [10, 0, 0, 2], 53);
         let r = udp([10, 0, 0, 2], 53, [10, 0, 0, 1], 5555);
-        let a = t.observe(&Packet::decode(1, &q, 1, 1, 60)).unwrap();
+        let a = t.observe_info(&Packet::decode(1, &q, 1, 1, 60)).unwrap();
         assert!(!a.passed);
         t.pass(a.key, 1);
-        assert!(t.observe(&Packet::decode(1, &r, 2, 2, 60)).unwrap().passed);
+        assert!(t.observe_info(&Packet::decode(1, &r, 2, 2, 60)).unwrap().passed);
     }
 
     #[test]
@@ -655,7 +704,7 @@ mod tests {
             let src = [10, 0, (x % 7) as u8, (x >> 8) as u8 % 40];
             let frame = udp(src, 1000 + (x >> 16) as u16 % 3, [10, 9, 9, 9], 53);
             let pkt = Packet::decode(1, &frame, 1, n, 60);
-            let got = t.observe(&pkt).unwrap();
+            let got = t.observe_info(&pkt).unwrap();
             model.check(&pkt, got, t.evicted());
             assert!(t.len() <= 500);
             if n % 1000 == 0 {
@@ -794,7 +843,7 @@ mod tests {
                 ts += dt;
                 let frame = frame_of(kind, a, b, pa, pb);
                 let pkt = Packet::decode(1, &frame, 1, ts, frame.len() as u32);
-                let got = t.observe(&pkt).unwrap();
+                let got = t.observe_info(&pkt).unwrap();
                 model.check(&pkt, got, t.evicted());
                 t.check();
                 prop_assert!(t.len() <= max);

@@ -364,11 +364,11 @@ impl Engine {
         if let Some(m) = message {
             f.set_dns_message(m.split);
         }
-        if let Some(info) = &flow {
+        if let Some(seen) = &flow {
             f.set_flow(FlowPosition {
-                to_server: info.to_server,
-                established: info.pkts_toserver > 0 && info.pkts_toclient > 0,
-                first: info.first_in_direction,
+                to_server: seen.to_server,
+                established: seen.established,
+                first: seen.first_in_direction,
             });
         }
         if let Some(echo) = &mut self.echo {
@@ -420,6 +420,7 @@ impl Engine {
         }
         let seen = Inspected { passed, flow };
         let flow = if *flows_in_alerts { flow } else { None };
+        let flows = &*flows;
         if let Some(e) = f.dns_error() {
             stats.count_dns_error(e);
         }
@@ -464,7 +465,7 @@ impl Engine {
             }
             if let Some(mut alert) = Alert::build(rules, index, &mut f) {
                 alert.state = report;
-                alert.flow = flow;
+                alert.flow = flow.and_then(|seen| flows.as_ref()?.info(&seen, pkt));
                 if let Some(c) = stats.alerts_by_rule.get_mut(index as usize) {
                     *c += 1;
                 }
@@ -519,7 +520,7 @@ struct StreamMessage {
     /// Its bytes came in more than one segment.
     split: bool,
     /// The segment's flow (counted once, for the segment).
-    flow: Option<flows::FlowInfo>,
+    flow: Option<flows::FlowSeen>,
 }
 
 /// What matching a packet found that its DNS messages follow.
@@ -528,7 +529,7 @@ struct Inspected {
     /// A pass rule passed it.
     passed: bool,
     /// Its flow.
-    flow: Option<flows::FlowInfo>,
+    flow: Option<flows::FlowSeen>,
 }
 
 /// What [`prematch::prematch`] learned of a packet on another thread.
