@@ -796,52 +796,20 @@ fn render_key(key: &[KeyItem], f: &mut Features<'_, '_>) -> KeyText {
     out
 }
 
-/// Writes `ip` as its `Display` does, IPv4 from a table of the 256 octets'
-/// digits into a stack buffer: every alert of a stateful rule renders its
-/// key, and the formatter's padding machinery cost more than the rest of
-/// the key (and digit by digit, the divisions were most of what was left).
+/// Writes `ip` as its `Display` does, IPv4 through [`crate::ascii`]: every
+/// alert of a stateful rule renders its key, and the formatter's padding
+/// machinery cost more than the rest of the key.
 fn push_ip(out: &mut KeyText, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            // Each octet as its digits and a dot, 4 bytes written at once;
-            // the last dot is left out.
-            let mut text = [0u8; 16];
-            let mut len = 0;
-            for n in v4.octets() {
-                let Some((digits, n_len)) = OCTET_TEXT.get(usize::from(n)) else { continue };
-                if let Some(d) = text.get_mut(len..len + 4) {
-                    d.copy_from_slice(digits);
-                }
-                len += usize::from(*n_len) + 1;
-            }
-            out.push_ascii(text.get(..len.saturating_sub(1)).unwrap_or_default());
+            let (text, len) = crate::ascii::ipv4_text(v4);
+            out.push_ascii(text.get(..len).unwrap_or_default());
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write;
             let _ = write!(out, "{v6}");
         }
     }
-}
-
-/// Each octet's decimal digits followed by a dot, and the number of digits.
-static OCTET_TEXT: [([u8; 4], u8); 256] = octet_text();
-
-// Evaluated at compile time, where `get_mut` cannot be called yet; an index
-// out of bounds there fails the build, it cannot panic at run time.
-#[allow(clippy::indexing_slicing)]
-const fn octet_text() -> [([u8; 4], u8); 256] {
-    let mut table = [([0u8; 4], 0u8); 256];
-    let mut n = 0;
-    while n < 256 {
-        let [hundreds, tens, ones] = [b'0' + (n / 100) as u8, b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-        table[n] = match n {
-            0..=9 => ([ones, b'.', 0, 0], 1),
-            10..=99 => ([tens, ones, b'.', 0], 2),
-            _ => ([hundreds, tens, ones, b'.'], 3),
-        };
-        n += 1;
-    }
-    table
 }
 
 #[cfg(test)]

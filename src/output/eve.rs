@@ -17,9 +17,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::ascii;
 use crate::engine::alert::{Alert, DnsInfo, Measured};
 use crate::engine::flows::FlowInfo;
-use crate::output::{ascii, time};
+use crate::output::time;
 use crate::rules::ast::Severity;
 
 /// Suricata's severity number for a ferret severity (1 = most severe).

@@ -4,7 +4,6 @@
 //! Outputs take finished [`Alert`](crate::engine::alert::Alert)s and statistics;
 //! they know nothing of rules syntax or capture formats.
 
-pub mod ascii;
 pub mod eve;
 pub mod remote;
 pub mod resp;

@@ -6,9 +6,10 @@
 use std::io::Write;
 use std::net::IpAddr;
 
+use crate::ascii;
 use crate::engine::alert::Alert;
 use crate::engine::state::duration;
-use crate::output::{ascii, time};
+use crate::output::time;
 
 /// Formats the line (without a newline). `file` names the capture when several are scanned.
 pub fn alert_line(alert: &Alert, file: Option<&str>) -> String {
